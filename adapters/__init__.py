@@ -1,0 +1,1 @@
+"""Platform adapters (console, Slack, Discord, e-mail) and the composition root (CLI)."""

@@ -1,0 +1,158 @@
+"""The `wgbot` command line: the composition root that wires the core to the adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from bot import __version__
+from bot.config import Settings
+
+app = typer.Typer(help="wgbot keeps a multistakeholder working group on track.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.")
+app.add_typer(db_app, name="db")
+err = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"wgbot {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """wgbot: proposals, votes, meetings, check-ins, summaries and digests, in Slack, Discord and e-mail."""
+
+
+@app.command()
+def run(
+    slack_http: Annotated[
+        bool, typer.Option("--slack-http", help="Serve Slack over HTTP instead of Socket Mode.")
+    ] = False,
+    host: Annotated[str, typer.Option(help="Host for --slack-http.")] = "0.0.0.0",
+    port: Annotated[int, typer.Option(help="Port for --slack-http.")] = 3000,
+) -> None:
+    """Start every adapter whose credentials are set, the scheduler and the outbox dispatcher."""
+    from adapters.logs import setup_logging
+    from adapters.runtime import NothingConfigured, serve
+
+    settings = Settings()
+    setup_logging(settings)
+    try:
+        asyncio.run(serve(settings, slack_http=slack_http, host=host, port=port))
+    except NothingConfigured:
+        err.print(
+            "No chat platform is configured: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (or SLACK_SIGNING_SECRET "
+            "and --slack-http) for Slack, or DISCORD_TOKEN for Discord (see .env.example).\n"
+            "To try wgbot without any: `wgbot console` (chat in this terminal) or `wgbot demo` (a scripted week)."
+        )
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def console(
+    as_: Annotated[str | None, typer.Option("--as", help="Speak as this name (default: your login).")] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL (default: WGBOT_DATABASE_URL or wgbot.db).")
+    ] = None,
+) -> None:
+    """Chat with the bot in this terminal, on the real clock."""
+    from adapters.console.repl import run_console
+
+    settings = Settings(WGBOT_DATABASE_URL=db) if db else Settings()
+    asyncio.run(run_console(settings, as_))
+
+
+def _run_script(lines: list[str], as_json: bool, db: str | None) -> None:
+    from adapters.console.simulate import Event, ScriptError, simulate
+
+    out = Console(highlight=False, soft_wrap=True)
+
+    def emit(event: Event) -> None:
+        if as_json:
+            sys.stdout.write(event.as_json() + "\n")
+        else:
+            out.print(event.as_text(), markup=False)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = db or f"sqlite:///{Path(tmp) / 'simulation.db'}"
+        with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+            progress.add_task("simulating", total=None)
+            try:
+                asyncio.run(simulate(lines, url, emit))
+            except ScriptError as exc:
+                err.print(f"[red]script error[/red] {exc}")
+                raise typer.Exit(2) from None
+    sys.stdout.flush()
+
+
+@app.command()
+def simulate(
+    script: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="The script to replay.")],
+    json_: Annotated[bool, typer.Option("--json", help="One JSON object per line for each message sent.")] = False,
+    db: Annotated[str | None, typer.Option("--db", help="Continue in this database (a restart).")] = None,
+) -> None:
+    """Replay a script on a virtual clock and print everything the bot sends."""
+    _run_script(script.read_text(encoding="utf-8").splitlines(), json_, db)
+
+
+@app.command()
+def demo(
+    json_: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Replay the bundled script: a week in the life of the working group."""
+    text = (resources.files("adapters.console") / "demo.script").read_text(encoding="utf-8")
+    _run_script(text.splitlines(), json_, None)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Apply database migrations (the bot also does this on start)."""
+    from storage.db import Database, redact
+
+    settings = Settings()
+
+    async def go() -> None:
+        db = Database(settings.database_url)
+        try:
+            await db.upgrade(revision)
+        finally:
+            await db.dispose()
+
+    asyncio.run(go())
+    print(f"database {redact(settings.database_url)} is at {revision}")
+
+
+@app.command()
+def doctor() -> None:
+    """Check configuration and connectivity, and say what is missing and how to fix it."""
+    from adapters.doctor import run_checks
+
+    table = Table("check", "status", "details")
+    failed = False
+    for check in asyncio.run(run_checks(Settings())):
+        colour = {"ok": "green", "missing": "yellow", "fail": "red"}[check.status]
+        table.add_row(check.name, f"[{colour}]{check.status}[/{colour}]", check.detail)
+        failed |= check.status == "fail"
+    Console().print(table)
+    raise typer.Exit(1 if failed else 0)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""The console adapter: an interactive chat in the terminal, and the scripted simulation."""

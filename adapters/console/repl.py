@@ -1,0 +1,86 @@
+"""`wgbot console`: chat with the bot in the terminal, on the real clock.
+
+Type commands as in chat (`/wg propose "Title" body`); prefix a line with `name:` to speak as
+someone else (`bob: /wg join academia`), like a simulation script. Messages the bot sends to the
+console channel and to console DMs are printed as they are delivered by the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import re
+
+from rich.console import Console
+from rich.panel import Panel
+
+from bot.bootstrap import App, build
+from bot.command import UserRef, Where
+from bot.config import Settings
+from bot.outbox import Outgoing
+from bot.reply import Reply
+
+CHANNEL = "console"
+_SPEAKER = re.compile(r"^(?P<name>[A-Za-z0-9_.\-]+)\s*(?:\[(?P<thread>[^\]]+)\])?\s*:\s(?P<text>/.*)$")
+
+
+class TerminalSender:
+    platform = "console"
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    async def send(self, message: Outgoing) -> str | None:
+        show(self.console, message.reply, f"{message.destination.label} · {message.kind}")
+        return None
+
+
+def show(console: Console, reply: Reply, title: str) -> None:
+    style = "red" if reply.kind == "error" else ("cyan" if reply.private else "green")
+    console.print(Panel(reply.to_text(), title=title, title_align="left", border_style=style), markup=False)
+
+
+async def run_console(settings: Settings, speaker: str | None = None) -> None:
+    console = Console()
+    app: App = await build(settings, senders=[TerminalSender(console)])
+    default = speaker or getpass.getuser() or "me"
+    background = [asyncio.create_task(t) for t in app.extras.get("background", [])]  # type: ignore[attr-defined]
+    background.append(asyncio.create_task(app.dispatcher.run_forever(poll=2.0)))
+    console.print(
+        f"wgbot console — you are [bold]{default}[/bold]; `name: /wg …` speaks as someone else; "
+        "/wg help lists commands; Ctrl-D quits."
+    )
+    try:
+        while True:
+            try:
+                line = await asyncio.to_thread(input, "> ")
+            except EOFError:
+                break
+            line = line.strip()
+            if not line:
+                continue
+            name, thread, text = default, None, line
+            m = _SPEAKER.match(line)
+            if m:
+                name, thread, text = m.group("name"), m.group("thread"), m.group("text")
+            if not text.startswith("/"):
+                text = "/wg " + text if text.split()[0].lower() != "wg" else text
+            user = UserRef("console", name, name)
+            where = Where("console", CHANNEL, CHANNEL, thread_id=thread)
+            response = await app.core.handle_text(text, user, where)
+            for reply in response.replies:
+                show(console, reply, f"to {name}" if reply.private else f"channel:{CHANNEL}")
+            if response.form is not None and not response.replies:
+                show(
+                    console,
+                    Reply.text("That opens a form in Slack and Discord; here type the full command."),
+                    "form",
+                )
+            await asyncio.sleep(0.2)  # let the dispatcher print announcements before the next prompt
+    finally:
+        for task in background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await app.close()

@@ -1,0 +1,98 @@
+"""`wgbot doctor`: what is configured, what works, and what to do about what does not."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy import text
+
+from bot.config import Settings
+from storage.db import Database, redact
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # ok | missing | fail
+    detail: str
+
+
+async def check_database(settings: Settings) -> Check:
+    from alembic.script import ScriptDirectory
+
+    from storage.db import alembic_config
+
+    try:
+        db = Database(settings.database_url)
+    except Exception as exc:
+        return Check("database", "fail", f"{redact(settings.database_url)}: {exc}. Fix WGBOT_DATABASE_URL.")
+    try:
+        async with db.engine.connect() as conn:
+            try:
+                current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+            except Exception:
+                current = None
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        if current != head:
+            return Check(
+                "database",
+                "missing",
+                f"{redact(settings.database_url)} is at {current or 'no schema'}, code expects {head}: "
+                "run `wgbot db upgrade` (the bot also upgrades on start).",
+            )
+        return Check("database", "ok", f"{redact(settings.database_url)} (schema {head})")
+    except Exception as exc:
+        return Check("database", "fail", f"cannot connect to {redact(settings.database_url)}: {type(exc).__name__}")
+    finally:
+        await db.dispose()
+
+
+async def check_llm(settings: Settings) -> Check:
+    if not settings.llm_configured:
+        return Check(
+            "LLM",
+            "missing",
+            "no OPENAI_API_KEY / OPENAI_BASE_URL: summaries use the offline extractive summarizer.",
+        )
+    return Check("LLM", "ok", f"model {settings.llm_model} at {settings.openai_base_url or 'api.openai.com'}")
+
+
+async def check_smtp(settings: Settings) -> Check:
+    if not settings.smtp_configured:
+        return Check("e-mail", "missing", "no SMTP_HOST: digests are not e-mailed (channels and DMs still get them).")
+    if not settings.smtp_from:
+        return Check("e-mail", "fail", "SMTP_HOST is set but SMTP_FROM is not: set the sender address.")
+    return Check("e-mail", "ok", f"{settings.smtp_host}:{settings.smtp_port} as {settings.smtp_from}")
+
+
+#: platform checks register here (adapters.slack.doctor, adapters.discord.doctor)
+PLATFORM_CHECKS: list[Callable[[Settings], Awaitable[Check]]] = []
+
+
+async def run_checks(settings: Settings) -> list[Check]:
+    _load_platform_checks()
+    checks = [await check_database(settings)]
+    for platform_check in PLATFORM_CHECKS:
+        checks.append(await platform_check(settings))
+    checks += [await check_llm(settings), await check_smtp(settings)]
+    if not settings.slack_configured and not settings.discord_configured:
+        checks.append(
+            Check(
+                "platforms",
+                "missing",
+                "neither Slack nor Discord is configured: `wgbot console` and `wgbot demo` still work.",
+            )
+        )
+    return checks
+
+
+def _load_platform_checks() -> None:
+    import importlib
+
+    for module in ("adapters.slack.doctor", "adapters.discord.doctor"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise

@@ -1,0 +1,55 @@
+"""Configuration from the environment and `.env` (pydantic-settings). Secrets are SecretStr: they
+never show in a repr, a log line or an error message."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(default="sqlite:///wgbot.db", alias="WGBOT_DATABASE_URL")
+    log_level: str = Field(default="INFO", alias="WGBOT_LOG_LEVEL")
+
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str | None = Field(default=None, alias="SLACK_API_URL")
+
+    discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")
+    discord_api_base: str | None = Field(default=None, alias="DISCORD_API_BASE")
+    discord_gateway_url: str | None = Field(default=None, alias="DISCORD_GATEWAY_URL")
+
+    openai_api_key: SecretStr | None = Field(default=None, alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")
+    llm_model: str = Field(default="gpt-4o-mini", alias="WGBOT_LLM_MODEL")
+
+    smtp_host: str | None = Field(default=None, alias="SMTP_HOST")
+    smtp_port: int = Field(default=587, alias="SMTP_PORT")
+    smtp_username: str | None = Field(default=None, alias="SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(default=None, alias="SMTP_PASSWORD")
+    smtp_from: str | None = Field(default=None, alias="SMTP_FROM")
+    smtp_starttls: bool = Field(default=True, alias="SMTP_STARTTLS")
+
+    #: how late a missed reminder may still be sent after downtime
+    grace_minutes: int = Field(default=60, alias="WGBOT_GRACE_MINUTES")
+
+    @property
+    def slack_configured(self) -> bool:
+        return self.slack_bot_token is not None and (
+            self.slack_app_token is not None or self.slack_signing_secret is not None
+        )
+
+    @property
+    def discord_configured(self) -> bool:
+        return self.discord_token is not None
+
+    @property
+    def llm_configured(self) -> bool:
+        return self.openai_api_key is not None or self.openai_base_url is not None
+
+    @property
+    def smtp_configured(self) -> bool:
+        return self.smtp_host is not None

@@ -1,0 +1,137 @@
+"""The core's entry point: a command in, a Response out, in one transaction.
+
+Adapters call `Core.handle_text()` (typed text, buttons, forms) or `Core.handle()` (already parsed).
+A handler either completes — its changes and its outbox messages committed together — or raises a
+UserError, in which case nothing it did is kept and the speaker gets a private, specific error.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+import bot.services  # noqa: F401  (registers the handlers)
+from bot.clock import Clock
+from bot.command import Command, UserRef, Where
+from bot.errors import UserError
+from bot.grammar import SPECS, parse
+from bot.reply import Reply, Response
+from bot.services.context import HANDLERS, Ctx
+from storage.db import Database
+from storage.models import Channel, Identity, InboundEvent, Member, WorkingGroup
+
+log = logging.getLogger(__name__)
+NO_GROUP_NEEDED = {"help", "bind"}
+
+
+class Core:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        rng: random.Random | None = None,
+        on_enqueued: Callable[[], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self._on_enqueued = on_enqueued or (lambda: None)
+
+    def set_enqueued_hook(self, hook: Callable[[], None]) -> None:
+        self._on_enqueued = hook
+
+    async def handle_text(self, text: str, user: UserRef, where: Where, *, from_action: bool = False) -> Response:
+        try:
+            cmd = parse(text, user, where)
+        except UserError as exc:
+            return Response(replies=[Reply.error(exc.message, exc.usage)])
+        cmd.from_action = from_action
+        return await self.handle(cmd)
+
+    async def handle(self, cmd: Command) -> Response:
+        handler = HANDLERS.get(cmd.name)
+        if handler is None:
+            word = cmd.name.replace(".", " ")
+            return Response(replies=[Reply.error(f"`/wg {word}` is not available yet. Type /wg help for what works.")])
+        try:
+            async with self.db.transaction() as session:
+                ctx = Ctx(session=session, cmd=cmd, now=self.clock.now(), rng=self.rng)
+                await self._resolve(ctx)
+                result = await handler(ctx)
+        except UserError as exc:
+            return Response(replies=[Reply.error(exc.message, exc.usage)])
+        except IntegrityError:
+            log.warning("command %s clashed with a concurrent change", cmd.name)
+            return Response(
+                replies=[Reply.error("That clashed with another change made at the same moment; try again.")]
+            )
+        except Exception:
+            log.exception("command %s failed", cmd.name)
+            return Response(replies=[Reply.error("Something went wrong on our side; nothing was changed.")])
+        self._on_enqueued()
+        return result if isinstance(result, Response) else Response(replies=[result])
+
+    async def _resolve(self, ctx: Ctx) -> None:
+        """Find the speaker's working group (from the channel, else from their memberships) and member."""
+        s, where, user = ctx.session, ctx.cmd.where, ctx.cmd.user
+        ch = (
+            await s.exec(
+                select(Channel).where(Channel.platform == where.platform, Channel.channel_id == where.channel_id)
+            )
+        ).first()
+        wg: WorkingGroup | None = None
+        if ch is not None:
+            wg = await s.get(WorkingGroup, ch.wg_id)
+        else:
+            idents = (
+                await s.exec(
+                    select(Identity).where(Identity.platform == user.platform, Identity.user_id == user.user_id)
+                )
+            ).all()
+            wg_ids = {i.wg_id for i in idents}
+            if len(wg_ids) == 1:
+                wg = await s.get(WorkingGroup, wg_ids.pop())
+            elif not wg_ids and where.is_dm:
+                groups = (await s.exec(select(WorkingGroup).limit(2))).all()
+                wg = groups[0] if len(groups) == 1 else None
+        ctx.wg = wg
+        if wg is None:
+            if ctx.cmd.name not in NO_GROUP_NEEDED:
+                ctx.require_wg()
+            return
+        ident = (
+            await s.exec(
+                select(Identity).where(
+                    Identity.wg_id == wg.id,
+                    Identity.platform == user.platform,
+                    Identity.user_id == user.user_id,
+                )
+            )
+        ).first()
+        if ident is not None:
+            member = await s.get(Member, ident.member_id)
+            if member is not None and member.erased_at is None:
+                ctx.member, ctx.identity = member, ident
+        if ctx.member is None and ctx.cmd.name not in (*NO_GROUP_NEEDED, "join") and ctx.cmd.name in SPECS:
+            ctx.require_member()
+
+    async def seen_event(self, platform: str, event_id: str) -> bool:
+        """Record an inbound event id; True if it was already handled (a retry or a duplicate)."""
+        now = self.clock.now()
+        try:
+            async with self.db.transaction() as s:
+                s.add(InboundEvent(platform=platform, event_id=event_id[:200], received_at=now))
+        except IntegrityError:
+            return True
+        return False
+
+    async def prune_events(self, older_than: timedelta = timedelta(days=2)) -> None:
+        async with self.db.transaction() as s:
+            await s.execute(delete(InboundEvent).where(InboundEvent.received_at < self.clock.now() - older_than))  # type: ignore[arg-type]

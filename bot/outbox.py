@@ -1,0 +1,291 @@
+"""The transactional outbox and its dispatcher.
+
+Messages are inserted in the same transaction as the change they report, keyed by an idempotency key
+(inserting the same key twice does nothing), and sent later by the `Dispatcher`:
+
+1. claim: a conditional UPDATE moves due rows to `sending` with a lease (`FOR UPDATE SKIP LOCKED` on
+   PostgreSQL; SQLite serialises writers with BEGIN IMMEDIATE), so two processes never hold one row;
+2. send through the platform's `Sender`;
+3. mark `sent` (only if this worker still holds the claim).
+
+A process that dies between 1 and 3 leaves a lease that expires; the row is then claimed again.
+Delivery is therefore at-least-once at the transport level; each sender narrows that where the
+platform allows (Discord: the key becomes a `nonce` with `enforce_nonce`, so a resend within Discord's
+dedupe window is dropped by Discord; console and simulation send in-process and are exactly-once).
+Slack offers no idempotency for chat.postMessage: a crash in the few milliseconds between Slack's
+answer and the mark can repeat one message, and that is the only duplicate possible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clock import Clock
+from bot.reply import Reply
+from storage.db import Database
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Destination:
+    platform: str
+    #: `channel:<id>`, `thread:<channel id>/<thread id>`, `dm:<user id>` or `email:<address>`
+    address: str
+    #: the human name of the place: `channel:wg`, `thread:t1`, `dm:alice`
+    label: str
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A claimed message as a sender sees it."""
+
+    id: int
+    key: str
+    destination: Destination
+    kind: str
+    reply: Reply
+    attempts: int
+    created_at: datetime
+
+
+class DeliveryError(Exception):
+    """Raised by a Sender. `retry_after` (seconds) for 429/5xx; `permanent` when retrying cannot help."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+class Sender(Protocol):
+    platform: str
+
+    async def send(self, message: Outgoing) -> str | None:
+        """Deliver one message; return the platform's message id if it has one."""
+        ...
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    key: str,
+    destination: Destination,
+    reply: Reply,
+    now: datetime,
+    wg_id: int | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    """Record a message to send. Returns False when a message with this key already exists."""
+    values = {
+        "key": key[:255],
+        "wg_id": wg_id,
+        "platform": destination.platform,
+        "address": destination.address,
+        "label": destination.label,
+        "kind": reply.kind,
+        "payload": reply.model_dump(mode="json"),
+        "status": "pending",
+        "attempts": 0,
+        "not_before": not_before or now,
+        "created_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    ins = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = ins(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    result = await session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class Dispatcher:
+    """Sends due outbox rows through the registered senders, one destination at a time in order."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        senders: Sequence[Sender],
+        *,
+        worker_id: str,
+        lease: timedelta = timedelta(seconds=60),
+        max_attempts: int = 8,
+        batch: int = 100,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.senders = {s.platform: s for s in senders}
+        self.worker_id = worker_id
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.batch = batch
+        self._wake = asyncio.Event()
+
+    def add_sender(self, sender: Sender) -> None:
+        self.senders[sender.platform] = sender
+
+    def wake(self) -> None:
+        """Something was enqueued: send it now rather than at the next poll."""
+        self._wake.set()
+
+    async def claim(self) -> list[OutboxMessage]:
+        if not self.senders:
+            return []
+        now = self.clock.now()
+        o = OutboxMessage
+        due = (
+            select(col(o.id))
+            .where(col(o.platform).in_(list(self.senders)))
+            .where(
+                or_(
+                    and_(col(o.status) == "pending", col(o.not_before) <= now),
+                    and_(col(o.status) == "sending", col(o.lease_until) < now),
+                )
+            )
+            .order_by(col(o.id))
+            .limit(self.batch)
+            .with_for_update(skip_locked=True)
+        )
+        async with self.db.transaction() as s:
+            ids = list((await s.execute(due)).scalars())
+            if not ids:
+                return []
+            await s.execute(
+                update(o)
+                .where(col(o.id).in_(ids))
+                .values(
+                    status="sending",
+                    claimed_by=self.worker_id,
+                    lease_until=now + self.lease,
+                    attempts=col(o.attempts) + 1,
+                )
+            )
+            rows = (await s.execute(select(o).where(col(o.id).in_(ids)).order_by(col(o.id)))).scalars().all()
+            return list(rows)
+
+    async def run_once(self) -> int:
+        """Claim and send everything due now; returns how many messages were delivered."""
+        delivered = 0
+        while True:
+            rows = await self.claim()
+            if not rows:
+                return delivered
+            groups: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
+            for row in rows:
+                groups[(row.platform, row.address)].append(row)
+            results = await asyncio.gather(*(self._send_group(g) for g in groups.values()))
+            delivered += sum(results)
+
+    async def _send_group(self, rows: list[OutboxMessage]) -> int:
+        sent = 0
+        for i, row in enumerate(rows):
+            ok = await self._send_one(row)
+            if not ok:
+                # keep this destination's order: release what we hold so it goes after the retry
+                await self._release([r.id for r in rows[i + 1 :] if r.id is not None])
+                break
+            sent += 1
+        return sent
+
+    async def _send_one(self, row: OutboxMessage) -> bool:
+        assert row.id is not None
+        sender = self.senders[row.platform]
+        msg = Outgoing(
+            id=row.id,
+            key=row.key,
+            destination=Destination(row.platform, row.address, row.label),
+            kind=row.kind,
+            reply=Reply.model_validate(row.payload),
+            attempts=row.attempts,
+            created_at=row.created_at,
+        )
+        try:
+            ref = await sender.send(msg)
+        except DeliveryError as exc:
+            await self._failed(row, str(exc), exc.retry_after, exc.permanent)
+            return False
+        except Exception as exc:  # a bug or an unexpected transport error: retry with backoff
+            log.exception("sending outbox message %s to %s failed", row.id, row.label)
+            await self._failed(row, f"{type(exc).__name__}", None, False)
+            return False
+        async with self.db.transaction() as s:
+            await s.execute(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id) == row.id, col(OutboxMessage.claimed_by) == self.worker_id)
+                .values(status="sent", sent_at=self.clock.now(), platform_ref=ref, lease_until=None)
+            )
+        return True
+
+    async def _release(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        async with self.db.transaction() as s:
+            await s.execute(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.claimed_by) == self.worker_id)
+                .values(status="pending", lease_until=None, attempts=col(OutboxMessage.attempts) - 1)
+            )
+
+    async def _failed(self, row: OutboxMessage, error: str, retry_after: float | None, permanent: bool) -> None:
+        give_up = permanent or row.attempts >= self.max_attempts
+        delay = retry_after if retry_after is not None else min(2 ** (row.attempts - 1) * 5, 900)
+        log.warning(
+            "outbox message %s to %s failed (attempt %s): %s%s",
+            row.id,
+            row.label,
+            row.attempts,
+            error,
+            "; giving up" if give_up else f"; retrying in {delay:.0f}s",
+        )
+        async with self.db.transaction() as s:
+            await s.execute(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id) == row.id, col(OutboxMessage.claimed_by) == self.worker_id)
+                .values(
+                    status="failed" if give_up else "pending",
+                    not_before=self.clock.now() + timedelta(seconds=delay),
+                    lease_until=None,
+                    last_error=error[:500],
+                )
+            )
+
+    async def run_due(self) -> int:
+        return await self.run_once()
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest row falls due: a pending one, or a claim whose lease runs out."""
+        o = OutboxMessage
+        platforms = list(self.senders)
+        async with self.db.session() as s:
+            pending = await s.execute(
+                select(func.min(o.not_before)).where(col(o.status) == "pending", col(o.platform).in_(platforms))
+            )
+            leased = await s.execute(
+                select(func.min(o.lease_until)).where(col(o.status) == "sending", col(o.platform).in_(platforms))
+            )
+            times = [t for t in (pending.scalar_one_or_none(), leased.scalar_one_or_none()) if t is not None]
+        return min(times) if times else None
+
+    async def run_forever(self, poll: float = 5.0) -> None:
+        """Send as messages arrive (wake()) or fall due; poll also picks up other processes' rows."""
+        while True:
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("outbox dispatcher pass failed")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=poll)

@@ -1,0 +1,158 @@
+"""What a command handler gets: the unit of work, the speaker, their group, and ways to reach people.
+
+Handlers register with `@command("name")`. `/wg help` lists exactly the registered commands, so
+nothing is advertised that does not work.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.command import Command
+from bot.errors import Forbidden, NotFound, UserError
+from bot.grammar import SPECS
+from bot.outbox import Destination, enqueue
+from bot.reply import Reply, Response
+from storage.models import Channel, Identity, Member, Sequence, WorkingGroup
+
+Handler = Callable[["Ctx"], Awaitable[Response | Reply]]
+HANDLERS: dict[str, Handler] = {}
+#: `/wg show X<n>` dispatches on the letter: P → proposals, M → meetings, …
+SHOW_HANDLERS: dict[str, Callable[[Ctx, int], Awaitable[Response | Reply]]] = {}
+
+
+def command(name: str) -> Callable[[Handler], Handler]:
+    if name not in SPECS:
+        raise KeyError(f"no grammar for command {name}")
+
+    def register(fn: Handler) -> Handler:
+        HANDLERS[name] = fn
+        return fn
+
+    return register
+
+
+def shows(letter: str) -> Callable[[Callable[[Ctx, int], Awaitable[Response | Reply]]], object]:
+    def register(fn: Callable[[Ctx, int], Awaitable[Response | Reply]]) -> object:
+        SHOW_HANDLERS[letter] = fn
+        return fn
+
+    return register
+
+
+@dataclass
+class Ctx:
+    session: AsyncSession
+    cmd: Command
+    now: datetime
+    rng: random.Random
+    wg: WorkingGroup | None = None
+    member: Member | None = None
+    identity: Identity | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def spec_usage(self) -> str:
+        return SPECS[self.cmd.name].usage
+
+    def fail(self, message: str) -> UserError:
+        return UserError(message, self.spec_usage)
+
+    def require_wg(self) -> WorkingGroup:
+        if self.wg is None:
+            raise UserError(
+                "This channel is not bound to a working group. A convener can bind it with /wg bind.",
+            )
+        return self.wg
+
+    def require_member(self) -> Member:
+        self.require_wg()
+        if self.member is None:
+            raise Forbidden(
+                "You have not joined this working group yet.",
+                SPECS["join"].usage,
+            )
+        return self.member
+
+    def require_convener(self, what: str) -> Member:
+        member = self.require_member()
+        if member.role != "convener":
+            raise Forbidden(f"Only a convener can {what}.")
+        return member
+
+    @property
+    def tz(self) -> str:
+        """The zone the speaker reads in."""
+        if self.member is not None:
+            return self.member.timezone
+        if self.wg is not None:
+            return self.wg.timezone
+        return "UTC"
+
+    async def next_number(self, kind: str) -> int:
+        """Hand out the next public number (P<n>, M<n>, …) of this group, atomically."""
+        wg = self.require_wg()
+        dialect = self.session.get_bind().dialect.name
+        ins = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = (
+            ins(Sequence)
+            .values(wg_id=wg.id, kind=kind, value=1)
+            .on_conflict_do_update(index_elements=["wg_id", "kind"], set_={"value": Sequence.value + 1})
+            .returning(col(Sequence.value))
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def channels(self) -> list[Channel]:
+        wg = self.require_wg()
+        q = select(Channel).where(Channel.wg_id == wg.id).order_by(col(Channel.id))
+        return list((await self.session.exec(q)).all())
+
+    async def announce(self, reply: Reply, key: str) -> None:
+        """Post to every channel bound to the group, on every platform (once each, by key)."""
+        wg = self.require_wg()
+        if reply.kind == "reply":
+            reply = reply.model_copy(update={"kind": "announcement"})
+        for ch in await self.channels():
+            dest = Destination(ch.platform, f"channel:{ch.channel_id}", f"channel:{ch.name}")
+            await enqueue(
+                self.session, key=f"{key}:ch{ch.id}", destination=dest, reply=reply, now=self.now, wg_id=wg.id
+            )
+
+    async def member_by_ref(self, ref: str) -> Member:
+        """A member named by handle (`bob`, `@bob`), by mention (`<@U123>`, `<@123|bob>`) or display name."""
+        wg = self.require_wg()
+        text = ref.strip()
+        user_id = None
+        if text.startswith("<@") and text.endswith(">"):
+            user_id = text[2:-1].lstrip("!").split("|", 1)[0]
+        handle = text.lstrip("@").lower()
+        q = select(Identity).where(Identity.wg_id == wg.id)
+        for ident in (await self.session.exec(q)).all():
+            if (user_id and ident.user_id == user_id) or ident.handle.lower() == handle:
+                member = await self.session.get(Member, ident.member_id)
+                if member and member.erased_at is None:
+                    return member
+        mq = select(Member).where(
+            Member.wg_id == wg.id, func.lower(Member.display_name) == handle, col(Member.erased_at).is_(None)
+        )
+        found = (await self.session.exec(mq)).first()
+        if found:
+            return found
+        raise NotFound(f"No member `{text[:40]}` in this working group.")
+
+
+def parse_ref(value: str, letter: str, what: str) -> int:
+    """`P3`, `p3`, `#P3` → 3; anything else is a clear error."""
+    v = value.strip().lstrip("#").upper()
+    if len(v) >= 2 and v[0] == letter and v[1:].isdigit() and len(v) < 10:
+        return int(v[1:])
+    raise UserError(f"`{value[:40]}` is not a {what} id; they look like {letter}1, {letter}2, …")

@@ -1,0 +1,204 @@
+"""Working groups: binding channels, settings, and help."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import col, func, select
+
+from bot.errors import Forbidden, UserError
+from bot.grammar import SPECS, find_spec
+from bot.reply import Context, Fields, Heading, Reply, Response, Text
+from bot.sanitize import clean_line
+from bot.services.context import HANDLERS, Ctx, command
+from bot.vocab import DEFAULT_THEMES, WEEKDAYS, timezone
+from storage.models import Channel, Identity, Member, WorkingGroup
+
+MAX_NAME = 100
+
+
+def _valid_name(raw: str) -> str:
+    name = clean_line(raw)
+    if not name:
+        raise UserError("The working group name cannot be empty.")
+    if len(name) > MAX_NAME:
+        raise UserError(f"The working group name is too long ({len(name)} characters; the limit is {MAX_NAME}).")
+    return name
+
+
+def parse_digest(value: str) -> tuple[int | None, str]:
+    """`monday 09:00` → (0, "09:00"); `off` → (None, "09:00")."""
+    v = " ".join(value.lower().split())
+    if v in ("off", "none", "no"):
+        return None, "09:00"
+    m = re.fullmatch(r"([a-z]+)\s+(\d{1,2}):(\d{2})", v)
+    if not m:
+        raise UserError('Give the digest as digest:"<weekday> <HH:MM>" (e.g. digest:"monday 09:00") or digest:off.')
+    day = m.group(1)
+    matches = [i for i, d in enumerate(WEEKDAYS) if d.startswith(day)] if len(day) >= 3 else []
+    if len(matches) != 1:
+        raise UserError(f"Unknown weekday `{m.group(1)}`. Use one of: {', '.join(WEEKDAYS)}.")
+    hour, minute = int(m.group(2)), int(m.group(3))
+    if hour > 23 or minute > 59:
+        raise UserError(f"`{m.group(2)}:{m.group(3)}` is not a time of day; use HH:MM from 00:00 to 23:59.")
+    return matches[0], f"{hour:02d}:{minute:02d}"
+
+
+def digest_label(wg: WorkingGroup) -> str:
+    if wg.digest_weekday is None:
+        return "off"
+    return f"{WEEKDAYS[wg.digest_weekday].capitalize()} {wg.digest_time} {wg.timezone}"
+
+
+@command("help")
+async def help_(ctx: Ctx) -> Reply:
+    topic = ctx.cmd.rest.strip().removeprefix("/wg").strip()
+    if topic:
+        spec, _ = find_spec(topic.split()[:2])
+        if spec is None or spec.name not in HANDLERS:
+            raise UserError(f"No command `{topic[:40]}`. Type /wg help for the list.")
+        return Reply(blocks=[Heading(text=spec.usage), Text(text=spec.summary)], private=True)
+    lines = [f"{SPECS[name].usage}\n    {SPECS[name].summary}" for name in SPECS if name in HANDLERS]
+    return Reply(
+        blocks=[
+            Heading(text="wgbot commands"),
+            Text(text="\n".join(lines)),
+            Context(text="/wg help <command> for one."),
+        ],
+        private=True,
+    )
+
+
+@command("bind")
+async def bind(ctx: Ctx) -> Response | Reply:
+    where = ctx.cmd.where
+    if where.is_dm:
+        raise UserError("Bind a channel, not a direct message: run /wg bind in the channel the group uses.")
+    wanted = _valid_name(ctx.cmd.rest) if ctx.cmd.rest.strip() else None
+    existing = (
+        await ctx.session.exec(
+            select(Channel).where(Channel.platform == where.platform, Channel.channel_id == where.channel_id)
+        )
+    ).first()
+    if existing is not None:
+        bound = await ctx.session.get(WorkingGroup, existing.wg_id)
+        assert bound is not None
+        if wanted is None or wanted.lower() == bound.name.lower():
+            return Reply.text(f"This channel is already bound to working group “{bound.name}”.", private=True)
+        raise UserError(f"This channel is already bound to working group “{bound.name}”.")
+    groups = list((await ctx.session.exec(select(WorkingGroup).order_by(col(WorkingGroup.id)))).all())
+    target: WorkingGroup | None = None
+    if wanted is not None:
+        target = next((g for g in groups if g.name.lower() == wanted.lower()), None)
+    elif len(groups) == 1:
+        target = groups[0]
+    elif len(groups) > 1:
+        names = ", ".join(g.name for g in groups)
+        raise UserError(f"Name the working group to bind: /wg bind <name> (groups: {names}).")
+    created = False
+    if target is None:
+        if groups and not await _is_convener_anywhere(ctx):
+            raise Forbidden("Only a convener can create another working group.")
+        target = WorkingGroup(
+            name=wanted or _valid_name(where.channel_name or "wg"),
+            themes=list(DEFAULT_THEMES),
+            created_at=ctx.now,
+        )
+        ctx.session.add(target)
+        await ctx.session.flush()
+        created = True
+    else:
+        members = (await ctx.session.exec(select(func.count()).where(Member.wg_id == target.id))).one()
+        if members:
+            ident = (
+                await ctx.session.exec(
+                    select(Identity).where(
+                        Identity.wg_id == target.id,
+                        Identity.platform == ctx.cmd.user.platform,
+                        Identity.user_id == ctx.cmd.user.user_id,
+                    )
+                )
+            ).first()
+            member = await ctx.session.get(Member, ident.member_id) if ident else None
+            if member is None or member.role != "convener":
+                raise Forbidden(
+                    f"Only a convener of “{target.name}” can bind a channel to it. "
+                    "A convener from another platform can first link this account with /wg link."
+                )
+    assert target.id is not None
+    ctx.session.add(
+        Channel(
+            wg_id=target.id,
+            platform=where.platform,
+            channel_id=where.channel_id,
+            name=clean_line(where.channel_name or where.channel_id)[:100],
+            created_at=ctx.now,
+        )
+    )
+    await ctx.session.flush()
+    ctx.wg = target
+    if created:
+        text = (
+            f"Working group “{target.name}” created and bound to this channel. "
+            "The first member to /wg join becomes its convener."
+        )
+    else:
+        text = f"This channel is now bound to working group “{target.name}”."
+    return Reply.text(text)
+
+
+async def _is_convener_anywhere(ctx: Ctx) -> bool:
+    q = (
+        select(Member)
+        .join(Identity, col(Identity.member_id) == col(Member.id))
+        .where(
+            Identity.platform == ctx.cmd.user.platform,
+            Identity.user_id == ctx.cmd.user.user_id,
+            Member.role == "convener",
+        )
+    )
+    return (await ctx.session.exec(q)).first() is not None
+
+
+@command("settings")
+async def settings(ctx: Ctx) -> Reply:
+    wg = ctx.require_wg()
+    opts = ctx.cmd.options
+    if not opts:
+        return Reply(
+            blocks=[
+                Heading(text=f"Settings of “{wg.name}”"),
+                Fields(items=[("Time zone", wg.timezone), ("Digest", digest_label(wg))]),
+                Context(text=SPECS["settings"].usage),
+            ],
+            private=True,
+        )
+    who = ctx.require_convener("change the settings")
+    changes: list[str] = []
+    # validate everything first, so that nothing is half-applied
+    new_tz = timezone(opts["tz"]) if "tz" in opts else None
+    new_digest = parse_digest(opts["digest"]) if "digest" in opts else None
+    new_name = _valid_name(opts["name"]) if "name" in opts else None
+    if new_name is not None and new_name.lower() != wg.name.lower():
+        clash = (
+            await ctx.session.exec(select(WorkingGroup).where(func.lower(WorkingGroup.name) == new_name.lower()))
+        ).first()
+        if clash is not None:
+            raise UserError(f"Another working group is already called “{new_name}”.")
+    if new_tz is not None:
+        wg.timezone = new_tz
+        changes.append(f"time zone {new_tz}")
+    if new_digest is not None:
+        wg.digest_weekday, wg.digest_time = new_digest
+        changes.append(f"digest {digest_label(wg)}")
+    if new_name is not None:
+        wg.name = new_name
+        changes.append(f"name “{new_name}”")
+    ctx.session.add(wg)
+    await ctx.session.flush()
+    summary = ", ".join(changes)
+    await ctx.announce(
+        Reply.text(f"{who.display_name} changed the settings: {summary}."),
+        key=f"settings:{wg.id}:{ctx.now.isoformat()}:{ctx.rng.getrandbits(32)}",
+    )
+    return Reply.text(f"Settings changed: {summary}.", private=True)

@@ -1,0 +1,175 @@
+"""Members: joining, profiles and roles."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import col, func, select
+
+from bot.errors import Forbidden, UserError
+from bot.reply import Context, Fields, Heading, Reply
+from bot.sanitize import clean_line
+from bot.services.context import Ctx, command
+from bot.vocab import REGIONS, ROLES, STAKEHOLDER_GROUPS, one_of, timezone
+from storage.models import Identity, Member
+
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+_LANG = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$", re.IGNORECASE)
+
+
+def valid_email(value: str) -> str:
+    v = value.strip()
+    if v.lower().startswith("mailto:"):
+        v = v[7:]
+    if v.startswith("<") and v.endswith(">"):  # Slack wraps addresses: <mailto:a@b.org|a@b.org>
+        v = v[1:-1].split("|", 1)[-1]
+    if len(v) > 254 or not _EMAIL.match(v):
+        raise UserError(f"`{value[:60]}` is not a valid e-mail address (like name@example.org).")
+    return v
+
+
+def valid_language(value: str) -> str:
+    v = value.strip()
+    if not _LANG.match(v):
+        raise UserError(f"`{value[:20]}` is not a language code; use one like en, fr, es, pt-BR.")
+    return v
+
+
+def member_label(m: Member) -> str:
+    return f"{m.display_name} ({m.stakeholder_group})"
+
+
+@command("join")
+async def join(ctx: Ctx) -> Reply:
+    wg = ctx.require_wg()
+    opts = ctx.cmd.options
+    group = one_of(ctx.cmd.positionals[0], STAKEHOLDER_GROUPS, "stakeholder group")
+    region = one_of(opts["region"], REGIONS, "region") if "region" in opts else None
+    tz_given = timezone(opts["tz"]) if "tz" in opts else None
+    lang = valid_language(opts["lang"]) if "lang" in opts else None
+    email = valid_email(opts["email"]) if "email" in opts else None
+    name = clean_line(opts.get("name") or ctx.cmd.user.handle)[:100]
+    if not name:
+        raise UserError("Your display name cannot be empty.")
+    member = ctx.member
+    if member is not None:  # joining again updates the profile
+        member.stakeholder_group = group
+        if region is not None:
+            member.region = region
+        if tz_given is not None:
+            member.timezone = tz_given
+        if lang is not None:
+            member.language = lang
+        if email is not None:
+            member.email = email
+        if "name" in opts:
+            member.display_name = name
+        ctx.session.add(member)
+        await ctx.session.flush()
+        return Reply.text(f"Profile updated: {_profile_line(member)}.", private=True)
+    platform_tz = None
+    if ctx.cmd.user.timezone:
+        try:
+            platform_tz = timezone(ctx.cmd.user.timezone)
+        except UserError:
+            platform_tz = None
+    count = (await ctx.session.exec(select(func.count()).where(Member.wg_id == wg.id))).one()
+    member = Member(
+        wg_id=wg.id,  # type: ignore[arg-type]
+        display_name=name,
+        stakeholder_group=group,
+        region=region,
+        timezone=tz_given or platform_tz or wg.timezone,
+        language=lang or "en",
+        email=email,
+        role="convener" if count == 0 else "member",
+        joined_at=ctx.now,
+    )
+    ctx.session.add(member)
+    await ctx.session.flush()
+    assert member.id is not None
+    ctx.session.add(
+        Identity(
+            wg_id=wg.id,  # type: ignore[arg-type]
+            member_id=member.id,
+            platform=ctx.cmd.user.platform,
+            user_id=ctx.cmd.user.user_id,
+            handle=clean_line(ctx.cmd.user.handle)[:100],
+            created_at=ctx.now,
+        )
+    )
+    await ctx.session.flush()
+    ctx.member = member
+    text = f"Welcome to “{wg.name}”, {member.display_name}: {_profile_line(member)}."
+    if member.role == "convener":
+        text += " As the first member, you are its convener."
+    return Reply.text(text, private=True)
+
+
+def _profile_line(m: Member) -> str:
+    parts = [m.stakeholder_group]
+    if m.region:
+        parts.append(m.region)
+    parts += [m.timezone, m.language]
+    if m.email:
+        parts.append(m.email)
+    return ", ".join(parts)
+
+
+@command("me")
+async def me(ctx: Ctx) -> Reply:
+    m = ctx.require_member()
+    idents = (
+        await ctx.session.exec(select(Identity).where(Identity.member_id == m.id).order_by(col(Identity.id)))
+    ).all()
+    digest = [w for w, on in (("DM", m.digest_dm), ("e-mail", m.digest_email)) if on]
+    return Reply(
+        blocks=[
+            Heading(text=m.display_name),
+            Fields(
+                items=[
+                    ("Role", m.role),
+                    ("Stakeholder group", m.stakeholder_group),
+                    ("Region", m.region or "not set"),
+                    ("Time zone", m.timezone),
+                    ("Language", m.language),
+                    ("E-mail", m.email or "not set"),
+                    ("Accounts", ", ".join(f"{i.handle} on {i.platform}" for i in idents)),
+                    ("Digest by", ", ".join(digest) or "channel only"),
+                    ("AI summaries", "your messages are left out" if m.ai_opt_out else "included"),
+                ]
+            ),
+            Context(text="Change any of this with /wg join <stakeholder-group> [region:…] [tz:…] [lang:…] [email:…]"),
+        ],
+        private=True,
+    )
+
+
+@command("role")
+async def role(ctx: Ctx) -> Reply:
+    who = ctx.require_convener("change roles")
+    target = await ctx.member_by_ref(ctx.cmd.positionals[0])
+    new_role = one_of(ctx.cmd.positionals[1], ROLES, "role")
+    if target.role == new_role:
+        return Reply.text(f"{target.display_name} is already a {new_role}.", private=True)
+    if target.role == "convener" and new_role != "convener":
+        conveners = (
+            await ctx.session.exec(
+                select(func.count()).where(
+                    Member.wg_id == target.wg_id, Member.role == "convener", col(Member.erased_at).is_(None)
+                )
+            )
+        ).one()
+        if conveners <= 1:
+            raise Forbidden("The group needs at least one convener: make someone else convener first.")
+    old = target.role
+    target.role = new_role
+    ctx.session.add(target)
+    await ctx.session.flush()
+    await ctx.announce(
+        Reply.text(f"{who.display_name} made {target.display_name} a {new_role} (was {old})."),
+        key=f"role:{target.id}:{ctx.now.isoformat()}:{ctx.rng.getrandbits(32)}",
+    )
+    return Reply.text(f"{target.display_name} is now a {new_role}.", private=True)

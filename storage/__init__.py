@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, the async database handle and Alembic migrations."""

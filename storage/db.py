@@ -1,0 +1,113 @@
+"""The async database handle. The core awaits it, so database I/O never blocks the event loop.
+
+SQLite (the embedded default) runs in WAL mode with foreign keys on, and every transaction starts
+with BEGIN IMMEDIATE: writers queue on the busy timeout instead of failing with "database is locked"
+when a read transaction tries to become a write one. PostgreSQL runs through asyncpg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+
+
+def normalize_url(url: str) -> URL:
+    """Accept the usual spellings (`sqlite:///x.db`, `postgresql://…`, `postgresql+psycopg://…`)."""
+    u = make_url(url)
+    backend = u.get_backend_name()
+    if backend not in ("sqlite", "postgresql", "postgres"):
+        raise ValueError(f"unsupported database `{backend}`: use sqlite or postgresql")
+    return u.set(drivername=_DRIVERS[backend])
+
+
+def redact(url: str | URL) -> str:
+    """The URL with its password hidden: the only form that may reach a log or an error."""
+    try:
+        return make_url(str(url) if isinstance(url, URL) else url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable database URL>"
+
+
+class Database:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = normalize_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"timeout": 30}
+            if self.url.database in (None, "", ":memory:"):
+                raise ValueError("use a file for SQLite (an in-memory database is not shared between connections)")
+            kwargs["poolclass"] = NullPool
+        else:
+            kwargs.update(pool_size=5, max_overflow=5, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            _sqlite_tuning(self.engine)
+        self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.url.get_backend_name()
+
+    def session(self) -> AsyncSession:
+        return self._sessions()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: committed when the block ends, rolled back if it raises."""
+        async with self._sessions() as session, session.begin():
+            yield session
+
+    async def upgrade(self, revision: str = "head") -> None:
+        """Bring the schema to `revision` with Alembic (also run on start-up)."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(_run_upgrade, revision)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def alembic_config(connection: Connection | None = None) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("storage") / "migrations"))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _run_upgrade(connection: Connection, revision: str) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(connection), revision)
+
+
+def _sqlite_tuning(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

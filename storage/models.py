@@ -1,0 +1,163 @@
+"""SQLModel tables. Every schema change goes with an Alembic migration in storage/migrations.
+
+Ids shown to people (P3, M2) are per-working-group numbers handed out by `Sequence`, never the
+primary key, so two groups on one deployment each start at 1 and ids leak nothing across groups.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class WorkingGroup(SQLModel, table=True):
+    __tablename__ = "working_groups"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    timezone: str = Field(default="UTC", max_length=64)
+    #: 0 = Monday … 6 = Sunday; None turns the weekly digest off
+    digest_weekday: int | None = Field(default=0)
+    digest_time: str = Field(default="09:00", max_length=5)
+    themes: list[str] = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Channel(SQLModel, table=True):
+    """A chat channel bound to a working group; announcements go to every one of them."""
+
+    __tablename__ = "channels"
+    __table_args__ = (UniqueConstraint("platform", "channel_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    wg_id: int = Field(foreign_key="working_groups.id", index=True)
+    platform: str = Field(max_length=20)
+    channel_id: str = Field(max_length=100)
+    name: str = Field(max_length=100)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Member(SQLModel, table=True):
+    __tablename__ = "members"
+    id: int | None = Field(default=None, primary_key=True)
+    wg_id: int = Field(foreign_key="working_groups.id", index=True)
+    display_name: str = Field(max_length=100)
+    stakeholder_group: str = Field(max_length=40)
+    region: str | None = Field(default=None, max_length=40)
+    timezone: str = Field(default="UTC", max_length=64)
+    language: str = Field(default="en", max_length=16)
+    email: str | None = Field(default=None, max_length=254)
+    role: str = Field(default="member", max_length=20)
+    ai_opt_out: bool = Field(default=False)
+    digest_dm: bool = Field(default=False)
+    digest_email: bool = Field(default=False)
+    joined_at: datetime = Field(sa_type=UTCDateTime)
+    erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Identity(SQLModel, table=True):
+    """One platform account of a member (a linked member has one per platform)."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("wg_id", "platform", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    wg_id: int = Field(foreign_key="working_groups.id")
+    member_id: int = Field(foreign_key="members.id", index=True)
+    platform: str = Field(max_length=20)
+    user_id: str = Field(max_length=100)
+    handle: str = Field(max_length=100)
+    #: the channel to DM this identity in, when the platform needs one opened (Slack IM id)
+    dm_channel: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Proposal(SQLModel, table=True):
+    __tablename__ = "proposals"
+    __table_args__ = (UniqueConstraint("wg_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    wg_id: int = Field(foreign_key="working_groups.id", index=True)
+    number: int
+    title: str = Field(max_length=200)
+    body: str = Field(max_length=4000)
+    theme: str | None = Field(default=None, max_length=100)
+    author_id: int | None = Field(default=None, foreign_key="members.id")
+    status: str = Field(default="open", max_length=20)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ProposalRevision(SQLModel, table=True):
+    """Amendment history: revision 1 is the original text; each amendment adds one."""
+
+    __tablename__ = "proposal_revisions"
+    __table_args__ = (UniqueConstraint("proposal_id", "revision"),)
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposals.id", index=True)
+    revision: int
+    title: str = Field(max_length=200)
+    body: str = Field(max_length=4000)
+    editor_id: int | None = Field(default=None, foreign_key="members.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Sequence(SQLModel, table=True):
+    """Per-group counters for the public ids (P<n>, V<n>, M<n>, C<n>, Q<n>)."""
+
+    __tablename__ = "sequences"
+    wg_id: int = Field(foreign_key="working_groups.id", primary_key=True)
+    kind: str = Field(max_length=10, primary_key=True)
+    value: int = Field(default=0)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Every message the bot sends to a place other than the speaker's reply goes through here.
+
+    Written in the same transaction as the change it announces; sent by the dispatcher, which claims
+    rows with a lease so that two processes never send the same row, and retries after a crash.
+    `key` is the idempotency key: inserting the same logical message twice is a no-op.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=255, unique=True)
+    wg_id: int | None = Field(default=None, foreign_key="working_groups.id")
+    platform: str = Field(max_length=20)
+    #: platform address: `channel:<id>`, `thread:<channel id>/<thread id>`, `dm:<user id>`, `email:<addr>`
+    address: str = Field(max_length=300)
+    #: what people call it: `channel:wg`, `dm:alice`; shown by simulate and in logs
+    label: str = Field(max_length=300)
+    kind: str = Field(max_length=20)
+    payload: dict[str, Any] = Field(sa_type=JSON)
+    status: str = Field(default="pending", max_length=10)
+    attempts: int = Field(default=0)
+    not_before: datetime = Field(sa_type=UTCDateTime)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: the platform's id for the sent message (Slack ts, Discord message id), for later updates
+    platform_ref: str | None = Field(default=None, max_length=100)
+    last_error: str | None = Field(default=None, max_length=500)
+
+
+class InboundEvent(SQLModel, table=True):
+    """Platform event ids already handled: Slack retries and Socket Mode re-deliveries run once."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (UniqueConstraint("platform", "event_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    event_id: str = Field(max_length=200)
+    received_at: datetime = Field(sa_type=UTCDateTime, index=True)
