@@ -1,0 +1,132 @@
+"""Shared fixtures: a real database (SQLite file, or PostgreSQL when WGBOT_TEST_DATABASE_URL names one),
+a virtual clock, and the real core and outbox with senders that record what would be delivered.
+
+The whole suite runs on both engines: CI runs it once as is and once with
+WGBOT_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/wgbot_test.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.bootstrap import App, build
+from bot.clock import VirtualClock
+from bot.command import PLATFORMS, UserRef, Where
+from bot.config import Settings
+from bot.outbox import Outgoing
+from bot.reply import Response
+from storage.db import Database
+
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+PG_URL = os.environ.get("WGBOT_TEST_DATABASE_URL", "")
+
+
+def test_database_url(tmp_path: Path) -> str:
+    """A fresh, empty database for one test."""
+    if PG_URL:
+        return PG_URL
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+async def reset_postgres(url: str) -> None:
+    db = Database(url)
+    async with db.engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await db.dispose()
+
+
+@pytest.fixture
+async def db_url(tmp_path: Path) -> str:
+    url = test_database_url(tmp_path)
+    if PG_URL:
+        await reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(db_url)
+    await database.upgrade()
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock(START)
+
+
+@dataclass
+class Recorder:
+    """Records what the outbox delivers, per platform, instead of calling a platform."""
+
+    platform: str
+    sent: list[Outgoing] = field(default_factory=list)
+
+    async def send(self, message: Outgoing) -> str | None:
+        self.sent.append(message)
+        return f"{self.platform}-{message.id}"
+
+
+@dataclass
+class Harness:
+    app: App
+    clock: VirtualClock
+    recorders: dict[str, Recorder]
+
+    async def say(self, name: str, text: str, *, platform: str = "console", thread: str | None = None,
+                  channel: str = "wg", tz: str | None = None) -> Response:
+        user = UserRef(platform=platform, user_id=name, handle=name, timezone=tz)
+        where = Where(platform=platform, channel_id=channel, channel_name=channel, thread_id=thread)
+        response = await self.app.core.handle_text(text, user, where)
+        await self.app.run_due()
+        return response
+
+    def sent(self, platform: str | None = None) -> list[Outgoing]:
+        if platform is not None:
+            return list(self.recorders[platform].sent)
+        return [m for r in self.recorders.values() for m in r.sent]
+
+    def clear(self) -> None:
+        for r in self.recorders.values():
+            r.sent.clear()
+
+
+@pytest.fixture
+async def harness(db: Database, clock: VirtualClock) -> AsyncIterator[Harness]:
+    """The real app on a virtual clock, with the simulation's working group `wg` bound everywhere."""
+    from adapters.console.simulate import ensure_sim_group
+
+    recorders = {p: Recorder(p) for p in (*PLATFORMS, "email")}
+    app = await build(
+        Settings(WGBOT_DATABASE_URL=str(db.url)),
+        clock=clock,
+        db=db,
+        rng=random.Random(0),
+        senders=list(recorders.values()),
+        worker_id="test",
+        upgrade=False,
+    )
+    await ensure_sim_group(app)
+    yield Harness(app, clock, recorders)
+
+
+async def table_snapshot(db: Database) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, to show that a rejected command changed nothing."""
+    from sqlmodel import SQLModel
+
+    out: dict[str, list[tuple[object, ...]]] = {}
+    async with db.engine.connect() as conn:
+        for table in SQLModel.metadata.sorted_tables:
+            rows = (await conn.execute(table.select())).all()
+            out[table.name] = sorted((tuple(r) for r in rows), key=repr)
+    return out
