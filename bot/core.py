@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 import bot.services  # noqa: F401  (registers the handlers)
 from bot.clock import Clock
@@ -134,4 +134,4 @@ class Core:
 
     async def prune_events(self, older_than: timedelta = timedelta(days=2)) -> None:
         async with self.db.transaction() as s:
-            await s.execute(delete(InboundEvent).where(InboundEvent.received_at < self.clock.now() - older_than))  # type: ignore[arg-type]
+            await s.exec(delete(InboundEvent).where(col(InboundEvent.received_at) < self.clock.now() - older_than))

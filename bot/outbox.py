@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
@@ -107,8 +107,8 @@ async def enqueue(
     dialect = session.get_bind().dialect.name
     ins = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = ins(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    result = await session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    result = await session.exec(stmt)
+    return bool(result.rowcount)
 
 
 class Dispatcher:
@@ -160,10 +160,10 @@ class Dispatcher:
             .with_for_update(skip_locked=True)
         )
         async with self.db.transaction() as s:
-            ids = list((await s.execute(due)).scalars())
+            ids = [i for i in (await s.exec(due)) if i is not None]
             if not ids:
                 return []
-            await s.execute(
+            await s.exec(
                 update(o)
                 .where(col(o.id).in_(ids))
                 .values(
@@ -173,7 +173,7 @@ class Dispatcher:
                     attempts=col(o.attempts) + 1,
                 )
             )
-            rows = (await s.execute(select(o).where(col(o.id).in_(ids)).order_by(col(o.id)))).scalars().all()
+            rows = (await s.exec(select(o).where(col(o.id).in_(ids)).order_by(col(o.id)))).all()
             return list(rows)
 
     async def run_once(self) -> int:
@@ -222,7 +222,7 @@ class Dispatcher:
             await self._failed(row, f"{type(exc).__name__}", None, False)
             return False
         async with self.db.transaction() as s:
-            await s.execute(
+            await s.exec(
                 update(OutboxMessage)
                 .where(col(OutboxMessage.id) == row.id, col(OutboxMessage.claimed_by) == self.worker_id)
                 .values(status="sent", sent_at=self.clock.now(), platform_ref=ref, lease_until=None)
@@ -233,7 +233,7 @@ class Dispatcher:
         if not ids:
             return
         async with self.db.transaction() as s:
-            await s.execute(
+            await s.exec(
                 update(OutboxMessage)
                 .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.claimed_by) == self.worker_id)
                 .values(status="pending", lease_until=None, attempts=col(OutboxMessage.attempts) - 1)
@@ -251,7 +251,7 @@ class Dispatcher:
             "; giving up" if give_up else f"; retrying in {delay:.0f}s",
         )
         async with self.db.transaction() as s:
-            await s.execute(
+            await s.exec(
                 update(OutboxMessage)
                 .where(col(OutboxMessage.id) == row.id, col(OutboxMessage.claimed_by) == self.worker_id)
                 .values(
@@ -270,13 +270,13 @@ class Dispatcher:
         o = OutboxMessage
         platforms = list(self.senders)
         async with self.db.session() as s:
-            pending = await s.execute(
+            pending = await s.exec(
                 select(func.min(o.not_before)).where(col(o.status) == "pending", col(o.platform).in_(platforms))
             )
-            leased = await s.execute(
+            leased = await s.exec(
                 select(func.min(o.lease_until)).where(col(o.status) == "sending", col(o.platform).in_(platforms))
             )
-            times = [t for t in (pending.scalar_one_or_none(), leased.scalar_one_or_none()) if t is not None]
+            times = [t for t in (pending.one_or_none(), leased.one_or_none()) if t is not None]
         return min(times) if times else None
 
     async def run_forever(self, poll: float = 5.0) -> None:

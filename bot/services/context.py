@@ -109,7 +109,7 @@ class Ctx:
             .on_conflict_do_update(index_elements=["wg_id", "kind"], set_={"value": Sequence.value + 1})
             .returning(col(Sequence.value))
         )
-        return int((await self.session.execute(stmt)).scalar_one())
+        return int((await self.session.exec(stmt)).scalar_one())
 
     async def channels(self) -> list[Channel]:
         wg = self.require_wg()
