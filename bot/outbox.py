@@ -21,15 +21,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, exists, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -111,8 +111,24 @@ async def enqueue(
     return bool(result.rowcount)
 
 
+def _queued_behind() -> Any:
+    """True for a row with an earlier undelivered row to the same destination.
+
+    Only the head of each destination's queue is due: a message waiting on a retry holds back the
+    ones after it, so every channel and DM receives messages in the order they were recorded.
+    """
+    o = OutboxMessage
+    earlier = aliased(OutboxMessage)
+    return exists().where(
+        col(earlier.platform) == col(o.platform),
+        col(earlier.address) == col(o.address),
+        col(earlier.id) < col(o.id),
+        col(earlier.status).in_(("pending", "sending")),
+    )
+
+
 class Dispatcher:
-    """Sends due outbox rows through the registered senders, one destination at a time in order."""
+    """Sends due outbox rows through the registered senders: destinations in parallel, each in order."""
 
     def __init__(
         self,
@@ -155,6 +171,7 @@ class Dispatcher:
                     and_(col(o.status) == "sending", col(o.lease_until) < now),
                 )
             )
+            .where(~_queued_behind())
             .order_by(col(o.id))
             .limit(self.batch)
             .with_for_update(skip_locked=True)
@@ -183,22 +200,10 @@ class Dispatcher:
             rows = await self.claim()
             if not rows:
                 return delivered
-            groups: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
-            for row in rows:
-                groups[(row.platform, row.address)].append(row)
-            results = await asyncio.gather(*(self._send_group(g) for g in groups.values()))
+            results = await asyncio.gather(*(self._send_one(row) for row in rows))
             delivered += sum(results)
-
-    async def _send_group(self, rows: list[OutboxMessage]) -> int:
-        sent = 0
-        for i, row in enumerate(rows):
-            ok = await self._send_one(row)
-            if not ok:
-                # keep this destination's order: release what we hold so it goes after the retry
-                await self._release([r.id for r in rows[i + 1 :] if r.id is not None])
-                break
-            sent += 1
-        return sent
+            if not any(results):
+                return delivered
 
     async def _send_one(self, row: OutboxMessage) -> bool:
         assert row.id is not None
@@ -228,16 +233,6 @@ class Dispatcher:
                 .values(status="sent", sent_at=self.clock.now(), platform_ref=ref, lease_until=None)
             )
         return True
-
-    async def _release(self, ids: list[int]) -> None:
-        if not ids:
-            return
-        async with self.db.transaction() as s:
-            await s.exec(
-                update(OutboxMessage)
-                .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.claimed_by) == self.worker_id)
-                .values(status="pending", lease_until=None, attempts=col(OutboxMessage.attempts) - 1)
-            )
 
     async def _failed(self, row: OutboxMessage, error: str, retry_after: float | None, permanent: bool) -> None:
         give_up = permanent or row.attempts >= self.max_attempts
@@ -271,7 +266,9 @@ class Dispatcher:
         platforms = list(self.senders)
         async with self.db.session() as s:
             pending = await s.exec(
-                select(func.min(o.not_before)).where(col(o.status) == "pending", col(o.platform).in_(platforms))
+                select(func.min(o.not_before)).where(
+                    col(o.status) == "pending", col(o.platform).in_(platforms), ~_queued_behind()
+                )
             )
             leased = await s.exec(
                 select(func.min(o.lease_until)).where(col(o.status) == "sending", col(o.platform).in_(platforms))

@@ -1,0 +1,70 @@
+"""Binding channels, settings and help."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from bot.services.context import HANDLERS
+from storage.models import Channel, WorkingGroup
+from tests.conftest import Harness
+from tests.test_members import refused
+
+
+@pytest.fixture
+async def empty(harness: Harness) -> Harness:
+    """A deployment with no working group at all (the harness's `wg` removed)."""
+    async with harness.app.db.transaction() as s:
+        for ch in (await s.exec(select(Channel))).all():
+            await s.delete(ch)
+        await s.flush()
+        for wg in (await s.exec(select(WorkingGroup))).all():
+            await s.delete(wg)
+    return harness
+
+
+async def test_first_bind_creates_the_group_and_first_joiner_convenes(empty: Harness) -> None:
+    r = await empty.say("ana", "/wg proposals", channel="general")
+    assert "not bound to a working group" in r.replies[0].to_text()
+    r = await empty.say("ana", "/wg bind AI and cyber", channel="general")
+    assert "“AI and cyber” created" in r.replies[0].to_text()
+    assert "convener" in (await empty.say("ana", "/wg join civil-society", channel="general")).replies[0].to_text()
+    # a second channel, on another platform, by a non-member: refused
+    text = await refused(empty, "eve", "/wg bind AI and cyber", platform="discord")
+    assert "Only a convener of “AI and cyber”" in text
+    # binding again where it is bound already
+    r = await empty.say("ana", "/wg bind", channel="general")
+    assert "already bound" in r.replies[0].to_text()
+    # the convener binds another console channel: announcements now reach both
+    await empty.say("ana", "/wg bind", channel="second")
+    await empty.say("ana", '/wg propose "T" body', channel="general")
+    labels = sorted(m.destination.label for m in empty.sent() if m.kind == "announcement")
+    assert labels == ["channel:general", "channel:second"]
+
+
+async def test_settings_are_for_conveners_and_validated(harness: Harness) -> None:
+    await harness.say("ana", "/wg join civil-society")
+    await harness.say("ben", "/wg join government")
+    assert "Only a convener can change the settings" in await refused(harness, "ben", "/wg settings tz:Europe/Paris")
+    assert "Unknown time zone `Paris`" in await refused(harness, "ana", "/wg settings tz:Paris")
+    assert "Unknown weekday `someday`" in await refused(harness, "ana", '/wg settings digest:"someday 09:00"')
+    assert "not a time of day" in await refused(harness, "ana", '/wg settings digest:"monday 25:00"')
+    # one bad option among good ones: nothing is applied
+    assert "Unknown time zone" in await refused(harness, "ana", '/wg settings name:"New" tz:Nowhere')
+    r = await harness.say("ana", '/wg settings tz:America/Bogota digest:"fri 16:30" name:"IGF WG"')
+    assert "Settings changed" in r.replies[0].to_text()
+    shown = (await harness.say("ben", "/wg settings")).replies[0].to_text()
+    assert "America/Bogota" in shown and "Friday 16:30" in shown
+    await harness.say("ana", "/wg settings digest:off")
+    assert "Digest: off" in (await harness.say("ben", "/wg settings")).replies[0].to_text()
+
+
+async def test_help_lists_only_what_works(harness: Harness) -> None:
+    text = (await harness.say("anyone", "/wg help")).replies[0].to_text()
+    assert "/wg propose" in text and "/wg join" in text
+    for name in ("live.start", "privacy.erase"):
+        if name not in HANDLERS:
+            assert f"/wg {name.replace('.', ' ')}" not in text
+    one = (await harness.say("anyone", "/wg help propose")).replies[0].to_text()
+    assert one.startswith('/wg propose "<title>"')
+    assert "No command `teleport`" in (await harness.say("anyone", "/wg help teleport")).replies[0].to_text()

@@ -1,0 +1,97 @@
+"""The outbox: recorded before sending, sent once, retried after failures and crashes, in order."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from bot.clock import VirtualClock
+from bot.outbox import DeliveryError, Destination, Dispatcher, Outgoing, enqueue
+from bot.reply import Reply
+from storage.db import Database
+from storage.models import OutboxMessage
+
+DEST = Destination("slack", "channel:C1", "channel:wg")
+
+
+class FlakySender:
+    platform = "slack"
+
+    def __init__(self, failures: list[DeliveryError | None]) -> None:
+        self.failures = failures
+        self.delivered: list[str] = []
+
+    async def send(self, message: Outgoing) -> str | None:
+        if self.failures:
+            failure = self.failures.pop(0)
+            if failure is not None:
+                raise failure
+        self.delivered.append(message.reply.to_text())
+        return "ts"
+
+
+async def put(db: Database, clock: VirtualClock, key: str, text: str) -> bool:
+    async with db.transaction() as s:
+        return await enqueue(s, key=key, destination=DEST, reply=Reply.text(text), now=clock.now())
+
+
+async def rows(db: Database) -> list[OutboxMessage]:
+    async with db.session() as s:
+        return list((await s.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all())  # type: ignore[arg-type]
+
+
+async def test_same_key_is_recorded_once_and_sent_once(db: Database, clock: VirtualClock) -> None:
+    assert await put(db, clock, "k1", "hello")
+    assert not await put(db, clock, "k1", "hello again")
+    sender = FlakySender([])
+    d = Dispatcher(db, clock, [sender], worker_id="w1")
+    assert await d.run_once() == 1
+    assert await d.run_once() == 0
+    assert sender.delivered == ["hello"]
+    assert [r.status for r in await rows(db)] == ["sent"]
+
+
+async def test_rate_limit_waits_for_retry_after_then_delivers_once(db: Database, clock: VirtualClock) -> None:
+    await put(db, clock, "k1", "first")
+    await put(db, clock, "k2", "second")
+    sender = FlakySender([DeliveryError("429", retry_after=30)])
+    d = Dispatcher(db, clock, [sender], worker_id="w1")
+    assert await d.run_once() == 0
+    assert await d.next_due() == clock.now() + timedelta(seconds=30)
+    clock.advance(timedelta(seconds=29))
+    assert await d.run_once() == 0
+    clock.advance(timedelta(seconds=1))
+    assert await d.run_once() == 2
+    assert sender.delivered == ["first", "second"]  # order kept for the destination
+
+
+async def test_permanent_failure_is_recorded_not_retried(db: Database, clock: VirtualClock) -> None:
+    await put(db, clock, "k1", "to a deleted channel")
+    d = Dispatcher(db, clock, [FlakySender([DeliveryError("channel_not_found", permanent=True)])], worker_id="w1")
+    await d.run_once()
+    [row] = await rows(db)
+    assert row.status == "failed" and row.last_error == "channel_not_found"
+    assert await d.next_due() is None
+
+
+async def test_a_claim_by_a_dead_worker_is_taken_over_after_its_lease(db: Database, clock: VirtualClock) -> None:
+    await put(db, clock, "k1", "survives a crash")
+    dead = Dispatcher(db, clock, [FlakySender([])], worker_id="dead", lease=timedelta(seconds=60))
+    claimed = await dead.claim()  # claimed, then the process "dies" before sending
+    assert len(claimed) == 1
+    sender = FlakySender([])
+    alive = Dispatcher(db, clock, [sender], worker_id="alive")
+    assert await alive.run_once() == 0  # still leased
+    clock.advance(timedelta(seconds=61))
+    assert await alive.run_once() == 1
+    assert sender.delivered == ["survives a crash"]
+    [row] = await rows(db)
+    assert row.status == "sent" and row.attempts == 2
+
+
+async def test_only_platforms_with_a_sender_are_claimed(db: Database, clock: VirtualClock) -> None:
+    await put(db, clock, "k1", "for slack")
+    d = Dispatcher(db, clock, [], worker_id="console-only")
+    assert await d.run_once() == 0
+    assert [r.status for r in await rows(db)] == ["pending"]
