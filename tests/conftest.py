@@ -7,6 +7,7 @@ WGBOT_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/wgbot_test.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from bot.bootstrap import App, build
 from bot.clock import VirtualClock
@@ -27,6 +29,48 @@ from storage.db import Database
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 PG_URL = os.environ.get("WGBOT_TEST_DATABASE_URL", "")
+_PG_BASE = PG_URL
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With PostgreSQL, each pytest session gets a database of its own (parallel runs never collide).
+
+    WGBOT_TEST_DATABASE_URL names the server and a database to connect to; the session creates
+    `<that name>_<pid>` beside it, points PG_URL and the environment (for subprocesses) at it, and
+    drops it at the end.
+    """
+    global PG_URL
+    if not _PG_BASE:
+        return
+    url = make_url(_PG_BASE)
+    name = f"{url.database}_{os.getpid()}"
+    asyncio.run(_admin(_PG_BASE, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'))
+    PG_URL = url.set(database=name).render_as_string(hide_password=False)
+    os.environ["WGBOT_TEST_DATABASE_URL"] = PG_URL
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _PG_BASE and PG_URL != _PG_BASE:
+        name = make_url(PG_URL).database
+        asyncio.run(_admin(_PG_BASE, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _admin(base_url: str, *statements: str) -> None:
+    import asyncpg
+
+    url = make_url(base_url)
+    conn = await asyncpg.connect(
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username or "postgres",
+        password=url.password,
+        database=url.database,
+    )
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
 
 
 def test_database_url(tmp_path: Path) -> str:
@@ -83,8 +127,16 @@ class Harness:
     clock: VirtualClock
     recorders: dict[str, Recorder]
 
-    async def say(self, name: str, text: str, *, platform: str = "console", thread: str | None = None,
-                  channel: str = "wg", tz: str | None = None) -> Response:
+    async def say(
+        self,
+        name: str,
+        text: str,
+        *,
+        platform: str = "console",
+        thread: str | None = None,
+        channel: str = "wg",
+        tz: str | None = None,
+    ) -> Response:
         user = UserRef(platform=platform, user_id=name, handle=name, timezone=tz)
         where = Where(platform=platform, channel_id=channel, channel_name=channel, thread_id=thread)
         response = await self.app.core.handle_text(text, user, where)
