@@ -20,7 +20,7 @@ from bot.config import Settings
 app = typer.Typer(help="wgbot keeps a multistakeholder working group on track.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.")
 app.add_typer(db_app, name="db")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def _version(value: bool) -> None:
