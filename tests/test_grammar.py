@@ -101,7 +101,7 @@ def test_errors_are_specific_with_usage(text: str, message: str, usage: str) -> 
 
 def test_oversized_command_is_refused() -> None:
     with pytest.raises(UserError, match="too long"):
-        p("/wg propose \"t\" " + "x" * 9000)
+        p('/wg propose "t" ' + "x" * 9000)
 
 
 @settings(max_examples=400, deadline=None)

@@ -67,7 +67,9 @@ async def test_commands_from_someone_who_has_not_joined(harness: Harness) -> Non
 async def test_roles_are_for_conveners_and_one_convener_remains(harness: Harness) -> None:
     await harness.say("ana", "/wg join civil-society")
     await harness.say("ben", "/wg join government", platform="slack")
-    assert "Only a convener can change roles" in await refused(harness, "ben", "/wg role ana observer", platform="slack")
+    assert "Only a convener can change roles" in await refused(
+        harness, "ben", "/wg role ana observer", platform="slack"
+    )
     assert "at least one convener" in await refused(harness, "ana", "/wg role ana member")
     assert "No member `nobody`" in await refused(harness, "ana", "/wg role nobody observer")
     assert "Unknown role `king`" in await refused(harness, "ana", "/wg role ben king")

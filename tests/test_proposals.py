@@ -18,7 +18,9 @@ async def group(harness: Harness) -> Harness:
 
 
 async def test_proposal_made_on_console_is_announced_once_on_each_platform(group: Harness) -> None:
-    r = await group.say("ana", '/wg propose "Shared taxonomy" One taxonomy for AI incidents. theme:"cybersecurity of ai"')
+    r = await group.say(
+        "ana", '/wg propose "Shared taxonomy" One taxonomy for AI incidents. theme:"cybersecurity of ai"'
+    )
     assert "P1 recorded" in r.replies[0].to_text()
     announcements = [m for m in group.sent() if m.kind == "announcement"]
     assert sorted(m.destination.platform for m in announcements) == ["console", "discord", "slack"]
@@ -33,7 +35,10 @@ async def test_numbers_list_show_and_filters(group: Harness) -> None:
     await group.say("ben", "/wg withdraw P2", platform="slack")
     listing = (await group.say("chen", "/wg proposals", platform="discord")).replies[0].to_text()
     assert "P1 [open] First" in listing and "P2" not in listing
-    assert "P2 [withdrawn] Second" in (await group.say("chen", "/wg proposals withdrawn", platform="discord")).replies[0].to_text()
+    assert (
+        "P2 [withdrawn] Second"
+        in (await group.say("chen", "/wg proposals withdrawn", platform="discord")).replies[0].to_text()
+    )
     assert "No proposals (accepted)" in (await group.say("ana", "/wg proposals accepted")).replies[0].to_text()
     shown = (await group.say("chen", "/wg show p1", platform="discord")).replies[0].to_text()
     assert "P1: First" in shown
