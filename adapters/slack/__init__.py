@@ -1,0 +1,1 @@
+"""Slack adapter: Bolt AsyncApp (Socket Mode or HTTP), Block Kit rendering, outbox sender, thread source."""

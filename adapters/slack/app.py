@@ -1,0 +1,400 @@
+"""The Slack adapter: Bolt's AsyncApp translating Slack's entry points into core commands.
+
+Entry points: the `/wg` slash command, `@wgbot <command>` mentions (also in threads, where slash
+commands do not exist), plain messages in the bot's DM, buttons and selects (`block_actions`),
+modal submissions (`view_submission`) and the "Summarize thread" message shortcut.
+
+Every listener acknowledges at once (Slack retries, then shows an error, after 3 seconds) and hands
+the work to a tracked background task. The one exception is a modal submission: there the core
+runs first, for up to 2 seconds, so that a mistake is shown inside the still-open modal
+(`response_action: errors`) instead of the person losing what they typed; if the core is slower,
+the modal closes and the answer follows as a message.
+
+Events are deduplicated by `event_id` in the database (`Core.seen_event`): Slack retries an event
+it thinks was not acknowledged (`X-Slack-Retry-Num`), Socket Mode can deliver one twice, and with
+several processes behind one URL only the database sees them all. Request signatures and the
+5-minute timestamp window are checked by Bolt's built-in middleware, which stays on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from adapters.slack.render import FORM_CALLBACK, Message, decode_action, decode_form, render_form, render_reply
+from adapters.slack.render import render_single as render_one
+from adapters.slack.tasks import TaskTracker
+from adapters.slack.text import decode, strip_bot_mention
+from adapters.slack.users import UserDirectory
+from bot.command import UserRef, Where
+from bot.core import Core
+from bot.grammar import find_spec, strip_prefix
+from bot.reply import Form, Reply, Response
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+SUMMARIZE_SHORTCUT = "wg_summarize"
+#: how long a modal submission waits for the core before closing the modal anyway (Slack allows 3 s)
+FORM_WAIT = 2.0
+_ACTION_ID = re.compile(r"^wg\d*:")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the answers to one interaction go."""
+
+    channel_id: str
+    user_id: str
+    thread_ts: str | None = None
+    response_url: str | None = None
+    trigger_id: str | None = None
+    #: the message whose button was clicked, replaced by `Response.update`
+    message_ts: str | None = None
+    #: that message is ephemeral: chat.update cannot reach it, its response_url can
+    ephemeral_source: bool = False
+
+
+def command_name(text: str) -> str | None:
+    spec, _ = find_spec(strip_prefix(text).split()[:2])
+    return spec.name if spec else None
+
+
+def _is_dm(channel_id: str, channel_name: str = "") -> bool:
+    return channel_id.startswith("D") or channel_name == "directmessage"
+
+
+class SlackAdapter:
+    def __init__(
+        self,
+        core: Core,
+        client: AsyncWebClient,
+        *,
+        signing_secret: str,
+        users: UserDirectory | None = None,
+    ) -> None:
+        self.core = core
+        self.client = client
+        self.users = users or UserDirectory(client)
+        self.tasks = TaskTracker()
+        self.app = AsyncApp(
+            client=client,
+            signing_secret=signing_secret,
+            request_verification_enabled=True,
+            process_before_response=False,
+            logger=logging.getLogger("slack_bolt"),
+        )
+        self._register()
+
+    # ---- entry points -------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        app = self.app
+
+        @app.command("/wg")
+        async def on_command(ack: Any, body: dict[str, Any]) -> None:
+            self.tasks.spawn(self._slash(body), name=f"slack /wg {body.get('trigger_id', '')}")
+            await ack()
+
+        @app.event("app_mention")
+        async def on_mention(body: dict[str, Any], context: Any) -> None:
+            self.tasks.spawn(self._message(body, context.get("bot_user_id")), name=f"slack {body.get('event_id')}")
+
+        @app.event("message")
+        async def on_message(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+            # only person-written messages in the bot's own DM are commands; channels use mentions
+            if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+                return
+            self.tasks.spawn(self._message(body, context.get("bot_user_id")), name=f"slack {body.get('event_id')}")
+
+        @app.action(_ACTION_ID)
+        async def on_action(ack: Any, body: dict[str, Any]) -> None:
+            self.tasks.spawn(self._action(body), name=f"slack action {body.get('trigger_id', '')}")
+            await ack()
+
+        @app.view(FORM_CALLBACK)
+        async def on_view(ack: Any, body: dict[str, Any]) -> None:
+            await self._view(ack, body)
+
+        @app.shortcut(SUMMARIZE_SHORTCUT)
+        async def on_shortcut(ack: Any, body: dict[str, Any]) -> None:
+            self.tasks.spawn(self._shortcut(body), name=f"slack shortcut {body.get('trigger_id', '')}")
+            await ack()
+
+    def web_app(self) -> web.Application:
+        """The HTTP endpoint: Events API, slash commands and interactivity all POST to /slack/events."""
+
+        async def handle(request: web.Request) -> web.Response:
+            bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+            return await to_aiohttp_response(bolt_response)
+
+        async def health(request: web.Request) -> web.Response:
+            return web.Response(text="ok")
+
+        web_app = web.Application(client_max_size=1024**2)
+        web_app.router.add_post(EVENTS_PATH, handle)
+        web_app.router.add_get("/healthz", health)
+        return web_app
+
+    async def close(self) -> None:
+        await self.tasks.close()
+
+    # ---- turning Slack payloads into commands -------------------------------------------------
+
+    async def _user(self, user_id: str, name: str | None, text: str) -> UserRef:
+        """The speaker. Only `join` needs users.info: its `tz` is the member's default zone."""
+        if command_name(text) == "join":
+            found = await self.users.get(user_id)
+            handle = found.name if found.name != user_id else (name or user_id)
+            return UserRef("slack", user_id, handle, found.timezone)
+        return UserRef("slack", user_id, name or user_id)
+
+    async def _slash(self, body: dict[str, Any]) -> None:
+        text = decode(str(body.get("text") or ""))
+        channel_id = str(body["channel_id"])
+        channel_name = str(body.get("channel_name") or "")
+        is_dm = _is_dm(channel_id, channel_name)
+        user = await self._user(str(body["user_id"]), body.get("user_name"), text)
+        where = Where("slack", channel_id, "" if is_dm else channel_name, None, is_dm)
+        target = Target(
+            channel_id,
+            user.user_id,
+            response_url=body.get("response_url"),
+            trigger_id=body.get("trigger_id"),
+        )
+        await self._run(text, user, where, target)
+
+    async def _message(self, body: dict[str, Any], bot_user_id: str | None) -> None:
+        event_id = body.get("event_id")
+        if event_id and await self.core.seen_event("slack", str(event_id)):
+            log.info("Slack event %s already handled (retry or duplicate)", event_id)
+            return
+        event = body.get("event") or {}
+        if not event.get("user") or not event.get("channel"):
+            return
+        text = decode(strip_bot_mention(str(event.get("text") or ""), bot_user_id))
+        channel_id = str(event["channel"])
+        thread_ts = event.get("thread_ts")
+        is_dm = event.get("channel_type") == "im" or _is_dm(channel_id)
+        channel_name = ""
+        if command_name(text) == "bind" and not is_dm:
+            channel_name = await self._channel_name(channel_id)
+        user = await self._user(str(event["user"]), None, text)
+        where = Where("slack", channel_id, channel_name, thread_ts, is_dm)
+        await self._run(text, user, where, Target(channel_id, user.user_id, thread_ts=thread_ts))
+
+    async def _action(self, body: dict[str, Any]) -> None:
+        actions = body.get("actions") or []
+        if not actions:
+            return
+        act = actions[0]
+        selected: list[str] | None = None
+        if "selected_option" in act:
+            selected = [str((act.get("selected_option") or {}).get("value", ""))]
+        elif "selected_options" in act:
+            selected = [str(o.get("value", "")) for o in act.get("selected_options") or []]
+        text = decode_action(str(act.get("action_id", "")), act.get("value"), selected)
+        container = body.get("container") or {}
+        channel_id = (body.get("channel") or {}).get("id") or container.get("channel_id")
+        if text is None or not channel_id:
+            return
+        message = body.get("message") or {}
+        message_ts = container.get("message_ts") or message.get("ts")
+        thread_ts = message.get("thread_ts")
+        if thread_ts == message_ts:
+            thread_ts = None
+        who = body.get("user") or {}
+        user = await self._user(str(who.get("id")), who.get("username") or who.get("name"), text)
+        where = Where("slack", str(channel_id), "", thread_ts, _is_dm(str(channel_id)))
+        target = Target(
+            str(channel_id),
+            user.user_id,
+            thread_ts=thread_ts,
+            response_url=body.get("response_url"),
+            trigger_id=body.get("trigger_id"),
+            message_ts=message_ts,
+            ephemeral_source=bool(container.get("is_ephemeral")),
+        )
+        await self._run(text, user, where, target, from_action=True)
+
+    async def _view(self, ack: Any, body: dict[str, Any]) -> None:
+        view = body.get("view") or {}
+        decoded = decode_form(view)
+        who = body.get("user") or {}
+        if decoded is None or not who.get("id"):
+            await ack()
+            return
+        text, meta = decoded
+        channel_id = str(meta.get("channel") or who["id"])
+        user = await self._user(str(who["id"]), who.get("username") or who.get("name"), text)
+        where = Where("slack", channel_id, "", meta.get("thread_ts"), _is_dm(channel_id) or channel_id == who["id"])
+        target = Target(
+            channel_id, user.user_id, thread_ts=meta.get("thread_ts"), response_url=meta.get("response_url")
+        )
+        task = self.tasks.spawn(self.core.handle_text(text, user, where), name="slack form")
+        done, _ = await asyncio.wait({task}, timeout=FORM_WAIT)
+        if done and task.exception() is None:
+            response: Response = task.result()
+            errors = [r for r in response.replies if r.kind == "error"]
+            blocks = view.get("blocks") or []
+            if errors and len(errors) == len(response.replies) and response.update is None and blocks:
+                first = str(blocks[0].get("block_id", ""))
+                await ack(response_action="errors", errors={first: errors[0].to_text()[:300]})
+                return
+            await ack()
+            self.tasks.spawn(self.deliver(response, target), name="slack form answer")
+            return
+        await ack()
+        self.tasks.spawn(self._deliver_later(task, target), name="slack form answer")
+
+    async def _deliver_later(self, task: asyncio.Task[Response], target: Target) -> None:
+        await self.deliver(await task, target)
+
+    async def _shortcut(self, body: dict[str, Any]) -> None:
+        message = body.get("message") or {}
+        channel_id = str((body.get("channel") or {}).get("id") or "")
+        who = body.get("user") or {}
+        if not channel_id or not message.get("ts") or not who.get("id"):
+            return
+        thread_ts = str(message.get("thread_ts") or message["ts"])
+        user = await self._user(str(who["id"]), who.get("username") or who.get("name"), "summarize")
+        where = Where("slack", channel_id, "", thread_ts, _is_dm(channel_id))
+        target = Target(
+            channel_id,
+            user.user_id,
+            thread_ts=thread_ts,
+            response_url=body.get("response_url"),
+            trigger_id=body.get("trigger_id"),
+        )
+        await self._run("summarize", user, where, target)
+
+    async def _channel_name(self, channel_id: str) -> str:
+        try:
+            info = await self.client.conversations_info(channel=channel_id)
+        except SlackApiError:
+            return ""
+        return str((info.get("channel") or {}).get("name") or "")
+
+    # ---- answering ----------------------------------------------------------------------------
+
+    async def _run(self, text: str, user: UserRef, where: Where, target: Target, *, from_action: bool = False) -> None:
+        response = await self.core.handle_text(text, user, where, from_action=from_action)
+        if command_name(text) == "bind" and any(r.kind != "error" for r in response.replies) and not where.is_dm:
+            await self._join(target)
+        await self.deliver(response, target)
+
+    async def _join(self, target: Target) -> None:
+        """A bound channel gets announcements: join it (public channels) or say how to invite the bot."""
+        try:
+            await self.client.conversations_join(channel=target.channel_id)
+        except SlackApiError as exc:
+            log.info("could not join %s after /wg bind: %s", target.channel_id, exc.response.get("error"))
+            hint = Reply.text(
+                "I cannot join this channel by myself (it is private or restricted): "
+                "invite me with `/invite @wgbot` so I can post announcements here.",
+                private=True,
+            )
+            await self.post(hint, target)
+
+    async def deliver(self, response: Response, target: Target) -> None:
+        """Send a core Response: open its form, post its replies, replace the clicked message."""
+        opened = await self._open_form(response.form, target) if response.form is not None else False
+        for reply in response.replies:
+            if opened and reply.kind == "error":
+                continue  # the error only explained what the form now asks for
+            await self.post(reply, target)
+        if response.update is not None:
+            await self._update(response.update, target)
+
+    async def _open_form(self, form: Form, target: Target) -> bool:
+        if not target.trigger_id:
+            return False
+        meta = {
+            k: v
+            for k, v in (
+                ("channel", target.channel_id),
+                ("thread_ts", target.thread_ts),
+                ("response_url", target.response_url),
+            )
+            if v
+        }
+        try:
+            await self.client.views_open(trigger_id=target.trigger_id, view=render_form(form, meta))
+        except SlackApiError as exc:
+            log.warning("views.open failed: %s", exc.response.get("error"))
+            return False
+        return True
+
+    async def post(self, reply: Reply, target: Target) -> None:
+        for page in render_reply(reply):
+            if reply.private:
+                await self._ephemeral(page, target)
+            else:
+                await self._public(page, target)
+
+    async def _ephemeral(self, page: Message, target: Target) -> None:
+        kwargs: dict[str, Any] = {"channel": target.channel_id, "user": target.user_id, **page.as_kwargs()}
+        if target.thread_ts:
+            kwargs["thread_ts"] = target.thread_ts
+        try:
+            await self.client.chat_postEphemeral(**kwargs)
+            return
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if not target.response_url:
+                log.warning("chat.postEphemeral in %s failed: %s", target.channel_id, error)
+                return
+        # the bot is not in this conversation (a DM between people, a channel it was not invited to)
+        await self._respond(target, {"response_type": "ephemeral", "replace_original": False, **page.as_kwargs()})
+
+    async def _public(self, page: Message, target: Target) -> None:
+        kwargs: dict[str, Any] = {
+            "channel": target.channel_id,
+            "unfurl_links": False,
+            "unfurl_media": False,
+            **page.as_kwargs(),
+        }
+        if target.thread_ts:
+            kwargs["thread_ts"] = target.thread_ts
+        try:
+            await self.client.chat_postMessage(**kwargs)
+            return
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if not target.response_url:
+                log.warning("chat.postMessage in %s failed: %s", target.channel_id, error)
+                return
+        await self._respond(target, {"response_type": "in_channel", "replace_original": False, **page.as_kwargs()})
+
+    async def _update(self, reply: Reply, target: Target) -> None:
+        message = render_one(reply)
+        if target.message_ts and not target.ephemeral_source:
+            try:
+                await self.client.chat_update(channel=target.channel_id, ts=target.message_ts, **message.as_kwargs())
+                return
+            except SlackApiError as exc:
+                log.warning("chat.update in %s failed: %s", target.channel_id, exc.response.get("error"))
+        if target.response_url:
+            await self._respond(target, {"replace_original": True, **message.as_kwargs()})
+            return
+        await self.post(reply, replace(target, message_ts=None))
+
+    async def _respond(self, target: Target, body: dict[str, Any]) -> None:
+        assert target.response_url is not None
+        try:
+            result = await AsyncWebhookClient(target.response_url).send_dict(body)
+        except Exception as exc:  # the response_url is Slack's; a failure must not kill the task silently
+            log.warning("posting to response_url failed: %s", type(exc).__name__)
+            return
+        if result.status_code != 200:
+            log.warning("response_url answered %s", result.status_code)

@@ -1,0 +1,203 @@
+"""A loopback stand-in for the Slack Web API (and for `response_url` webhooks).
+
+It answers the methods the adapter uses the way Slack does (`{"ok": true, …}`, errors as
+`{"ok": false, "error": …}` with HTTP 200, rate limits as HTTP 429 with `Retry-After`), and records
+every call — method, the merged query / form / JSON body, and the Authorization header — so a test
+can assert on exactly what would have reached Slack. It can be told to fail the next calls of a
+method (`fail_next`) to exercise retries.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER_ID = "UBOT"
+WORKSPACE_URL = "https://wg-test.slack.com/"
+
+
+@dataclass
+class Call:
+    method: str
+    body: dict[str, Any]
+    authorization: str | None
+    status: int = 200
+    ok: bool = True
+
+
+@dataclass
+class Failure:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass
+class FakeSlackAPI:
+    scopes: list[str] = field(default_factory=list)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: (channel, thread ts) → the thread's messages, oldest first (parent included)
+    threads: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    responses: list[Call] = field(default_factory=list)
+    _failures: dict[str, list[Failure]] = field(default_factory=dict)
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _runner: web.AppRunner | None = None
+    base: str = ""
+
+    @property
+    def url(self) -> str:
+        """The Web API base URL (what SLACK_API_URL is set to)."""
+        return f"{self.base}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"{self.base}/response/{name}"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{name}", self._response)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base = f"http://127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # ---- test helpers -------------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int = 200,
+        error: str = "ratelimited",
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        self._failures.setdefault(method, []).extend(
+            Failure(status, {"ok": False, "error": error}, headers) for _ in range(times)
+        )
+
+    def of(self, method: str, *, ok_only: bool = True) -> list[dict[str, Any]]:
+        """The bodies of the calls to one method (by default only those Slack accepted)."""
+        return [c.body for c in self.calls if c.method == method and (c.ok or not ok_only)]
+
+    def methods(self) -> list[str]:
+        return [c.method for c in self.calls]
+
+    def clear(self) -> None:
+        self.calls.clear()
+        self.responses.clear()
+
+    # ---- the server ---------------------------------------------------------------------------
+
+    async def _body(self, request: web.Request) -> dict[str, Any]:
+        body: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            ctype = request.content_type
+            if ctype == "application/json":
+                body.update(await request.json())
+            else:
+                form = await request.post()
+                body.update({k: v for k, v in form.items() if isinstance(v, str)})
+        for key in ("blocks", "view", "attachments"):
+            if isinstance(body.get(key), str):
+                body[key] = json.loads(body[key])
+        return body
+
+    async def _response(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.responses.append(Call(f"response:{request.match_info['name']}", body, None))
+        return web.Response(text="ok")
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        body = await self._body(request)
+        auth = request.headers.get("Authorization")
+        queue = self._failures.get(method)
+        if queue:
+            failure = queue.pop(0)
+            self.calls.append(Call(method, body, auth, status=failure.status, ok=False))
+            return web.json_response(failure.body, status=failure.status, headers=failure.headers)
+        handler = getattr(self, "m_" + method.replace(".", "_"), None)
+        result = handler(body) if handler else {"ok": True}
+        self.calls.append(Call(method, body, auth, ok=bool(result.get("ok"))))
+        headers = {"x-oauth-scopes": ",".join(self.scopes)} if method == "auth.test" else {}
+        return web.json_response(result, headers=headers)
+
+    def _next_ts(self) -> str:
+        return f"1767600000.{next(self._ts):06d}"
+
+    def m_auth_test(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": WORKSPACE_URL,
+            "team": "WG Test",
+            "user": "wgbot",
+            "team_id": "T1",
+            "user_id": BOT_USER_ID,
+            "bot_id": "BBOT",
+        }
+
+    def m_chat_postMessage(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "channel": body.get("channel"),
+            "ts": self._next_ts(),
+            "message": {"text": body.get("text")},
+        }
+
+    def m_chat_postEphemeral(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def m_chat_update(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts"), "text": body.get("text")}
+
+    def m_views_open(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "view": {"id": "V1", **(body.get("view") or {})}}
+
+    def m_users_info(self, body: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(body.get("user")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": user}
+
+    def m_conversations_info(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(str(body.get("channel")))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": channel}
+
+    def m_conversations_join(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "channel": {"id": body.get("channel")}}
+
+    def m_conversations_replies(self, body: dict[str, Any]) -> dict[str, Any]:
+        messages = self.threads.get((str(body.get("channel")), str(body.get("ts"))))
+        if messages is None:
+            return {"ok": False, "error": "thread_not_found"}
+        limit = int(body.get("limit") or 1000)
+        start = int(body.get("cursor") or 0)
+        page = messages[start : start + limit]
+        if start and messages:  # like Slack, every page starts with the parent message
+            page = [messages[0], *page]
+        more = start + limit < len(messages)
+        meta = {"next_cursor": str(start + limit) if more else ""}
+        return {"ok": True, "messages": page, "has_more": more, "response_metadata": meta}
+
+    def m_chat_getPermalink(self, body: dict[str, Any]) -> dict[str, Any]:
+        ts = str(body.get("message_ts", "")).replace(".", "")
+        return {"ok": True, "permalink": f"{WORKSPACE_URL}archives/{body.get('channel')}/p{ts}"}
+
+    def m_apps_connections_open(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": f"ws://127.0.0.1:1/{self.base}"}
