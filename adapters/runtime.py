@@ -51,8 +51,7 @@ async def serve(settings: Settings, *, slack_http: bool = False, host: str = "0.
     jobs: list[Awaitable[None]] = []
     for starter in starters:
         jobs += await starter(app, settings, options)
-    jobs += [coro for coro in app.extras.get("background", [])]  # type: ignore[attr-defined]
-    jobs.append(app.dispatcher.run_forever())
+    jobs += app.background()
     tasks = [asyncio.ensure_future(j) for j in jobs]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -9,14 +9,17 @@ from __future__ import annotations
 import os
 import random
 import socket
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.core import Core
+from bot.engine import Engine
 from bot.outbox import Dispatcher, Sender
+from bot.scheduler import Waker
 from storage.db import Database
 
 
@@ -40,9 +43,19 @@ class App:
     core: Core
     dispatcher: Dispatcher
     worker_id: str
+    #: the scheduling engine (reminders, check-ins; later vote closings and digests)
+    engine: Engine
+    #: wakes the live process when scheduled work falls due (unused by the simulation)
+    waker: Waker
     #: in the order they run at one instant: scheduled work first, then the outbox that sends it
     due_work: list[DueWork] = field(default_factory=list)
     extras: dict[str, object] = field(default_factory=dict)
+
+    def background(self, *, outbox_poll: float = 5.0) -> list[Coroutine[Any, Any, None]]:
+        """The long-running loops of a live process: the scheduler's alarm and the outbox dispatcher.
+
+        `wgbot run` and `wgbot console` start these; the simulation drives `run_due()` itself."""
+        return [self.waker.run(), self.dispatcher.run_forever(poll=outbox_poll)]
 
     async def run_due(self) -> int:
         done = 0
@@ -78,8 +91,35 @@ async def build(
     clock = clock or SystemClock()
     rng = rng or random.Random()
     worker_id = worker_id or default_worker_id()
-    dispatcher = Dispatcher(db, clock, senders or [], worker_id=worker_id)
-    core = Core(db, clock, rng=rng, on_enqueued=dispatcher.wake)
-    app = App(settings=settings, db=db, clock=clock, rng=rng, core=core, dispatcher=dispatcher, worker_id=worker_id)
-    app.due_work.append(dispatcher)
+    dispatcher = Dispatcher(
+        db, clock, senders or [], worker_id=worker_id, lease=timedelta(seconds=settings.outbox_lease_seconds)
+    )
+    engine = Engine(
+        db,
+        clock,
+        worker_id=worker_id,
+        grace=timedelta(minutes=settings.grace_minutes),
+        lease=timedelta(seconds=settings.job_lease_seconds),
+        on_enqueued=dispatcher.wake,
+    )
+    # only the engine's work: the dispatcher runs its own loop in a live process
+    waker = Waker([engine], poll_seconds=settings.scheduler_poll_seconds, after_run=dispatcher.wake)
+
+    def on_enqueued() -> None:
+        dispatcher.wake()
+        waker.wake()  # a command may have scheduled something due soon
+
+    core = Core(db, clock, rng=rng, on_enqueued=on_enqueued)
+    app = App(
+        settings=settings,
+        db=db,
+        clock=clock,
+        rng=rng,
+        core=core,
+        dispatcher=dispatcher,
+        worker_id=worker_id,
+        engine=engine,
+        waker=waker,
+    )
+    app.due_work += [engine, dispatcher]
     return app

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
 
     #: how late a missed reminder may still be sent after downtime
     grace_minutes: int = Field(default=60, alias="WGBOT_GRACE_MINUTES")
+    #: how long a claimed outbox message is held before another process may send it (after a crash)
+    outbox_lease_seconds: float = Field(default=60, gt=0, alias="WGBOT_OUTBOX_LEASE_SECONDS")
+    #: how long a claimed scheduled job is held before another process may run it (after a crash)
+    job_lease_seconds: float = Field(default=120, gt=0, alias="WGBOT_JOB_LEASE_SECONDS")
+    #: how often the live scheduler looks for work other processes scheduled
+    scheduler_poll_seconds: float = Field(default=30, gt=0, alias="WGBOT_SCHEDULER_POLL_SECONDS")
 
     @property
     def slack_configured(self) -> bool:

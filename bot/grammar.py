@@ -145,10 +145,10 @@ SPECS: dict[str, Spec] = {
         _spec("ics", "/wg ics M<n>", "Get a meeting as an .ics calendar file.", positional=("id",)),
         _spec(
             "checkin",
-            '/wg checkin "<question>" every:<rule> [at:<HH:MM>]',
+            '/wg checkin "<question>" every:<rule> [at:<HH:MM>] [tz:<zone>]',
             "Schedule a check-in question (convener).",
             positional=("question",),
-            options={"every", "at"},
+            options={"every", "at", "tz"},
             greedy={"every"},
         ),
         _spec(

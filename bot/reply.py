@@ -76,7 +76,19 @@ class Context(BaseModel):
     text: str
 
 
-Block = Annotated[Heading | Text | Fields | Actions | Divider | Context, Field(discriminator="type")]
+class Attachment(BaseModel):
+    """A small text file sent with the message (an .ics calendar entry). Adapters upload it as a file
+    where the platform can; `to_text()` prints the content after a header line."""
+
+    type: Literal["attachment"] = "attachment"
+    filename: str
+    content: str
+    mime: str = "text/plain"
+
+
+Block = Annotated[
+    Heading | Text | Fields | Actions | Divider | Context | Attachment, Field(discriminator="type")
+]
 
 
 class FormField(BaseModel):
@@ -141,6 +153,9 @@ class Reply(BaseModel):
                 lines.append("---")
             elif isinstance(block, Context):
                 lines.append(block.text)
+            elif isinstance(block, Attachment):
+                lines.append(f"[file {block.filename} ({block.mime})]")
+                lines.append(block.content.replace("\r\n", "\n").rstrip("\n"))
         return neutralize("\n".join(lines))
 
 

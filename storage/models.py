@@ -161,3 +161,108 @@ class InboundEvent(SQLModel, table=True):
     platform: str = Field(max_length=20)
     event_id: str = Field(max_length=200)
     received_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class ScheduledJob(SQLModel, table=True):
+    """Work that falls due at a time (a reminder, a check-in question, a planning step).
+
+    The database, not APScheduler, is the source of truth: a job is claimed with a conditional
+    UPDATE and a lease, executed in one transaction with the outbox messages it produces, and marked
+    `done` (or `skipped`, with the reason in `note`) in that same transaction, so it runs once even
+    with several processes. `key` is unique: scheduling the same logical job twice is a no-op.
+    """
+
+    __tablename__ = "scheduled_jobs"
+    __table_args__ = (Index("ix_scheduled_jobs_due", "status", "not_before"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=255, unique=True)
+    kind: str = Field(max_length=40)
+    wg_id: int | None = Field(default=None, foreign_key="working_groups.id")
+    #: what the job is about (`meeting:3`, `checkin:2`), so changing that thing can cancel its jobs
+    ref: str | None = Field(default=None, max_length=60, index=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    #: when the work is due (what lateness is measured from)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    #: after this the work is pointless (the meeting started): skipped, not done late
+    useful_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: the earliest time to (re)try: `due_at`, later after a failure
+    not_before: datetime = Field(sa_type=UTCDateTime)
+    #: pending → running → done | skipped | cancelled | failed
+    status: str = Field(default="pending", max_length=10)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = Field(default=0)
+    late: bool = Field(default=False)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    note: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Meeting(SQLModel, table=True):
+    """M<n>. `start_at` is the first occurrence; a recurring meeting's `rrule` is evaluated in
+    `timezone` (the zone it was given in), so 14:00 Paris stays 14:00 Paris across DST changes."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (UniqueConstraint("wg_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    wg_id: int = Field(foreign_key="working_groups.id", index=True)
+    number: int
+    title: str = Field(max_length=200)
+    start_at: datetime = Field(sa_type=UTCDateTime)
+    timezone: str = Field(default="UTC", max_length=64)
+    duration_minutes: int = Field(default=60)
+    rrule: str | None = Field(default=None, max_length=300)
+    #: reminder offsets before each occurrence, in minutes
+    remind_minutes: list[int] = Field(default_factory=list, sa_type=JSON)
+    link: str | None = Field(default=None, max_length=500)
+    status: str = Field(default="scheduled", max_length=12)
+    #: bumped on every move: reminder jobs of an earlier revision are void
+    revision: int = Field(default=1)
+    created_by: int | None = Field(default=None, foreign_key="members.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Rsvp(SQLModel, table=True):
+    """A member's answer to a meeting (for a recurring meeting, to the series)."""
+
+    __tablename__ = "rsvps"
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meetings.id", index=True)
+    member_id: int = Field(foreign_key="members.id")
+    answer: str = Field(max_length=10)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Checkin(SQLModel, table=True):
+    """C<n>: a question asked on a schedule. `rrule` gives the dates, `time_of_day` the local time;
+    each member is asked at that time in their own zone unless `timezone` is set."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (UniqueConstraint("wg_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    wg_id: int = Field(foreign_key="working_groups.id", index=True)
+    number: int
+    question: str = Field(max_length=500)
+    rrule: str = Field(max_length=300)
+    #: the first date the rule is evaluated from (ISO date)
+    start_date: str = Field(max_length=10)
+    time_of_day: str = Field(default="09:00", max_length=5)
+    timezone: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="active", max_length=12)
+    created_by: int | None = Field(default=None, foreign_key="members.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CheckinAnswer(SQLModel, table=True):
+    """One member's answer to one occurrence (local date) of a check-in; kept for the digest."""
+
+    __tablename__ = "checkin_answers"
+    __table_args__ = (UniqueConstraint("checkin_id", "member_id", "occurrence"),)
+    id: int | None = Field(default=None, primary_key=True)
+    checkin_id: int = Field(foreign_key="checkins.id", index=True)
+    member_id: int = Field(foreign_key="members.id")
+    occurrence: str = Field(max_length=10)
+    text: str = Field(max_length=4000)
+    answered_at: datetime = Field(sa_type=UTCDateTime)

@@ -45,8 +45,7 @@ async def run_console(settings: Settings, speaker: str | None = None) -> None:
     console = Console()
     app: App = await build(settings, senders=[TerminalSender(console)])
     default = speaker or getpass.getuser() or "me"
-    background = [asyncio.create_task(t) for t in app.extras.get("background", [])]  # type: ignore[attr-defined]
-    background.append(asyncio.create_task(app.dispatcher.run_forever(poll=2.0)))
+    background = [asyncio.create_task(t) for t in app.background(outbox_poll=2.0)]
     console.print(
         f"wgbot console — you are [bold]{default}[/bold]; `name: /wg …` speaks as someone else; "
         "/wg help lists commands; Ctrl-D quits."

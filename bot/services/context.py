@@ -127,6 +127,16 @@ class Ctx:
                 self.session, key=f"{key}:ch{ch.id}", destination=dest, reply=reply, now=self.now, wg_id=wg.id
             )
 
+    async def dm(self, member: Member, reply: Reply, key: str) -> bool:
+        """Send `reply` privately to a member (on their primary identity's platform), once per key.
+
+        Returns False when the member cannot be reached (no identity left, e.g. after erasure)."""
+        dest = await dm_destination(self.session, member)
+        if dest is None:
+            return False
+        await enqueue(self.session, key=key, destination=dest, reply=reply, now=self.now, wg_id=member.wg_id)
+        return True
+
     async def member_by_ref(self, ref: str) -> Member:
         """A member named by handle (`bob`, `@bob`), by mention (`<@U123>`, `<@123|bob>`) or display name."""
         wg = self.require_wg()
@@ -148,6 +158,24 @@ class Ctx:
         if found:
             return found
         raise NotFound(f"No member `{text[:40]}` in this working group.")
+
+
+async def dm_destination(session: AsyncSession, member: Member) -> Destination | None:
+    """Where a DM to `member` goes: their primary identity (the lowest id, i.e. the one they joined with)."""
+    q = select(Identity).where(Identity.member_id == member.id).order_by(col(Identity.id)).limit(1)
+    ident = (await session.exec(q)).first()
+    if ident is None or member.erased_at is not None:
+        return None
+    return Destination(ident.platform, f"dm:{ident.user_id}", f"dm:{ident.handle}")
+
+
+async def channel_destinations(session: AsyncSession, wg_id: int) -> list[tuple[Channel, Destination]]:
+    """Every channel bound to a group, with its outbox destination (what `Ctx.announce` posts to)."""
+    q = select(Channel).where(Channel.wg_id == wg_id).order_by(col(Channel.id))
+    return [
+        (ch, Destination(ch.platform, f"channel:{ch.channel_id}", f"channel:{ch.name}"))
+        for ch in (await session.exec(q)).all()
+    ]
 
 
 def parse_ref(value: str, letter: str, what: str) -> int:

@@ -1,0 +1,52 @@
+"""Meetings as iCalendar (RFC 5545) with `icalendar`: a VTIMEZONE for the meeting's zone, and the
+RRULE of a recurring series, so calendars repeat it on local time exactly as the bot does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, vRecur
+
+from storage.models import Meeting, WorkingGroup
+
+PRODID = "-//wgbot//meetings//EN"
+
+
+def uid(meeting: Meeting) -> str:
+    return f"wgbot-wg{meeting.wg_id}-m{meeting.number}@wgbot"
+
+
+def meeting_event(meeting: Meeting, wg: WorkingGroup, now: datetime) -> Event:
+    zone = ZoneInfo(meeting.timezone)
+    start = meeting.start_at.astimezone(zone)
+    ev = Event()
+    ev.add("uid", uid(meeting))
+    ev.add("dtstamp", now)
+    ev.add("summary", f"{meeting.title} (M{meeting.number}, {wg.name})")
+    ev.add("dtstart", start)
+    ev.add("dtend", start + timedelta(minutes=meeting.duration_minutes))
+    ev.add("sequence", meeting.revision - 1)
+    if meeting.rrule:
+        ev.add("rrule", vRecur.from_ical(meeting.rrule))
+    if meeting.link:
+        ev.add("url", meeting.link)
+        ev.add("location", meeting.link)
+    ev.add("status", "CANCELLED" if meeting.status == "cancelled" else "CONFIRMED")
+    return ev
+
+
+def calendar(meetings: Iterable[tuple[Meeting, WorkingGroup]], now: datetime, name: str = "wgbot") -> bytes:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", name)
+    for meeting, wg in meetings:
+        cal.add_component(meeting_event(meeting, wg, now))
+    cal.add_missing_timezones()
+    return bytes(cal.to_ical())
+
+
+def filename(meeting: Meeting) -> str:
+    return f"M{meeting.number}.ics"

@@ -1,0 +1,183 @@
+"""Recurrence rules: RRULE text or plain words, evaluated in the zone the series was given in.
+
+Rules are stored as RFC 5545 RRULE bodies (`FREQ=WEEKLY;INTERVAL=2;BYDAY=TH`) and evaluated by
+dateutil.rrule on *wall-clock* times in the series' zone, then converted to UTC one by one — so a
+weekly 14:00 Europe/Paris meeting is 13:00 UTC in winter and 12:00 UTC in summer.
+
+Plain words (with or without a leading `every`): `day`, `3 days`, `weekday`, `week`, `2 weeks on
+thursday`, `other week`, `monday and thursday`, `month`, `first tuesday`, `last friday of the month`,
+`year`. Anything more frequent than daily is refused: a group is not pinged hourly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrule, rrulestr
+
+from bot.errors import UserError
+from bot.timeparse import localize
+from bot.vocab import WEEKDAYS
+
+CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "last": -1}
+_NUMBERS = {"other": 2, "two": 2, "three": 3, "four": 4, "2": 2}
+MAX_RULE = 300
+_HELP = (
+    'Write a rule like every:week, every:"2 weeks on thursday", every:"first tuesday", every:weekday, '
+    "or RRULE text such as every:FREQ=WEEKLY;BYDAY=TH."
+)
+
+
+def _day(word: str) -> int | None:
+    w = word.strip().rstrip("s") if len(word) > 4 else word.strip()
+    if len(w) < 2:
+        return None
+    found = [i for i, d in enumerate(WEEKDAYS) if d.startswith(w) or d == word]
+    return found[0] if len(found) == 1 else None
+
+
+def _days(text: str) -> list[int] | None:
+    words = [w for w in re.split(r"[,\s]+|\band\b", text) if w and w != "and"]
+    out = [_day(w) for w in words]
+    if not out or any(d is None for d in out):
+        return None
+    return sorted({d for d in out if d is not None})
+
+
+def _byday(days: list[int]) -> str:
+    return ",".join(CODES[d] for d in days)
+
+
+def parse_rule(text: str, dtstart_local: datetime) -> str:
+    """Plain words or RRULE text → an RRULE body, validated. `dtstart_local` fills in the weekday/day."""
+    raw = " ".join(text.split())
+    if not raw:
+        raise UserError("The recurrence is empty. " + _HELP)
+    if len(raw) > MAX_RULE:
+        raise UserError(f"The recurrence is too long (limit {MAX_RULE} characters).")
+    upper = raw.upper()
+    if upper.startswith("RRULE:"):
+        upper = upper[6:]
+    body = upper if upper.startswith("FREQ=") else _from_words(raw.lower(), dtstart_local)
+    validate(body, dtstart_local)
+    return body
+
+
+def _from_words(text: str, start: datetime) -> str:
+    t = re.sub(r"^every\s+", "", text).strip()
+    t = re.sub(r"\s+of (the|each|every) month$", "", t)
+    weekday = CODES[start.weekday()]
+    if t in ("day", "daily"):
+        return "FREQ=DAILY"
+    if t in ("weekday", "weekdays", "working day", "working days", "business day"):
+        return "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
+    if t in ("week", "weekly"):
+        return f"FREQ=WEEKLY;BYDAY={weekday}"
+    if t in ("month", "monthly"):
+        return f"FREQ=MONTHLY;BYMONTHDAY={start.day}"
+    if t in ("year", "yearly", "annually"):
+        return "FREQ=YEARLY"
+    m = re.fullmatch(r"(\d+|other|two|three|four)\s+(days?|weeks?|months?)(?:\s+on\s+(.+))?", t)
+    if m:
+        n = int(m.group(1)) if m.group(1).isdigit() else _NUMBERS[m.group(1)]
+        if not 1 <= n <= 52:
+            raise UserError("The interval must be between 1 and 52. " + _HELP)
+        unit, on = m.group(2).rstrip("s"), m.group(3)
+        if unit == "day":
+            if on:
+                raise UserError("`every N days` takes no `on`. " + _HELP)
+            return f"FREQ=DAILY;INTERVAL={n}"
+        if unit == "week":
+            days = _days(on) if on else [start.weekday()]
+            if days is None:
+                raise UserError(f"Unknown weekday in `{on}`. " + _HELP)
+            return f"FREQ=WEEKLY;INTERVAL={n};BYDAY={_byday(days)}"
+        if on:
+            raise UserError('For a monthly rule write e.g. every:"first tuesday". ' + _HELP)
+        return f"FREQ=MONTHLY;INTERVAL={n};BYMONTHDAY={start.day}"
+    m = re.fullmatch(r"week\s+on\s+(.+)", t)
+    if m:
+        days = _days(m.group(1))
+        if days is None:
+            raise UserError(f"Unknown weekday in `{m.group(1)}`. " + _HELP)
+        return f"FREQ=WEEKLY;BYDAY={_byday(days)}"
+    m = re.fullmatch(r"(first|1st|second|2nd|third|3rd|fourth|4th|last)\s+([a-z]+)", t)
+    if m:
+        day = _day(m.group(2))
+        if day is None:
+            raise UserError(f"Unknown weekday `{m.group(2)}`. " + _HELP)
+        return f"FREQ=MONTHLY;BYDAY={ORDINALS[m.group(1)]:+d}{CODES[day]}"
+    days = _days(t)
+    if days is not None:
+        return f"FREQ=WEEKLY;BYDAY={_byday(days)}"
+    raise UserError(f"Cannot read the recurrence `{text[:60]}`. " + _HELP)
+
+
+def build(body: str, dtstart_local: datetime) -> rrule:
+    rule = rrulestr(f"RRULE:{body}", dtstart=dtstart_local.replace(tzinfo=None))
+    if not isinstance(rule, rrule):
+        raise UserError("Give one RRULE. " + _HELP)
+    return rule
+
+
+def validate(body: str, dtstart_local: datetime) -> None:
+    try:
+        rule = build(body, dtstart_local)
+    except UserError:
+        raise
+    except Exception:
+        raise UserError(f"`{body[:60]}` is not a valid RRULE. " + _HELP) from None
+    if rule._freq > 3:  # type: ignore[attr-defined]  # HOURLY, MINUTELY, SECONDLY
+        raise UserError("Repeating more often than daily is not supported. " + _HELP)
+    if rule.after(dtstart_local.replace(tzinfo=None), inc=True) is None:
+        raise UserError(f"The rule `{body[:60]}` has no occurrence from that date on. " + _HELP)
+
+
+def occurrences(
+    body: str, dtstart_local: datetime, tz: str, after: datetime, *, inc: bool = False
+) -> Iterator[datetime]:
+    """UTC instants of the series after `after` (a UTC instant), in order, evaluated on wall-clock time in `tz`."""
+    rule = build(body, dtstart_local)
+    zone = ZoneInfo(tz)
+    # a few hours of slack for DST jumps; results are filtered on the UTC instant
+    cursor = after.astimezone(zone).replace(tzinfo=None)
+    for naive in rule.xafter(cursor - timedelta(hours=3), inc=True):
+        at = localize(naive, tz)
+        if at > after or (inc and at == after):
+            yield at
+
+
+def first_on_or_after(body: str, dtstart_local: datetime, tz: str) -> datetime | None:
+    """The first occurrence at or after the series start (dateutil does not count a non-matching dtstart)."""
+    start = localize(dtstart_local.replace(tzinfo=None), tz)
+    return next(occurrences(body, dtstart_local, tz, start, inc=True), None)
+
+
+def describe(body: str) -> str:
+    """A short human reading of a rule, for cards."""
+    parts = dict(p.split("=", 1) for p in body.split(";") if "=" in p)
+    freq = parts.get("FREQ", "")
+    n = int(parts.get("INTERVAL", "1"))
+    names = {c: WEEKDAYS[i].capitalize() for i, c in enumerate(CODES)}
+    byday = parts.get("BYDAY", "")
+    if freq == "DAILY":
+        return "every day" if n == 1 else f"every {n} days"
+    if freq == "WEEKLY":
+        days = [names.get(d, d) for d in byday.split(",") if d]
+        if byday == "MO,TU,WE,TH,FR":
+            return "every weekday" if n == 1 else f"every {n} weeks on weekdays"
+        on = " and ".join(days)
+        return f"every {on}" if n == 1 and on else (f"every {n} weeks on {on}" if on else f"every {n} weeks")
+    if freq == "MONTHLY":
+        m = re.fullmatch(r"([+-]?\d)([A-Z]{2})", byday)
+        if m:
+            ordinal = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}.get(int(m.group(1)), m.group(1))
+            return f"every {ordinal} {names.get(m.group(2), m.group(2))}" + (f" every {n} months" if n > 1 else "")
+        return "every month" if n == 1 else f"every {n} months"
+    if freq == "YEARLY":
+        return "every year"
+    return f"RRULE {body}"

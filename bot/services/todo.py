@@ -1,0 +1,57 @@
+"""`/wg todo`: what still needs the speaker — RSVPs to upcoming meetings and check-ins not answered.
+
+Votes and action items join this list when those features land (they add their own sections).
+"""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from bot.reply import Heading, Reply, Text
+from bot.services.checkins import latest_occurrence
+from bot.services.context import Ctx, command
+from bot.services.meetings import next_start
+from bot.timefmt import fmt_short
+from storage.models import Checkin, CheckinAnswer, Meeting, Rsvp
+
+
+@command("todo")
+async def todo(ctx: Ctx) -> Reply:
+    member = ctx.require_member()
+    wg = ctx.require_wg()
+    lines: list[str] = []
+    meetings = (
+        await ctx.session.exec(
+            select(Meeting).where(Meeting.wg_id == wg.id, Meeting.status == "scheduled").order_by(col(Meeting.number))
+        )
+    ).all()
+    answered = set((await ctx.session.exec(select(Rsvp.meeting_id).where(Rsvp.member_id == member.id))).all())
+    for m in meetings:
+        start = next_start(m, ctx.now)
+        if start is not None and start > ctx.now and m.id not in answered:
+            lines.append(
+                f"RSVP to M{m.number} “{m.title}” ({fmt_short(start, ctx.tz)}): /wg rsvp M{m.number} yes|no|maybe"
+            )
+    checkins = (
+        await ctx.session.exec(
+            select(Checkin).where(Checkin.wg_id == wg.id, Checkin.status == "active").order_by(col(Checkin.number))
+        )
+    ).all()
+    for c in checkins:
+        occurrence = latest_occurrence(c, member, ctx.now)
+        if occurrence is None:
+            continue
+        done = (
+            await ctx.session.exec(
+                select(CheckinAnswer.id).where(
+                    CheckinAnswer.checkin_id == c.id,
+                    CheckinAnswer.member_id == member.id,
+                    CheckinAnswer.occurrence == occurrence,
+                )
+            )
+        ).first()
+        if done is None:
+            lines.append(f"Answer C{c.number} “{c.question}” ({occurrence}): /wg answer C{c.number} <text>")
+    if not lines:
+        return Reply.text("Nothing is waiting for you. 🎉", private=True)
+    return Reply(blocks=[Heading(text=f"Waiting for you ({len(lines)})"), Text(text="\n".join(lines))], private=True)
