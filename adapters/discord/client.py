@@ -1,0 +1,87 @@
+"""The discord.py client: intents, mentions policy, the `/wg` tree, persistent components.
+
+Intents: `guilds` (channels and threads in the cache, to know where an interaction came from) and
+`message_content`, which is *privileged*: it must be enabled in the Developer Portal (Bot → Privileged
+Gateway Intents) because thread summaries read what members wrote (`channel.history`); without it
+Discord returns messages with empty text. Interactions (slash commands, buttons, selects, modals)
+need no intent. Nothing else is requested: no members, no presences.
+
+Application commands are synced in `setup_hook`, which discord.py runs once per `login()`, i.e. once
+per process start, not in `on_ready`, which fires again after a session could not be resumed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord.commands import build_group
+from adapters.discord.components import ActionButton, ActionSelect
+from adapters.discord.interactions import DEFER_AFTER, Bridge, user_ref, where_of
+from bot.core import Core
+from bot.lookup import suggest_ids, suggest_timezones
+
+log = logging.getLogger(__name__)
+
+
+def intents() -> discord.Intents:
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.message_content = True
+    return wanted
+
+
+class WgClient(discord.Client):
+    def __init__(self, core: Core, *, defer_after: float = DEFER_AFTER, **options: Any) -> None:
+        super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none(), **options)
+        self.core = core
+        self.bridge = Bridge(core, defer_after=defer_after)
+        self.tree = app_commands.CommandTree(self)
+        self.tree.add_command(build_group(self._run_command, self._complete))
+        self.synced = 0
+        self.ready_count = 0
+        self.ready_event = asyncio.Event()
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(ActionButton, ActionSelect)
+        commands = await self.tree.sync()
+        self.synced += 1
+        log.info("Discord: %d application command(s) synced", len(commands))
+
+    async def on_ready(self) -> None:
+        # May run more than once per process (after a failed resume): do nothing that must run once.
+        self.ready_count += 1
+        self.ready_event.set()
+        log.info("Discord: connected as %s (ready #%d)", self.user, self.ready_count)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.type == discord.InteractionType.modal_submit:
+            await self.bridge.on_modal_submit(interaction)
+
+    async def _run_command(self, interaction: discord.Interaction[Any], text: str) -> None:
+        await self.bridge.run_interaction(interaction, text, from_action=False)
+
+    async def _complete(
+        self, interaction: discord.Interaction[Any], kind: str, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if kind == "tz":
+            found = suggest_timezones(current)
+        else:
+            where = where_of(interaction)
+            found = await suggest_ids(
+                self.core.db,
+                platform="discord",
+                channel_id=where.channel_id,
+                user_id=user_ref(interaction).user_id,
+                letters=kind,
+                typed=current,
+            )
+        return [app_commands.Choice(name=s.label, value=s.value) for s in found]
+
+    async def close(self) -> None:
+        await super().close()
+        await self.bridge.drain()
