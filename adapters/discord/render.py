@@ -72,7 +72,7 @@ class StaticView(discord.ui.View):
 
 
 @dataclass
-class Attachment:
+class FileData:
     filename: str
     data: bytes
 
@@ -84,7 +84,7 @@ class Attachment:
 class DiscordMessage:
     embeds: list[discord.Embed] = field(default_factory=list)
     view: StaticView | None = None
-    attachments: list[Attachment] = field(default_factory=list)
+    attachments: list[FileData] = field(default_factory=list)
     #: plain text shown above the embeds (used when components had to be dropped)
     content: str | None = None
 
@@ -137,8 +137,18 @@ class _EmbedBuilder:
 
     def _flush_footer(self) -> None:
         if self.current is not None and self.footer:
-            self.current.set_footer(text=_cut("\n".join(self.footer), FOOTER_MAX))
+            text = _cut("\n".join(self.footer), FOOTER_MAX)
             self.footer = []
+            target = self.current
+            if not self._fits(target, len(text)):
+                target = discord.Embed(colour=self.colour)
+                self.embeds.append(target)
+            target.set_footer(text=text)
+
+    @staticmethod
+    def _fits(e: discord.Embed, extra: int) -> bool:
+        """Discord counts title, description, field names and values, footer and author per embed."""
+        return len(e) + extra <= EMBED_TOTAL_MAX
 
     def _open(self) -> discord.Embed:
         if self.current is None or self.sealed:
@@ -160,7 +170,7 @@ class _EmbedBuilder:
                 e = self._new()
             desc = e.description or ""
             joined = f"{desc}\n\n{part}" if desc else part
-            if len(joined) > DESCRIPTION_MAX:
+            if len(joined) > DESCRIPTION_MAX or not self._fits(e, len(joined) - len(desc)):
                 e = self._new()
                 joined = part
             e.description = joined
@@ -171,10 +181,10 @@ class _EmbedBuilder:
             parts = _chunks(value, FIELD_VALUE_MAX) or ["\u200b"]
             for i, part in enumerate(parts):
                 e = self._open()
-                if len(e.fields) >= FIELDS_MAX:
+                name = _cut(label if i == 0 else f"{label} (continued)", FIELD_NAME_MAX) or "\u200b"
+                if len(e.fields) >= FIELDS_MAX or not self._fits(e, len(name) + len(part)):
                     e = self._new()
-                name = label if i == 0 else f"{label} (continued)"
-                e.add_field(name=_cut(name, FIELD_NAME_MAX) or "\u200b", value=part, inline=inline)
+                e.add_field(name=name, value=part, inline=inline)
 
     def context(self, text: str) -> None:
         self._open()
@@ -273,22 +283,22 @@ def _view(actions: list[Actions]) -> tuple[StaticView | None, list[str]]:
     return (view if view.children else None), leftovers
 
 
-def _attachment(block: Any) -> Attachment | None:
-    """A file block (e.g. an .ics), whatever the core names its fields; None if it is not one."""
+def _attachment(block: Any) -> FileData | None:
+    """A file block (`bot.reply.Attachment`, e.g. an .ics) as bytes to upload; None if it is not one."""
     name = getattr(block, "filename", None)
     data = getattr(block, "data", None) or getattr(block, "content", None)
     if not isinstance(name, str) or data is None:
         return None
     if isinstance(data, str):
         data = data.encode("utf-8")
-    return Attachment(filename=name, data=bytes(data))
+    return FileData(filename=name, data=bytes(data))
 
 
 def render(reply: Reply) -> list[DiscordMessage]:
     """The Discord messages for one reply, in sending order (components on the last one)."""
     builder = _EmbedBuilder(COLOURS.get(reply.kind, COLOURS["reply"]))
     actions: list[Actions] = []
-    attachments: list[Attachment] = []
+    attachments: list[FileData] = []
     for block in reply.blocks:
         if isinstance(block, Heading):
             builder.heading(neutralize(block.text))
