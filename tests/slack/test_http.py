@@ -1,0 +1,319 @@
+"""The Slack adapter through its real entry points: signed HTTP requests into the Bolt app on loopback,
+answers observed as Web API calls on the fake Slack server."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from sqlmodel import func, select
+
+from bot.services.context import HANDLERS
+from storage.models import Member, Proposal
+from tests.conftest import table_snapshot
+from tests.slack.conftest import SlackEnv
+
+ZWSP = "\u200b"
+
+
+async def setup_group(slack: SlackEnv) -> None:
+    """#wg bound, Ana (U1, convener) and Bo (U2) joined."""
+    assert (await slack.slash("bind"))[0] == 200
+    assert (await slack.slash("join civil-society region:latin-american-caribbean"))[0] == 200
+    assert (await slack.slash("join academia", user="U2", user_name="bo"))[0] == 200
+    await slack.settle()
+    slack.fake.clear()
+
+
+def texts(calls: list[dict[str, Any]]) -> str:
+    return "\n".join(json.dumps(c, ensure_ascii=False) for c in calls)
+
+
+async def test_bind_join_propose_and_list(slack: SlackEnv) -> None:
+    status, body = await slack.slash("bind")
+    assert status == 200 and body == ""  # acknowledged at once, answered through the Web API
+    await slack.settle()
+    assert slack.fake.of("conversations.join") == [{"channel": "C1"}]
+    [bound] = slack.fake.of("chat.postMessage")
+    assert bound["channel"] == "C1" and "created and bound" in bound["text"]
+
+    slack.fake.clear()
+    await slack.slash("join civil-society region:latin-american-caribbean")
+    await slack.settle()
+    assert [c["user"] for c in slack.fake.of("users.info")] == ["U1"]
+    [welcome] = slack.fake.of("chat.postEphemeral")
+    assert welcome["channel"] == "C1" and welcome["user"] == "U1"
+    assert "Welcome" in welcome["text"] and "America/Sao_Paulo" in welcome["text"]  # Slack's tz became the default
+    async with slack.app.db.session() as s:
+        ana = (await s.exec(select(Member))).one()
+    assert ana.display_name == "Ana" and ana.timezone == "America/Sao_Paulo" and ana.role == "convener"
+
+    slack.fake.clear()
+    await slack.slash('propose "Shared taxonomy" One taxonomy for AI incidents. theme:"cybersecurity of AI"')
+    await slack.settle()
+    [receipt] = slack.fake.of("chat.postEphemeral")
+    assert "P1 recorded" in receipt["text"]
+    [card] = slack.fake.of("chat.postMessage")  # the announcement, delivered by the outbox
+    assert card["channel"] == "C1" and card["unfurl_links"] is False and card["unfurl_media"] is False
+    assert card["blocks"][0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "New proposal P1: Shared taxonomy", "emoji": True},
+    }
+    assert "One taxonomy for AI incidents." in texts([card])
+
+    slack.fake.clear()
+    await slack.slash("proposals")
+    await slack.settle()
+    [listing] = slack.fake.of("chat.postMessage")
+    assert listing["channel"] == "C1" and "thread_ts" not in listing
+    assert "P1 [open] Shared taxonomy" in listing["text"]
+    assert all(c.authorization == "Bearer xoxb-test-token-not-real" for c in slack.fake.calls)
+
+
+async def test_errors_are_ephemeral_with_usage(slack: SlackEnv) -> None:
+    await setup_group(slack)
+    await slack.slash("frobnicate now")
+    await slack.settle()
+    assert slack.fake.of("chat.postMessage") == []
+    [err] = slack.fake.of("chat.postEphemeral")
+    assert "Unknown command `frobnicate`" in err["text"] and err["user"] == "U1"
+
+
+async def test_private_reply_falls_back_to_response_url(slack: SlackEnv) -> None:
+    """In a conversation the bot is not part of, chat.postEphemeral fails: the response_url still works."""
+    await setup_group(slack)
+    slack.fake.fail_next("chat.postEphemeral", error="channel_not_found")
+    await slack.slash("me", channel="D9", channel_name="directmessage")
+    await slack.settle()
+    [answer] = slack.fake.responses
+    assert answer.body["response_type"] == "ephemeral" and "civil-society" in answer.body["text"]
+
+
+async def test_propose_modal_then_submission(slack: SlackEnv) -> None:
+    await setup_group(slack)
+    await slack.slash("propose")
+    await slack.settle()
+    [opened] = slack.fake.of("views.open")
+    assert opened["trigger_id"].startswith("trigger-")
+    view = opened["view"]
+    assert view["callback_id"] == "wg_form"
+    assert [b["block_id"] for b in view["blocks"]] == ["title", "body", "theme"]
+    assert slack.fake.of("chat.postEphemeral") == []  # the usage error is not shown when the modal opened
+    meta = json.loads(view["private_metadata"])
+    assert meta["channel"] == "C1"
+
+    submitted = {
+        "type": "view_submission",
+        "user": {"id": "U1", "username": "ana", "name": "ana"},
+        "trigger_id": "trigger-x",
+        "view": {
+            **view,
+            "id": "V1",
+            "state": {
+                "values": {
+                    "title": {"value": {"type": "plain_text_input", "value": 'A "quoted" title'}},
+                    "body": {"value": {"type": "plain_text_input", "value": "Line one\nline two: with colon"}},
+                    "theme": {"value": {"type": "plain_text_input", "value": None}},
+                }
+            },
+        },
+    }
+    slack.fake.clear()
+    status, body = await slack.interact(submitted)
+    assert status == 200 and body == ""  # the modal closes
+    await slack.settle()
+    [receipt] = slack.fake.of("chat.postEphemeral")
+    assert "P1 recorded" in receipt["text"]
+    async with slack.app.db.session() as s:
+        p = (await s.exec(select(Proposal))).one()
+    assert p.title == 'A "quoted" title' and p.body == "Line one\nline two: with colon"
+
+    # a mistake keeps the modal open, with the error next to the field
+    submitted["view"]["state"]["values"]["theme"]["value"]["value"] = "astrology"
+    status, body = await slack.interact(submitted)
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["response_action"] == "errors" and "astrology" in answer["errors"]["title"].lower()
+    async with slack.app.db.session() as s:
+        assert (await s.exec(select(func.count()).select_from(Proposal))).one() == 1
+
+
+async def test_mention_in_thread_answers_in_the_thread(slack: SlackEnv) -> None:
+    await setup_group(slack)
+    await slack.slash('propose "Shared taxonomy" One taxonomy.')
+    await slack.settle()
+    slack.fake.clear()
+    event = {
+        "type": "app_mention",
+        "user": "U2",
+        "text": "<@UBOT> proposals",
+        "ts": "1767600100.000200",
+        "thread_ts": "1767600000.000100",
+        "channel": "C1",
+        "channel_type": "channel",
+    }
+    status, _ = await slack.event(event)
+    assert status == 200
+    await slack.settle()
+    [listing] = slack.fake.of("chat.postMessage")
+    assert listing["channel"] == "C1" and listing["thread_ts"] == "1767600000.000100"
+    assert "P1 [open] Shared taxonomy" in listing["text"]
+
+
+async def test_dm_message_is_a_command(slack: SlackEnv) -> None:
+    await setup_group(slack)
+    event = {"type": "message", "user": "U2", "text": "me", "ts": "1.2", "channel": "D2", "channel_type": "im"}
+    await slack.event(event)
+    await slack.settle()
+    [answer] = slack.fake.of("chat.postEphemeral")
+    assert answer["channel"] == "D2" and "academia" in answer["text"]
+
+
+async def test_button_and_select_clicks_decode_into_commands(slack: SlackEnv) -> None:
+    await setup_group(slack)
+    await slack.slash('propose "Shared taxonomy" One taxonomy.')
+    await slack.settle()
+    slack.fake.clear()
+    base = {
+        "type": "block_actions",
+        "user": {"id": "U2", "username": "bo", "name": "bo"},
+        "channel": {"id": "C1", "name": "wg"},
+        "container": {"type": "message", "message_ts": "1767600000.000009", "channel_id": "C1"},
+        "message": {"ts": "1767600000.000009", "text": "x"},
+        "response_url": slack.fake.response_url("click"),
+        "trigger_id": "trigger-click",
+    }
+    await slack.interact({**base, "actions": [{"type": "button", "action_id": "wg:show P1", "value": "show P1"}]})
+    await slack.settle()
+    [shown] = slack.fake.of("chat.postMessage")
+    assert shown["blocks"][0]["text"]["text"].startswith("P1") and "One taxonomy." in texts([shown])
+
+    slack.fake.clear()
+    select_action = {
+        "type": "static_select",
+        "action_id": "wg:proposals",
+        "selected_option": {"text": {"type": "plain_text", "text": "All"}, "value": "all"},
+    }
+    await slack.interact({**base, "actions": [select_action]})
+    await slack.settle()
+    [listing] = slack.fake.of("chat.postMessage")
+    assert "Proposals (all): 1" in listing["text"]
+
+    slack.fake.clear()  # an action id that is not ours is ignored
+    await slack.interact({**base, "actions": [{"type": "button", "action_id": "other:thing", "value": "withdraw P1"}]})
+    await slack.settle()
+    assert slack.fake.calls == []
+
+
+async def test_bad_signature_and_stale_timestamp_are_rejected(slack: SlackEnv) -> None:
+    await setup_group(slack)
+    before = await table_snapshot(slack.app.db)
+    body = slack.event_body(
+        {"type": "app_mention", "user": "U1", "text": "<@UBOT> join government", "ts": "1.1", "channel": "C1"}
+    )
+    status, _ = await slack.post(body, "application/json", secret="not-the-secret")
+    assert status == 401
+    status, _ = await slack.post(body, "application/json", timestamp=int(time.time()) - 6 * 60)
+    assert status == 401
+    status, _ = await slack.post(body, "application/json", headers={"X-Slack-Signature": "v0=deadbeef"})
+    assert status == 401
+    await slack.settle()
+    assert slack.fake.calls == []
+    assert await table_snapshot(slack.app.db) == before
+
+
+async def test_retried_event_has_one_effect(slack: SlackEnv) -> None:
+    await setup_group(slack)
+    body = slack.event_body(
+        {
+            "type": "app_mention",
+            "user": "U1",
+            "text": '<@UBOT> propose "Once only" Delivered four times.',
+            "ts": "1767600200.000100",
+            "channel": "C1",
+        },
+        event_id="Ev0RETRY",
+    )
+    deliveries: list[dict[str, str] | None] = [
+        None,
+        {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+        {"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_timeout"},
+        None,
+    ]
+    for headers in deliveries:
+        status, _ = await slack.post(body, "application/json", headers=headers)
+        assert status == 200
+    await slack.settle()
+    async with slack.app.db.session() as s:
+        assert (await s.exec(select(func.count()).select_from(Proposal))).one() == 1
+    assert len(slack.fake.of("chat.postEphemeral")) == 1
+    assert len(slack.fake.of("chat.postMessage")) == 1  # one announcement
+
+
+async def test_socket_mode_duplicate_envelope_has_one_effect(slack: SlackEnv) -> None:
+    """Socket Mode delivers envelopes without signatures; a duplicate is dropped by event_id too."""
+    from slack_bolt.request.async_request import AsyncBoltRequest
+
+    await setup_group(slack)
+    body = slack.event_body(
+        {"type": "app_mention", "user": "U1", "text": '<@UBOT> propose "Socket" Twice.', "ts": "9.1", "channel": "C1"},
+        event_id="Ev0SOCKET",
+    )
+    for _ in range(2):
+        response = await slack.adapter.app.async_dispatch(AsyncBoltRequest(body=body, mode="socket_mode"))
+        assert response.status == 200
+    await slack.settle()
+    async with slack.app.db.session() as s:
+        assert (await s.exec(select(func.count()).select_from(Proposal))).one() == 1
+
+
+async def test_hostile_title_reaches_slack_escaped(slack: SlackEnv) -> None:
+    await setup_group(slack)
+    # what Slack sends when someone types: propose "<!channel> @here &lt;" …  (should_escape on)
+    await slack.slash('propose "&lt;!channel&gt; <!here> &amp;lt;" Body with <@U2|bo> &amp; more')
+    await slack.settle()
+    async with slack.app.db.session() as s:
+        p = (await s.exec(select(Proposal))).one()
+    assert p.title == "<!channel> @here &lt;"
+    [card] = slack.fake.of("chat.postMessage")
+    raw = texts([card])
+    assert "<!channel>" not in raw and "<!here>" not in raw and "<@U2>" not in raw
+    assert f"&lt;{ZWSP}!channel&gt; @{ZWSP}here &amp;lt;" in card["text"]
+    section_texts = [b["text"]["text"] for b in card["blocks"] if b["type"] == "section" and "text" in b]
+    assert any(f"&lt;{ZWSP}@U2&gt; &amp; more" in t for t in section_texts)
+
+
+async def test_meeting_card_rsvp_click_updates_the_message(slack: SlackEnv) -> None:
+    if "meeting" not in HANDLERS or "rsvp" not in HANDLERS:
+        import pytest
+
+        pytest.skip("meetings are not in the core yet")
+    await setup_group(slack)
+    await slack.slash('meeting "Kickoff" at:2026-01-06T15:00Z')
+    await slack.settle()
+    cards = [c for c in slack.fake.of("chat.postMessage") if "Kickoff" in c["text"]]
+    assert cards, slack.fake.methods()
+    card = cards[0]
+    buttons = [e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    yes = next(b for b in buttons if b["value"] == "rsvp M1 yes")
+    slack.fake.clear()
+    await slack.interact(
+        {
+            "type": "block_actions",
+            "user": {"id": "U2", "username": "bo", "name": "bo"},
+            "channel": {"id": "C1", "name": "wg"},
+            "container": {"type": "message", "message_ts": "1767600000.000042", "channel_id": "C1"},
+            "message": {"ts": "1767600000.000042", "text": card["text"]},
+            "response_url": slack.fake.response_url("rsvp"),
+            "trigger_id": "trigger-rsvp",
+            "actions": [{"type": "button", "action_id": yes["action_id"], "value": yes["value"]}],
+        }
+    )
+    await slack.settle()
+    [updated] = slack.fake.of("chat.update")
+    assert updated["channel"] == "C1" and updated["ts"] == "1767600000.000042"
+    assert "Kickoff" in updated["text"] and "RSVP: 1 yes" in updated["text"]
+    assert any(b["type"] == "actions" for b in updated["blocks"])  # the buttons stay for the others
+    [confirm] = slack.fake.of("chat.postEphemeral")
+    assert confirm["user"] == "U2"
