@@ -143,6 +143,12 @@ class Harness:
         await self.app.run_due()
         return response
 
+    async def advance_to(self, target: datetime) -> None:
+        """Move the virtual clock to `target`, firing due work in time order (as `wgbot simulate` does)."""
+        from adapters.console.simulate import Simulation
+
+        await Simulation(self.app, self.clock, lambda _event: None).advance_to(target)
+
     def sent(self, platform: str | None = None) -> list[Outgoing]:
         if platform is not None:
             return list(self.recorders[platform].sent)
