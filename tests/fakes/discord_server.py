@@ -275,6 +275,9 @@ class DiscordServer:
                     return m
         return None
 
+    def dm_channel_of(self, user_id: int) -> int:
+        return self._dm_channels[user_id]
+
     def bot_messages(self) -> list[dict[str, Any]]:
         return [m for msgs in self.messages.values() for m in msgs if m["author"]["id"] == str(self.bot.id)]
 
