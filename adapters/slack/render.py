@@ -221,7 +221,7 @@ def _block(block: Block, ids: _ActionIds) -> list[dict[str, Any]]:
         rendered = []
         for label, value in block.items:
             head = f"*{_cut(escape(label), 200)}*\n"
-            body = split_escaped(value or "-", MAX_FIELD - len(head))
+            body = split_escaped(value or "-", MAX_FIELD - len(head) - len(ELLIPSIS))
             rendered.append(mrkdwn(head + (body[0] if body else "-") + (ELLIPSIS if len(body) > 1 else "")))
         return [
             {"type": "section", "fields": rendered[i : i + MAX_FIELDS]} for i in range(0, len(rendered), MAX_FIELDS)
@@ -290,32 +290,34 @@ class Message:
 
 
 def render_reply(reply: Reply) -> list[Message]:
-    """A Reply as one message, or as several when it needs more than 50 blocks (pages)."""
+    """A Reply as one message, or as several when it needs more than 50 blocks (pages).
+
+    A page holds 49 blocks so that, when there are several, each can end with a "Part i of n" note.
+    """
     ids = _ActionIds()
-    pages: list[Message] = []
+    per_page = MAX_BLOCKS - 1
+    pages: list[tuple[list[dict[str, Any]], list[Block]]] = []
     blocks: list[dict[str, Any]] = []
     sources: list[Block] = []
     for block in reply.blocks:
         rendered = _block(block, ids)
-        if blocks and len(blocks) + len(rendered) > MAX_BLOCKS:
-            pages.append(Message(fallback_text(Reply(blocks=sources)), blocks))
+        if blocks and len(blocks) + len(rendered) > per_page:
+            pages.append((blocks, sources))
             blocks, sources = [], []
-        while len(rendered) > MAX_BLOCKS:  # a single neutral block that alone exceeds a page
-            pages.append(Message(fallback_text(Reply(blocks=[block])), rendered[:MAX_BLOCKS]))
-            rendered = rendered[MAX_BLOCKS:]
+        while len(rendered) > per_page:  # a single neutral block that alone exceeds a page
+            pages.append((rendered[:per_page], [block]))
+            rendered = rendered[per_page:]
         blocks += rendered
         sources.append(block)
     if blocks or not pages:
-        pages.append(Message(fallback_text(Reply(blocks=sources)), blocks))
-    if len(pages) > 1:
-        total = len(pages)
-        pages = [
-            Message(p.text, [*p.blocks, {"type": "context", "elements": [mrkdwn(f"Part {i + 1} of {total}")]}])
-            if len(p.blocks) < MAX_BLOCKS
-            else p
-            for i, p in enumerate(pages)
-        ]
-    return pages
+        pages.append((blocks, sources))
+    total = len(pages)
+    out: list[Message] = []
+    for i, (page_blocks, page_sources) in enumerate(pages):
+        if total > 1:
+            page_blocks = [*page_blocks, {"type": "context", "elements": [mrkdwn(f"Part {i + 1} of {total}")]}]
+        out.append(Message(fallback_text(Reply(blocks=page_sources)), page_blocks))
+    return out
 
 
 def render_single(reply: Reply) -> Message:
