@@ -261,8 +261,8 @@ def _block(block: Block, ids: _ActionIds) -> list[dict[str, Any]]:
         # message stands on its own; the adapter also uploads it as a file where it can
         filename = str(getattr(block, "filename", "file"))
         content = str(getattr(block, "content", "")).replace("\r\n", "\n").rstrip("\n")
-        head: list[dict[str, Any]] = [{"type": "context", "elements": [mrkdwn(f"File: {escape(filename)}")]}]
-        return head + [
+        note: list[dict[str, Any]] = [{"type": "context", "elements": [mrkdwn(f"File: {escape(filename)}")]}]
+        return note + [
             {"type": "section", "text": mrkdwn(f"```{piece}```")} for piece in split_escaped(content, MAX_TEXT - 6)
         ]
     # a block type added to the core later: show its text rather than drop it
