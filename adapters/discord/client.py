@@ -36,9 +36,12 @@ def intents() -> discord.Intents:
 
 
 class WgClient(discord.Client):
-    def __init__(self, core: Core, *, defer_after: float = DEFER_AFTER, **options: Any) -> None:
+    def __init__(
+        self, core: Core, *, defer_after: float = DEFER_AFTER, identify_delay: float = 5.0, **options: Any
+    ) -> None:
         super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none(), **options)
         self.core = core
+        self.identify_delay = identify_delay
         self.bridge = Bridge(core, defer_after=defer_after)
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(build_group(self._run_command, self._complete))
@@ -51,6 +54,12 @@ class WgClient(discord.Client):
         commands = await self.tree.sync()
         self.synced += 1
         log.info("Discord: %d application command(s) synced", len(commands))
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        # discord.py waits 5 s before a re-IDENTIFY to respect Discord's identify limit; kept
+        # configurable for Discord-compatible servers without that limit (and the loopback tests).
+        if not initial:
+            await asyncio.sleep(self.identify_delay)
 
     async def on_ready(self) -> None:
         # May run more than once per process (after a failed resume): do nothing that must run once.

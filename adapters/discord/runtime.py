@@ -50,6 +50,8 @@ def create_client(app: App, settings: Settings, options: dict[str, Any]) -> WgCl
     extra: dict[str, Any] = {}
     if "discord_defer_after" in options:
         extra["defer_after"] = float(options["discord_defer_after"])
+    if "discord_identify_delay" in options:
+        extra["identify_delay"] = float(options["discord_identify_delay"])
     if "discord_guild_ready_timeout" in options:
         extra["guild_ready_timeout"] = float(options["discord_guild_ready_timeout"])
     client = WgClient(app.core, **extra)

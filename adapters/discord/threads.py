@@ -47,8 +47,13 @@ class DiscordThreadSource:
             except (discord.NotFound, discord.Forbidden):
                 pass  # a thread not started from a message (or a starter since deleted)
         thread = self.client.get_partial_messageable(tid, guild_id=guild_id)
-        async for message in thread.history(limit=max(limit - len(lines), 0), oldest_first=True):
+        if len(lines) >= limit:
+            return lines[:limit]
+        # no limit on the iterator: skipped placeholders must not count; pages are fetched lazily
+        async for message in thread.history(limit=None, oldest_first=True):
             if message.type == discord.MessageType.thread_starter_message:
                 continue
             lines.append(_line(message))
-        return lines[:limit]
+            if len(lines) >= limit:
+                break
+        return lines

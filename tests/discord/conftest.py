@@ -21,7 +21,7 @@ from storage.db import Database
 from tests.fakes.discord_server import DiscordServer, FakeUser, Recorded
 
 APP_ID = 900000000000000001
-TOKEN = base64.b64encode(str(APP_ID).encode()).decode().rstrip("=") + ".fake.token"
+TOKEN = base64.b64encode(str(APP_ID).encode()).decode().rstrip("=") + ".Gs3cr3t.t0kenPart"
 #: requests that create or change a message's content (not modals, defers or autocompletion)
 MESSAGE_PATHS = r"^/(channels/\d+/messages(/\d+)?|webhooks/\d+/[^/]+(/messages/@original)?)$"
 
@@ -58,7 +58,15 @@ async def start_bot(
         DISCORD_GATEWAY_URL=server.gateway_url,
     )
     app = await build(settings, clock=clock, db=db, rng=random.Random(0), worker_id=worker, upgrade=False)
-    jobs = await start(app, settings, {"discord_guild_ready_timeout": 0.01, "discord_defer_after": defer_after})
+    jobs = await start(
+        app,
+        settings,
+        {
+            "discord_guild_ready_timeout": 0.01,
+            "discord_defer_after": defer_after,
+            "discord_identify_delay": 0.0,
+        },
+    )
     assert len(jobs) == 1
     task = asyncio.ensure_future(jobs[0])
     client = app.extras["discord_client"]
