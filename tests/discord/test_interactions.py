@@ -204,7 +204,7 @@ async def _meeting_message(bot: Bot, server: DiscordServer, convener: FakeUser) 
 
 
 async def _rsvp(db: Database, name: str) -> str | None:
-    from storage.models import Identity, Rsvp  # type: ignore[attr-defined]
+    from storage.models import Identity, Rsvp
 
     async with db.session() as s:
         ident = (await s.exec(select(Identity).where(Identity.handle == name))).one()
