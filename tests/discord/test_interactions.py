@@ -290,3 +290,33 @@ async def test_rsvp_button_still_works_after_a_restart(
         assert await _rsvp(db, "bob") == "maybe"
     finally:
         await second.stop()
+
+
+async def test_a_select_appends_its_choice_and_a_thread_belongs_to_its_parent_channel(
+    bot: Bot, server: DiscordServer, alice: FakeUser
+) -> None:
+    from adapters.discord.render import render, to_payload
+    from bot.reply import Actions, Option, Reply, Select
+
+    await setup_group(bot, alice)
+    await bot.command(["propose"], alice, title="Taxonomy", body="Adopt v1.")
+    await bot.command(["propose"], alice, title="Norms", body="Publish them.")
+    picker = Reply(
+        blocks=[
+            Actions(
+                elements=[
+                    Select(placeholder="Show…", action="show", options=[Option(label=p, value=p) for p in ("P1", "P2")])
+                ]
+            )
+        ]
+    )
+    (body,) = to_payload(render(picker))
+    message = server.store(server.message_payload(server.channel_id, body))
+    token = await server.push_click(message, "wgs:show", user=alice, values=["P2"])
+    rec = await bot.callback(token)
+    assert "P2: Norms" in embed_text(data(rec))
+
+    # in a thread, the channel is the thread's parent: binding there finds the parent already bound
+    token = await server.push_command(["wg", "bind"], {}, user=alice, channel_id=server.thread_id)
+    rec = await bot.callback(token)
+    assert "already bound" in embed_text(data(rec))
