@@ -106,16 +106,21 @@ class SlackAdapter:
             self.tasks.spawn(self._slash(body), name=f"slack /wg {body.get('trigger_id', '')}")
             await ack()
 
+        @app.middleware
+        async def hand_off_events(body: dict[str, Any], context: Any, next_: Any) -> None:
+            # Events are acknowledged by Bolt itself before their listener even starts; handing the
+            # work off here, inside the dispatch, means it is tracked before Slack gets its 200.
+            if body.get("type") == "event_callback" and self._is_command_event(body.get("event") or {}):
+                self.tasks.spawn(self._message(body, context.get("bot_user_id")), name=f"slack {body.get('event_id')}")
+            await next_()
+
         @app.event("app_mention")
-        async def on_mention(body: dict[str, Any], context: Any) -> None:
-            self.tasks.spawn(self._message(body, context.get("bot_user_id")), name=f"slack {body.get('event_id')}")
+        async def on_mention() -> None:
+            """Handled by `hand_off_events`; registered so that Bolt acknowledges the event."""
 
         @app.event("message")
-        async def on_message(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
-            # only person-written messages in the bot's own DM are commands; channels use mentions
-            if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-                return
-            self.tasks.spawn(self._message(body, context.get("bot_user_id")), name=f"slack {body.get('event_id')}")
+        async def on_message() -> None:
+            """Idem: DMs to the bot are handed off; other message events are acknowledged and ignored."""
 
         @app.action(_ACTION_ID)
         async def on_action(ack: Any, body: dict[str, Any]) -> None:
@@ -130,6 +135,18 @@ class SlackAdapter:
         async def on_shortcut(ack: Any, body: dict[str, Any]) -> None:
             self.tasks.spawn(self._shortcut(body), name=f"slack shortcut {body.get('trigger_id', '')}")
             await ack()
+
+    @staticmethod
+    def _is_command_event(event: dict[str, Any]) -> bool:
+        """A mention of the bot, or a person's message in the bot's own DM (channels use mentions)."""
+        if event.get("type") == "app_mention":
+            return True
+        return (
+            event.get("type") == "message"
+            and event.get("channel_type") == "im"
+            and not event.get("subtype")
+            and not event.get("bot_id")
+        )
 
     def web_app(self) -> web.Application:
         """The HTTP endpoint: Events API, slash commands and interactivity all POST to /slack/events."""
