@@ -320,3 +320,20 @@ async def test_a_select_appends_its_choice_and_a_thread_belongs_to_its_parent_ch
     token = await server.push_command(["wg", "bind"], {}, user=alice, channel_id=server.thread_id)
     rec = await bot.callback(token)
     assert "already bound" in embed_text(data(rec))
+
+
+async def test_a_form_opened_before_a_restart_can_be_submitted_after_it(
+    server: DiscordServer, db: Database, clock: VirtualClock, alice: FakeUser
+) -> None:
+    first = await start_bot(server, db, clock, worker="before")
+    try:
+        await setup_group(first, alice)
+        assert (await first.command(["propose"], alice)).body["type"] == 9
+    finally:
+        await first.stop()
+    second = await start_bot(server, db, clock, worker="after")
+    try:
+        token = await server.push_modal_submit("wgf:propose", {"title": "Taxonomy", "body": "Adopt v1."}, user=alice)
+        assert "P1 recorded" in embed_text(data(await second.callback(token)))
+    finally:
+        await second.stop()
