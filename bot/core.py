@@ -27,7 +27,8 @@ from storage.db import Database
 from storage.models import Channel, Identity, InboundEvent, Member, WorkingGroup
 
 log = logging.getLogger(__name__)
-NO_GROUP_NEEDED = {"help", "bind"}
+#: commands that work before the speaker has a group or a membership (link finds the group by its code)
+NO_GROUP_NEEDED = {"help", "bind", "link"}
 
 
 class Core:

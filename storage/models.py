@@ -266,3 +266,18 @@ class CheckinAnswer(SQLModel, table=True):
     occurrence: str = Field(max_length=10)
     text: str = Field(max_length=4000)
     answered_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class LinkCode(SQLModel, table=True):
+    """A one-time code that joins a second platform account to a member (`/wg link`)."""
+
+    __tablename__ = "link_codes"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True)
+    wg_id: int = Field(foreign_key="working_groups.id")
+    member_id: int = Field(foreign_key="members.id", index=True)
+    #: the platform the code was asked for on; it must be redeemed on another
+    platform: str = Field(max_length=20)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
