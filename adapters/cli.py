@@ -20,6 +20,8 @@ from bot.config import Settings
 app = typer.Typer(help="wgbot keeps a multistakeholder working group on track.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.")
 app.add_typer(db_app, name="db")
+export_app = typer.Typer(help="Export the working group's data.")
+app.add_typer(export_app, name="export")
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
@@ -137,6 +139,33 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 
     asyncio.run(go())
     print(f"database {redact(settings.database_url)} is at {revision}")
+
+
+@export_app.command("ics")
+def export_ics(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the calendar.")] = Path("wgbot.ics"),
+    wg: Annotated[str | None, typer.Option("--wg", help="Only this working group (by name).")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: WGBOT_DATABASE_URL).")] = None,
+) -> None:
+    """Write every meeting to one .ics calendar file (recurring ones with their RRULE and time zone)."""
+    from bot.clock import SystemClock
+    from bot.ics import export_all
+    from storage.db import Database
+
+    settings = Settings(WGBOT_DATABASE_URL=db) if db else Settings()
+
+    async def go() -> int:
+        database = Database(settings.database_url)
+        try:
+            await database.upgrade()
+            content, count = await export_all(database, SystemClock().now(), wg)
+        finally:
+            await database.dispose()
+        out.write_bytes(content)
+        return count
+
+    count = asyncio.run(go())
+    print(f"wrote {count} meeting(s) to {out}")
 
 
 @app.command()

@@ -8,7 +8,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vRecur
+from sqlmodel import col, select
 
+from storage.db import Database
 from storage.models import Meeting, WorkingGroup
 
 PRODID = "-//wgbot//meetings//EN"
@@ -50,3 +52,13 @@ def calendar(meetings: Iterable[tuple[Meeting, WorkingGroup]], now: datetime, na
 
 def filename(meeting: Meeting) -> str:
     return f"M{meeting.number}.ics"
+
+
+async def export_all(db: Database, now: datetime, wg_name: str | None = None) -> tuple[bytes, int]:
+    """Every meeting (of one group, or of all) as one calendar; returns the file and how many events."""
+    async with db.session() as s:
+        q = select(Meeting, WorkingGroup).join(WorkingGroup, col(WorkingGroup.id) == col(Meeting.wg_id))
+        if wg_name is not None:
+            q = q.where(WorkingGroup.name == wg_name)
+        rows = [(m, wg) for m, wg in (await s.exec(q.order_by(col(Meeting.wg_id), col(Meeting.number)))).all()]
+    return calendar(rows, now, name=wg_name or "wgbot"), len(rows)

@@ -50,6 +50,8 @@ class Waker:
     async def tick(self) -> None:
         """Run what is due, then set the alarm for the next due time. Passes never overlap."""
         async with self._lock:
+            if self.scheduler is None:
+                return
             done = 0
             for w in self.work:
                 try:
@@ -87,6 +89,7 @@ class Waker:
             replace_existing=True,
             misfire_grace_time=None,
             coalesce=True,
+            max_instances=3,  # passes serialise on the lock; a wake during a pass must not be dropped
         )
 
     def wake(self) -> None:
@@ -94,7 +97,13 @@ class Waker:
         if self.scheduler is None or not self.scheduler.running:
             return
         self.scheduler.add_job(
-            self.tick, "date", id=ALARM_ID, replace_existing=True, misfire_grace_time=None, coalesce=True
+            self.tick,
+            "date",
+            id=ALARM_ID,
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+            max_instances=3,
         )
 
     async def run(self) -> None:
@@ -117,3 +126,6 @@ class Waker:
         finally:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
+            # let a pass that is under way finish its transaction before the database is closed
+            async with self._lock:
+                pass

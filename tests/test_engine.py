@@ -80,9 +80,7 @@ async def test_two_engines_deliver_200_reminders_due_at_once_exactly_once(harnes
         await b.close()
 
 
-async def test_a_job_held_by_a_dead_worker_is_done_after_its_lease_and_only_once(
-    harness: Harness, db_url: str
-) -> None:
+async def test_a_job_held_by_a_dead_worker_is_done_after_its_lease_and_only_once(harness: Harness, db_url: str) -> None:
     await _meetings_due_together(harness.app, 1)
     clock = VirtualClock(START + timedelta(hours=1))
     dead = Engine(harness.app.db, clock, worker_id="dead", lease=timedelta(seconds=60))

@@ -1,0 +1,64 @@
+"""Check-ins: asked by DM at the local time in each member's zone, one nudge, answers kept, /wg todo."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import select
+
+from storage.models import CheckinAnswer
+from tests.conftest import Harness, table_snapshot
+from tests.test_meetings import run_script
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+async def test_checkin_is_asked_at_each_members_local_time_and_nudges_only_who_did_not_answer(db_url: str) -> None:
+    events = await run_script("checkin.script", db_url)
+    sent = [(e.at, e.to, "nudge" if "still waiting" in e.text else "ask") for e in events if e.kind == "reminder"]
+    assert sent == [
+        (at("2026-01-07T00:00"), "dm:kenji", "ask"),  # 09:00 in Tokyo
+        (at("2026-01-07T09:00"), "dm:ana", "ask"),  # 09:00 in Lisbon
+        (at("2026-01-07T11:00"), "dm:kenji", "nudge"),  # 20:00 in Tokyo; ana answered, so no nudge for her
+        (at("2026-01-07T14:00"), "dm:nora", "ask"),  # 09:00 in New York
+        (at("2026-01-08T01:00"), "dm:nora", "nudge"),  # 20:00 in New York
+    ]
+    shown = [e.text for e in events if e.to == "channel:wg" and e.text.startswith("C1:")]
+    assert "ana: Drafted the taxonomy section." in shown[0]
+
+
+async def test_given_zone_overrides_members_zones(harness: Harness) -> None:
+    await harness.say("ana", "/wg join civil-society region:weog tz:Europe/Lisbon")
+    await harness.say("kenji", "/wg join technical-community tz:Asia/Tokyo", platform="discord")
+    await harness.say("ana", '/wg checkin "Status?" every:weekday at:10:00 tz:Europe/Paris')
+    harness.clear()
+    await harness.advance_to(at("2026-01-06T12:00"))
+    asks = sorted(
+        (m.created_at, m.destination.label) for m in harness.sent() if "still waiting" not in m.reply.to_text()
+    )
+    # created on Monday at 09:00 UTC, exactly 10:00 in Paris: too late for Monday, so both start on Tuesday,
+    # at 10:00 Paris (09:00 UTC) whatever their own zone
+    assert asks == [(at("2026-01-06T09:00"), "dm:ana"), (at("2026-01-06T09:00"), "dm:kenji")]
+
+
+async def test_answers_are_kept_and_todo_lists_what_waits(harness: Harness) -> None:
+    await harness.say("ana", "/wg join civil-society region:weog tz:Europe/Lisbon")
+    await harness.say("bo", "/wg join academia tz:UTC")
+    await harness.say("ana", '/wg meeting "Call" at:2026-01-09T14:00Z')
+    await harness.say("ana", '/wg checkin "Blockers?" every:day at:12:00')
+    before = await table_snapshot(harness.app.db)
+    early = await harness.say("bo", "/wg answer C1 none")
+    assert early.replies[0].kind == "error" and "not been asked yet" in early.replies[0].to_text()
+    assert await table_snapshot(harness.app.db) == before
+    await harness.advance_to(at("2026-01-05T12:30"))
+    todo = (await harness.say("bo", "/wg todo")).replies[0].to_text()
+    assert "RSVP to M1" in todo and "Answer C1" in todo
+    await harness.say("bo", "/wg rsvp M1 yes")
+    await harness.say("bo", "/wg answer C1 none so far")
+    await harness.say("bo", "/wg answer C1 none at all")  # a second answer replaces the first
+    assert "Nothing is waiting" in (await harness.say("bo", "/wg todo")).replies[0].to_text()
+    async with harness.app.db.session() as s:
+        answers = (await s.exec(select(CheckinAnswer))).all()
+    assert [(a.occurrence, a.text) for a in answers] == [("2026-01-05", "none at all")]
