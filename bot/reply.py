@@ -86,9 +86,7 @@ class Attachment(BaseModel):
     mime: str = "text/plain"
 
 
-Block = Annotated[
-    Heading | Text | Fields | Actions | Divider | Context | Attachment, Field(discriminator="type")
-]
+Block = Annotated[Heading | Text | Fields | Actions | Divider | Context | Attachment, Field(discriminator="type")]
 
 
 class FormField(BaseModel):
