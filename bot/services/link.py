@@ -101,6 +101,7 @@ async def _redeem(ctx: Ctx, raw: str) -> Reply:
         )
     ).all()
     return Reply.text(
-        f"Linked: {member.display_name} is one member of “{wg.name}” on {', '.join(platforms)} — one profile, one vote.",
+        f"Linked: {member.display_name} is one member of “{wg.name}” on {', '.join(platforms)}"
+        " — one profile, one vote.",
         private=True,
     )
