@@ -129,7 +129,11 @@ class OutboxMessage(SQLModel, table=True):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "not_before"),
+        # the per-destination ordering check (is an earlier message to this place undelivered?)
+        Index("ix_outbox_destination", "platform", "address", "status"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=255, unique=True)
     wg_id: int | None = Field(default=None, foreign_key="working_groups.id")
