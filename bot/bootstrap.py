@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import random
 import socket
+import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -72,7 +73,9 @@ class App:
 
 
 def default_worker_id() -> str:
-    return f"{socket.gethostname()[:40]}:{os.getpid()}"
+    """Unique per process: host and pid say where it runs; the random suffix keeps two containers
+    that share a host name and run as pid 1 from passing each other's claim checks."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 async def build(

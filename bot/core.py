@@ -48,27 +48,58 @@ class Core:
     def set_enqueued_hook(self, hook: Callable[[], None]) -> None:
         self._on_enqueued = hook
 
-    async def handle_text(self, text: str, user: UserRef, where: Where, *, from_action: bool = False) -> Response:
+    async def handle_text(
+        self,
+        text: str,
+        user: UserRef,
+        where: Where,
+        *,
+        from_action: bool = False,
+        event_id: str | None = None,
+    ) -> Response:
+        """Parse and run a command. With `event_id` (a platform's delivery id), a re-delivery of an
+        event already handled does nothing and returns an empty Response."""
+        if event_id is not None and await self.event_handled(user.platform, event_id):
+            return Response()
         try:
             cmd = parse(text, user, where)
         except UserError as exc:
+            if event_id is not None:
+                await self.seen_event(user.platform, event_id)
             return Response(replies=[Reply.error(exc.message, exc.usage)])
         cmd.from_action = from_action
-        return await self.handle(cmd)
+        return await self.handle(cmd, event_id=event_id)
 
-    async def handle(self, cmd: Command) -> Response:
+    async def handle(self, cmd: Command, *, event_id: str | None = None) -> Response:
+        """Run a command in one transaction.
+
+        The event id, when given, is recorded in that same transaction: a crash before the commit
+        leaves the event unrecorded, so the platform's retry runs it; a concurrent duplicate fails on
+        the unique key and is dropped. Refusals (user errors) are recorded too, so a retried bad
+        command is answered once.
+        """
+        platform = cmd.user.platform
         handler = HANDLERS.get(cmd.name)
         if handler is None:
+            if event_id is not None:
+                await self.seen_event(platform, event_id)
             word = cmd.name.replace(".", " ")
             return Response(replies=[Reply.error(f"`/wg {word}` is not available yet. Type /wg help for what works.")])
         try:
             async with self.db.transaction() as session:
+                if event_id is not None:
+                    session.add(InboundEvent(platform=platform, event_id=event_id[:200], received_at=self.clock.now()))
+                    await session.flush()
                 ctx = Ctx(session=session, cmd=cmd, now=self.clock.now(), rng=self.rng)
                 await self._resolve(ctx)
                 result = await handler(ctx)
         except UserError as exc:
+            if event_id is not None and await self.seen_event(platform, event_id):
+                return Response()
             return Response(replies=[Reply.error(exc.message, exc.usage)])
         except IntegrityError:
+            if event_id is not None and await self.event_handled(platform, event_id):
+                return Response()
             log.warning("command %s clashed with a concurrent change", cmd.name)
             return Response(
                 replies=[Reply.error("That clashed with another change made at the same moment; try again.")]
@@ -122,6 +153,13 @@ class Core:
                 ctx.member, ctx.identity = member, ident
         if ctx.member is None and ctx.cmd.name not in (*NO_GROUP_NEEDED, "join") and ctx.cmd.name in SPECS:
             ctx.require_member()
+
+    async def event_handled(self, platform: str, event_id: str) -> bool:
+        async with self.db.session() as s:
+            q = select(InboundEvent.id).where(
+                InboundEvent.platform == platform, InboundEvent.event_id == event_id[:200]
+            )
+            return (await s.exec(q)).first() is not None
 
     async def seen_event(self, platform: str, event_id: str) -> bool:
         """Record an inbound event id; True if it was already handled (a retry or a duplicate)."""

@@ -11,7 +11,7 @@ from bot.reply import Context, Fields, Heading, Reply
 from bot.sanitize import clean_line
 from bot.services.context import Ctx, command
 from bot.vocab import REGIONS, ROLES, STAKEHOLDER_GROUPS, one_of, timezone
-from storage.models import Identity, Member
+from storage.models import Identity, Member, WorkingGroup
 
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
@@ -75,6 +75,9 @@ async def join(ctx: Ctx) -> Reply:
             platform_tz = timezone(ctx.cmd.user.timezone)
         except UserError:
             platform_tz = None
+    # Lock the group's row first: two people joining a new group at the same moment must not both
+    # see zero members and both become its convener (PostgreSQL; SQLite serialises writers anyway).
+    await ctx.session.exec(select(WorkingGroup.id).where(WorkingGroup.id == wg.id).with_for_update())
     count = (await ctx.session.exec(select(func.count()).where(Member.wg_id == wg.id))).one()
     member = Member(
         wg_id=wg.id,  # type: ignore[arg-type]
