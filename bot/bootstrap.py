@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.core import Core
 from bot.engine import Engine
 from bot.outbox import Dispatcher, Sender
+from bot.retention import Retention
 from bot.scheduler import Waker
 from storage.db import Database
 
@@ -53,10 +54,15 @@ class App:
     extras: dict[str, object] = field(default_factory=dict)
 
     def background(self, *, outbox_poll: float = 5.0) -> list[Coroutine[Any, Any, None]]:
-        """The long-running loops of a live process: the scheduler's alarm and the outbox dispatcher.
+        """The long-running loops of a live process: the scheduler's alarm, the outbox dispatcher and
+        the pruning of bookkeeping tables.
 
         `wgbot run` and `wgbot console` start these; the simulation drives `run_due()` itself."""
-        return [self.waker.run(), self.dispatcher.run_forever(poll=outbox_poll)]
+        return [
+            self.waker.run(),
+            self.dispatcher.run_forever(poll=outbox_poll),
+            Retention(self.db, self.clock).run(),
+        ]
 
     async def run_due(self) -> int:
         done = 0

@@ -10,11 +10,9 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from datetime import timedelta
 
-from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import select
 
 import bot.services  # noqa: F401  (registers the handlers)
 from bot.clock import Clock
@@ -170,7 +168,3 @@ class Core:
         except IntegrityError:
             return True
         return False
-
-    async def prune_events(self, older_than: timedelta = timedelta(days=2)) -> None:
-        async with self.db.transaction() as s:
-            await s.exec(delete(InboundEvent).where(col(InboundEvent.received_at) < self.clock.now() - older_than))

@@ -95,3 +95,29 @@ async def test_only_platforms_with_a_sender_are_claimed(db: Database, clock: Vir
     d = Dispatcher(db, clock, [], worker_id="console-only")
     assert await d.run_once() == 0
     assert [r.status for r in await rows(db)] == ["pending"]
+
+
+async def test_retention_prunes_old_event_ids_and_delivered_messages_only(db: Database, clock: VirtualClock) -> None:
+    from bot.retention import Retention
+    from storage.models import InboundEvent
+
+    await put(db, clock, "old-sent", "delivered long ago")
+    await Dispatcher(db, clock, [FlakySender([])], worker_id="w").run_once()
+    await put(db, clock, "old-failed", "to a deleted channel")
+    await Dispatcher(db, clock, [FlakySender([DeliveryError("gone", permanent=True)])], worker_id="w").run_once()
+    async with db.transaction() as s:
+        s.add(InboundEvent(platform="slack", event_id="Ev-old", received_at=clock.now()))
+        await enqueue(
+            s,
+            key="old-unsent",
+            destination=Destination("discord", "channel:1", "channel:wg"),
+            reply=Reply.text("waits for a Discord process"),
+            now=clock.now(),
+        )
+    clock.advance(timedelta(days=31))
+    await put(db, clock, "new", "recent")
+    async with db.transaction() as s:
+        s.add(InboundEvent(platform="slack", event_id="Ev-new", received_at=clock.now()))
+    assert await Retention(db, clock).prune() == (1, 1)
+    remaining = {r.key: r.status for r in await rows(db)}
+    assert remaining == {"old-failed": "failed", "old-unsent": "pending", "new": "pending"}
