@@ -83,3 +83,23 @@ async def test_a_refused_event_is_answered_once(harness: Harness) -> None:
     bad = await core.handle_text("/wg frobnicate", ana, WHERE, event_id="Ev4")
     assert bad.replies[0].kind == "error"
     assert (await core.handle_text("/wg frobnicate", ana, WHERE, event_id="Ev4")).replies == []
+
+
+async def test_concurrent_first_binds_create_one_group(harness: Harness) -> None:
+    from storage.models import Channel, WorkingGroup
+
+    async with harness.app.db.transaction() as s:
+        for ch in (await s.exec(select(Channel))).all():
+            await s.delete(ch)
+        await s.flush()
+        for wg in (await s.exec(select(WorkingGroup))).all():
+            await s.delete(wg)
+    binds = [
+        harness.app.core.handle_text(
+            f"/wg bind Group {i}", UserRef("slack", f"U{i}", f"u{i}"), Where("slack", f"C{i}", f"c{i}")
+        )
+        for i in range(4)
+    ]
+    results = await asyncio.gather(*binds)
+    assert await count(harness, WorkingGroup) == 1
+    assert sum("created" in r.replies[0].to_text() for r in results) == 1

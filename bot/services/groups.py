@@ -15,6 +15,8 @@ from bot.vocab import DEFAULT_THEMES, WEEKDAYS, timezone
 from storage.models import Channel, Identity, Member, WorkingGroup
 
 MAX_NAME = 100
+#: a PostgreSQL advisory lock key for `/wg bind` (any constant unique within the application)
+BIND_LOCK = 0x57_47_42_4E
 
 
 def _valid_name(raw: str) -> str:
@@ -86,6 +88,10 @@ async def bind(ctx: Ctx) -> Response | Reply:
         if wanted is None or wanted.lower() == bound.name.lower():
             return Reply.text(f"This channel is already bound to working group “{bound.name}”.", private=True)
         raise UserError(f"This channel is already bound to working group “{bound.name}”.")
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        # binds that may create a group take turns, so two first binds cannot create two groups
+        # (SQLite serialises writers already)
+        await ctx.session.exec(select(func.pg_advisory_xact_lock(BIND_LOCK)))
     groups = list((await ctx.session.exec(select(WorkingGroup).order_by(col(WorkingGroup.id)))).all())
     target: WorkingGroup | None = None
     if wanted is not None:
