@@ -137,6 +137,70 @@ def validate(body: str, dtstart_local: datetime) -> None:
         raise UserError(f"The rule `{body[:60]}` has no occurrence from that date on. " + _HELP)
 
 
+def _parts(body: str) -> list[list[str]]:
+    return [p.split("=", 1) for p in body.split(";") if "=" in p]
+
+
+def matches(body: str, start_local: datetime) -> bool:
+    """Whether `start_local` (wall-clock) is itself an occurrence of the rule started there."""
+    naive = start_local.replace(tzinfo=None)
+    return build(body, naive).after(naive, inc=True) == naive
+
+
+#: rule parts `rebase` may rebuild from a new start; any other BY… part makes a moved rule ambiguous
+_REBASE_KEEPS = {"FREQ", "INTERVAL", "WKST", "UNTIL", "COUNT", "BYDAY", "BYMONTHDAY"}
+
+
+def _ordinal(day: datetime, *, last: bool) -> int:
+    """Which weekday of its month `day` is: 1…4, or -1 for the last (when `last` and it is the last)."""
+    n = (day.day - 1) // 7 + 1
+    next_week = day + timedelta(days=7)
+    if (last and next_week.month != day.month) or n > 4:
+        return -1
+    return n
+
+
+def rebase(body: str, start_local: datetime, name: str) -> str:
+    """The rule of a series moved to a new start (wall-clock in the series' zone).
+
+    Kept as is when the new start is one of its occurrences; otherwise its day part (a single
+    weekday, an ordinal weekday such as `first tuesday`, a day of the month) is rebuilt from the new
+    start, so `every Thursday` moved to a Friday becomes `every Friday`. A rule whose days cannot be
+    rebuilt from one start (`monday and thursday`) is refused: `UserError`, naming `name`."""
+    if matches(body, start_local):
+        return body
+    parts = _parts(body)
+    keys = {k for k, _ in parts}
+    values = dict(parts)
+    byday, bymonthday, freq = values.get("BYDAY", ""), values.get("BYMONTHDAY", ""), values.get("FREQ", "")
+    weekday = CODES[start_local.weekday()]
+    new: dict[str, str] = {}
+    if not keys - _REBASE_KEEPS and not (byday and bymonthday):
+        if byday and "," not in byday:
+            m = re.fullmatch(r"([+-]?\d)?([A-Z]{2})", byday)
+            if m and not m.group(1) and freq == "WEEKLY":
+                new["BYDAY"] = weekday
+            elif m and m.group(1) and freq == "MONTHLY":
+                new["BYDAY"] = f"{_ordinal(start_local, last=int(m.group(1)) < 0):+d}{weekday}"
+        elif bymonthday and "," not in bymonthday and freq == "MONTHLY":
+            new["BYMONTHDAY"] = str(start_local.day)
+    if new:
+        moved = ";".join(f"{k}={new.get(k, v)}" for k, v in parts)
+        if matches(moved, start_local):
+            return moved
+    names = {c: WEEKDAYS[i].capitalize() for i, c in enumerate(CODES)}
+    days = [names.get(d) for d in byday.split(",")] if byday else []
+    if freq == "WEEKLY" and len(days) > 1 and all(days):
+        repeats = "on " + " and ".join(d for d in days if d)
+        hint = "give a time on one of those days"
+    else:
+        repeats = describe(body)
+        hint = "give a time that fits that rule"
+    raise UserError(
+        f"{name} repeats {repeats}; {hint} ({start_local:%A %-d %b} does not fit), or cancel and re-create it."
+    )
+
+
 def occurrences(
     body: str, dtstart_local: datetime, tz: str, after: datetime, *, inc: bool = False
 ) -> Iterator[datetime]:

@@ -15,7 +15,7 @@ from adapters.console.simulate import Event, simulate
 from bot.command import UserRef, Where
 from bot.reply import Actions, Button
 from storage.db import Database
-from storage.models import ScheduledJob
+from storage.models import Meeting, ScheduledJob
 from tests.conftest import Harness, table_snapshot
 
 SCRIPTS = Path(__file__).parent / "scripts"
@@ -218,3 +218,48 @@ async def test_jobs_of_a_meeting_are_recorded_in_the_database(harness: Harness) 
         ("meeting.reminder", at("2026-01-07T14:00"), "pending"),
         ("meeting.reminder", at("2026-01-08T13:00"), "pending"),
     ]
+
+
+async def test_moving_a_weekly_meeting_to_another_weekday_moves_the_series_day(harness: Harness) -> None:
+    await _setup(harness)
+    await harness.say("ana", '/wg meeting "Weekly" at:"2026-03-05 14:00" every:week remind:1h')  # a Thursday
+    harness.clear()
+    r = await harness.say("ana", '/wg meeting move M1 at:"2026-03-06 15:00"')  # a Friday
+    answer = r.replies[0].to_text()
+    assert "moved to Fri 6 Mar 2026 15:00" in answer and "every Friday" in answer
+    announced = [m.reply.to_text() for m in harness.sent() if m.kind == "announcement"]
+    assert len(announced) == 3
+    assert all("Fri 6 Mar 2026 15:00" in t and "every Friday" in t and "Thursday" in t for t in announced)
+    async with harness.app.db.session() as s:
+        m = (await s.exec(select(Meeting))).one()
+    assert m.rrule == "FREQ=WEEKLY;BYDAY=FR"
+    harness.clear()
+    await harness.advance_to(at("2026-03-14T00:00"))
+    assert sorted({m.created_at for m in harness.sent() if m.kind == "reminder"}) == [
+        at("2026-03-06T14:00"),
+        at("2026-03-13T14:00"),
+    ]
+
+
+async def test_moving_a_first_tuesday_series_to_a_wednesday_makes_it_first_wednesday(harness: Harness) -> None:
+    await _setup(harness)
+    await harness.say("ana", '/wg meeting "Monthly" at:"2026-03-03 14:00" every:"first tuesday"')
+    r = await harness.say("ana", '/wg meeting move M1 at:"2026-03-04 14:00"')
+    assert "every first Wednesday" in r.replies[0].to_text()
+    async with harness.app.db.session() as s:
+        assert (await s.exec(select(Meeting))).one().rrule == "FREQ=MONTHLY;BYDAY=+1WE"
+
+
+async def test_moving_a_two_day_series_off_its_days_is_refused_and_changes_nothing(harness: Harness) -> None:
+    await _setup(harness)
+    await harness.say("ana", '/wg meeting "Twice" at:"2026-03-02 14:00" every:"monday and thursday"')
+    before = await table_snapshot(harness.app.db)
+    harness.clear()
+    r = await harness.say("ana", '/wg meeting move M1 at:"2026-03-06 15:00"')
+    assert r.replies[0].kind == "error"
+    assert "M1 repeats on Monday and Thursday; give a time on one of those days" in r.replies[0].to_text()
+    assert "cancel and re-create it" in r.replies[0].to_text()
+    assert await table_snapshot(harness.app.db) == before and harness.sent() == []
+    # a time on one of its days keeps the rule
+    ok = await harness.say("ana", '/wg meeting move M1 at:"2026-03-05 16:00"')
+    assert "every Monday and Thursday" in ok.replies[0].to_text()

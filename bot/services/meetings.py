@@ -310,15 +310,17 @@ async def move_meeting(ctx: Ctx) -> Reply:
         raise UserError("Say where to move it with at:<time>.", ctx.spec_usage)
     when = parse_when(ctx.cmd.options["at"], ctx.now, ctx.tz)
     old = next_start(m, ctx.now) or m.start_at
-    start = when.at
-    if m.rrule:
+    old_rule = f" ({recurrence.describe(m.rrule)})" if m.rrule else ""
+    start, rule = when.at, m.rrule
+    if rule:
+        # the series moves to the new time *and day*: its weekday/day-of-month follow the new start
         local = when.at.astimezone(ZoneInfo(when.tz))
-        rule = recurrence.parse_rule(m.rrule, local)
+        rule = recurrence.rebase(recurrence.parse_rule(rule, local), local, f"M{m.number}")
         first = recurrence.first_on_or_after(rule, local, when.tz)
         if first is None:
             raise UserError("The meeting's rule has no occurrence after that time.")
-        start, m.rrule = first, rule
-    m.start_at, m.timezone = start, when.tz
+        start = first
+    m.start_at, m.timezone, m.rrule = start, when.tz, rule
     m.revision += 1
     m.updated_at = ctx.now
     ctx.session.add(m)
@@ -326,9 +328,12 @@ async def move_meeting(ctx: Ctx) -> Reply:
     await cancel_jobs(ctx.session, f"meeting:{m.id}", ctx.now, "the meeting was moved")
     await plan_meeting(ctx.session, m, ctx.now, after=ctx.now, late_ok=False)
     card = await meeting_card(ctx.session, m, wg, wg.timezone, ctx.now, heading=f"M{m.number} moved: {m.title}")
-    card.blocks.append(Context(text=f"It was {when_line(old, wg.timezone)}."))
+    repeats = f", {recurrence.describe(rule)} at {series_start_local(m):%H:%M} {m.timezone}" if rule else ""
+    card.blocks.append(
+        Context(text=f"Now {when_line(start, wg.timezone)}{repeats}. It was {when_line(old, wg.timezone)}{old_rule}.")
+    )
     await ctx.announce(card, key=f"meeting:{m.id}:moved:r{m.revision}")
-    return Reply.text(f"M{m.number} moved to {when_line(start, ctx.tz)}; everyone was told.", private=True)
+    return Reply.text(f"M{m.number} moved to {when_line(start, ctx.tz)}{repeats}; everyone was told.", private=True)
 
 
 @command("meeting.cancel")
