@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import select
 
-from storage.models import CheckinAnswer
+from bot.services.checkins import nudge_time
+from storage.models import CheckinAnswer, ScheduledJob
 from tests.conftest import Harness, table_snapshot
 from tests.test_meetings import run_script
 
@@ -62,3 +65,45 @@ async def test_answers_are_kept_and_todo_lists_what_waits(harness: Harness) -> N
     async with harness.app.db.session() as s:
         answers = (await s.exec(select(CheckinAnswer))).all()
     assert [(a.occurrence, a.text) for a in answers] == [("2026-01-05", "none at all")]
+
+
+@pytest.mark.parametrize(
+    ("asked", "nudged"),
+    [
+        ("09:00", "20:00"),  # the end of the day
+        ("06:00", "18:00"),  # at most 12 h after the question
+        ("19:00", "21:00"),  # at least 2 h after the question
+        ("21:30", "23:30"),  # still before local midnight
+        ("22:00", None),  # no time left that day: no nudge
+        ("23:45", None),
+    ],
+)
+def test_nudge_comes_at_least_two_hours_after_the_question_the_same_day_or_not_at_all(
+    asked: str, nudged: str | None
+) -> None:
+    ask_at = datetime.fromisoformat(f"2026-01-07T{asked}").replace(tzinfo=ZoneInfo("Asia/Tokyo"))
+    got = nudge_time(ask_at, "Asia/Tokyo")
+    assert (None if got is None else f"{got.astimezone(ZoneInfo('Asia/Tokyo')):%H:%M}") == nudged
+
+
+async def test_a_late_evening_checkin_is_never_nudged_before_it_is_asked(harness: Harness) -> None:
+    await harness.say("ana", "/wg join civil-society region:weog tz:Europe/Lisbon")
+    await harness.say("kenji", "/wg join technical-community tz:Asia/Tokyo", platform="discord")
+    await harness.say("ana", '/wg checkin "Anything to flag?" every:day at:23:45')
+    harness.clear()
+    await harness.advance_to(at("2026-01-08T12:00"))
+    sent = sorted(
+        (m.created_at, m.destination.label, "nudge" if "still waiting" in m.reply.to_text() else "ask")
+        for m in harness.sent()
+        if m.kind == "reminder"
+    )
+    assert sent == [
+        (at("2026-01-05T14:45"), "dm:kenji", "ask"),  # 23:45 in Tokyo
+        (at("2026-01-05T23:45"), "dm:ana", "ask"),  # 23:45 in Lisbon
+        (at("2026-01-06T14:45"), "dm:kenji", "ask"),
+        (at("2026-01-06T23:45"), "dm:ana", "ask"),
+        (at("2026-01-07T14:45"), "dm:kenji", "ask"),
+        (at("2026-01-07T23:45"), "dm:ana", "ask"),
+    ]
+    async with harness.app.db.session() as s:
+        assert (await s.exec(select(ScheduledJob).where(ScheduledJob.kind == "checkin.nudge"))).all() == []

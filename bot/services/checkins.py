@@ -4,7 +4,8 @@ The rule gives *dates* and `at:` a wall-clock time; each member is asked at that
 zone (or in `tz:` when the convener gives one). Planning per date: a `checkin.plan` job runs before
 the earliest zone on Earth (UTC+14) reaches that time and records one `checkin.ask` and one
 `checkin.nudge` job per current member, then plans the next date. Members who join later are asked
-from the next date on. The nudge goes at the end of the member's day only if they have not answered.
+from the next date on. The nudge goes at the end of the member's day only if they have not answered,
+at least two hours after the question (none that day when the question comes too late for that).
 Questions and nudges are sent as kind `reminder` (something the bot sends at a time, unprompted).
 """
 
@@ -35,6 +36,11 @@ EARLIEST_OFFSET = timedelta(hours=14)
 #: plan a date this long before the earliest zone reaches it
 PLAN_AHEAD = timedelta(hours=1)
 NUDGE_LOCAL = time(20, 0)
+#: a nudge comes at least this long after the question…
+NUDGE_GAP = timedelta(hours=2)
+#: …at most this long after it, and no later than this before the member's local midnight
+NUDGE_WITHIN = timedelta(hours=12)
+NUDGE_LAST = timedelta(minutes=30)
 CHECKIN_USAGE = '/wg checkin "<question>" every:<rule> [at:<HH:MM>] [tz:<zone>]'
 
 
@@ -52,15 +58,17 @@ def _zone(c: Checkin, member: Member) -> str:
     return c.timezone or member.timezone
 
 
-def nudge_time(ask_at: datetime, tz: str) -> datetime:
-    """End of the member's day: 20:00 local, or two hours after asking if that is later, before midnight."""
-    zone = ZoneInfo(tz)
-    local = ask_at.astimezone(zone)
+def nudge_time(ask_at: datetime, tz: str) -> datetime | None:
+    """End of the member's day: 20:00 local, but at least NUDGE_GAP after asking and no later than
+    NUDGE_LAST before local midnight (nor NUDGE_WITHIN after asking). None when no such time exists —
+    a question asked late in the evening gets no nudge that day rather than one before it or at night."""
+    local = ask_at.astimezone(ZoneInfo(tz))
     evening = localize(datetime.combine(local.date(), NUDGE_LOCAL), tz)
     midnight = localize(datetime.combine(local.date() + timedelta(days=1), time(0, 0)), tz)
-    return min(
-        max(evening, ask_at + timedelta(hours=2)), midnight - timedelta(minutes=30), ask_at + timedelta(hours=12)
-    )
+    at = min(max(evening, ask_at + NUDGE_GAP), ask_at + NUDGE_WITHIN)
+    if at > midnight - NUDGE_LAST:
+        return None
+    return at
 
 
 async def _schedule_plan(
@@ -111,8 +119,11 @@ async def plan_job(ctx: JobContext) -> None:
             kind="checkin.ask", key=f"{base}:ask:m{member.id}", due_at=ask_at, wg_id=c.wg_id,
             ref=f"checkin:{c.id}", useful_until=end_of_day, payload=payload,
         )  # fmt: skip
+        nudge_at = nudge_time(ask_at, tz)
+        if nudge_at is None:
+            continue  # asked too late in the member's day for a nudge after it
         await ctx.schedule(
-            kind="checkin.nudge", key=f"{base}:nudge:m{member.id}", due_at=nudge_time(ask_at, tz), wg_id=c.wg_id,
+            kind="checkin.nudge", key=f"{base}:nudge:m{member.id}", due_at=nudge_at, wg_id=c.wg_id,
             ref=f"checkin:{c.id}", useful_until=end_of_day, payload=payload,
         )  # fmt: skip
     nxt = _dates_after(c, occ)
