@@ -26,6 +26,10 @@ CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "last": -1}
 _NUMBERS = {"other": 2, "two": 2, "three": 3, "four": 4, "2": 2}
 MAX_RULE = 300
+#: consecutive occurrences must be at least this far apart (daily, with slack)…
+MIN_GAP = timedelta(hours=23)
+#: …checked over this many first occurrences
+GAP_CHECKED = 100
 _HELP = (
     'Write a rule like every:week, every:"2 weeks on thursday", every:"first tuesday", every:weekday, '
     "or RRULE text such as every:FREQ=WEEKLY;BYDAY=TH."
@@ -133,8 +137,23 @@ def validate(body: str, dtstart_local: datetime) -> None:
         raise UserError(f"`{body[:60]}` is not a valid RRULE. " + _HELP) from None
     if rule._freq > 3:  # type: ignore[attr-defined]  # HOURLY, MINUTELY, SECONDLY
         raise UserError("Repeating more often than daily is not supported. " + _HELP)
-    if rule.after(dtstart_local.replace(tzinfo=None), inc=True) is None:
+    timed = sorted({k for k, _ in _parts(body)} & {"BYHOUR", "BYMINUTE", "BYSECOND"})
+    if timed:
+        raise UserError(
+            f"{'/'.join(timed)} is not supported: the time of day comes from at:, and a series repeats at most "
+            "once a day. " + _HELP
+        )
+    first = rule.after(dtstart_local.replace(tzinfo=None), inc=True)
+    if first is None:
         raise UserError(f"The rule `{body[:60]}` has no occurrence from that date on. " + _HELP)
+    previous = first
+    for nxt in rule.xafter(first, count=GAP_CHECKED):
+        if nxt - previous < MIN_GAP:
+            raise UserError(
+                f"The rule `{body[:60]}` repeats more often than daily ({previous:%a %d %b %H:%M} then "
+                f"{nxt:%a %d %b %H:%M}). " + _HELP
+            )
+        previous = nxt
 
 
 def _parts(body: str) -> list[list[str]]:

@@ -22,7 +22,7 @@ from bot.recurrence import describe, parse_rule
 from bot.reply import Attachment
 from bot.timeparse import parse_when
 from storage.db import Database
-from tests.conftest import START, Harness
+from tests.conftest import START, Harness, table_snapshot
 from tests.test_meetings import _wgbot
 
 
@@ -120,6 +120,29 @@ async def test_suggest_command_shows_utc_slots_and_local_times(harness: Harness)
 def test_recurrence_words(words: str, rule: str) -> None:
     assert parse_rule(words, datetime(2026, 1, 8, 14, 0)) == rule
     assert not describe(rule).startswith("RRULE")
+
+
+@pytest.mark.parametrize(
+    ("rule", "refused"),
+    [
+        ("FREQ=DAILY;BYHOUR=9,10,11;BYMINUTE=0,30", "BYHOUR/BYMINUTE is not supported"),
+        ("FREQ=WEEKLY;BYDAY=TH;BYHOUR=9,17", "BYHOUR is not supported"),
+        ("RRULE:FREQ=DAILY;BYMINUTE=0,15,30,45", "BYMINUTE is not supported"),
+        ("FREQ=DAILY;BYSECOND=0,30", "BYSECOND is not supported"),
+        ("FREQ=MINUTELY;INTERVAL=1440", "more often than daily"),
+    ],
+)
+def test_rrule_text_repeating_within_a_day_is_refused(rule: str, refused: str) -> None:
+    with pytest.raises(UserError, match=refused):
+        parse_rule(rule, datetime(2026, 1, 8, 14, 0))
+
+
+async def test_meeting_with_an_hourly_rrule_is_refused_and_changes_nothing(harness: Harness) -> None:
+    await harness.say("ana", "/wg join civil-society tz:Europe/Lisbon")
+    before = await table_snapshot(harness.app.db)
+    r = await harness.say("ana", '/wg meeting "Call" at:"friday 14:00" every:"FREQ=DAILY;BYHOUR=9,10,11;BYMINUTE=0,30"')
+    assert r.replies[0].kind == "error" and "the time of day comes from at:" in r.replies[0].to_text()
+    assert await table_snapshot(harness.app.db) == before
 
 
 @pytest.mark.parametrize(
