@@ -11,7 +11,9 @@ twice, and a process that dies mid-job loses it. Here every due thing is a `Sche
    (`WHERE claimed_by = me AND status = 'running'`); otherwise everything rolls back.
 
 So a job's effects are committed at most once, and a job whose worker died is claimed again after its
-lease: at least once. Together: exactly once, across restarts and processes.
+lease: at least once. Together: exactly once, across restarts and processes. A job whose lease has
+lapsed `max_attempts` times (it keeps killing or stalling its worker) is marked `failed` and logged
+instead of being claimed again.
 
 Work found due after downtime is still done when it is still useful (`useful_until`, e.g. before the
 meeting starts and within the grace period), with a visible late note; otherwise it is marked
@@ -215,7 +217,33 @@ class Engine:
             .limit(limit or self.batch)
             .with_for_update(skip_locked=True)
         )
+        # a job whose lease lapsed after max_attempts claims keeps killing (or losing) its worker: give up
+        exhausted = (
+            select(col(j.id), col(j.key), col(j.attempts), col(j.claimed_by))
+            .where(col(j.status) == "running", col(j.lease_until) < now, col(j.attempts) >= self.max_attempts)
+            .with_for_update(skip_locked=True)
+        )
         async with self.db.transaction() as s:
+            lost = list((await s.exec(exhausted)).all())
+            if lost:
+                await s.exec(
+                    update(j)
+                    .where(col(j.id).in_([row[0] for row in lost]), col(j.status) == "running")
+                    .values(
+                        status="failed",
+                        done_at=now,
+                        lease_until=None,
+                        note=f"claimed {self.max_attempts} times and each worker lost it (died or timed out)",
+                    )
+                )
+                for job_id, key, attempts, worker in lost:
+                    log.error(
+                        "job %s (%s) was claimed %s times and its lease lapsed each time (last by %s); giving up",
+                        job_id,
+                        key,
+                        attempts,
+                        worker,
+                    )
             ids = list((await s.exec(due)).all())
             if not ids:
                 return []

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 
@@ -164,3 +166,26 @@ async def test_a_failing_job_is_retried_later_and_sends_nothing_meanwhile(harnes
     finally:
         JOB_HANDLERS.pop("test.flaky", None)
         GRACE_KINDS.discard("test.flaky")
+
+
+async def test_a_job_whose_workers_keep_dying_is_failed_after_max_attempts_not_claimed_forever(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    await _meetings_due_together(harness.app, 1)
+    clock = VirtualClock(START + timedelta(hours=1))
+    lease = timedelta(seconds=60)
+    for n in range(1, 4):
+        dying = Engine(harness.app.db, clock, worker_id=f"dying-{n}", lease=lease, max_attempts=3)
+        assert [j.attempts for j in await dying.claim()] == [n]  # …and the process dies before executing it
+        clock.advance(lease + timedelta(seconds=1))
+    survivor = Engine(harness.app.db, clock, worker_id="survivor", lease=lease, max_attempts=3)
+    with caplog.at_level(logging.ERROR, logger="bot.engine"):
+        assert await survivor.claim() == []
+        assert await survivor.run_due() == 0
+    async with harness.app.db.session() as s:
+        job = (await s.exec(select(ScheduledJob))).one()
+        sent = (await s.exec(select(func.count()).select_from(OutboxMessage))).one()
+    assert (job.status, job.attempts, job.claimed_by) == ("failed", 3, "dying-3")
+    assert "claimed 3 times" in (job.note or "") and sent == 0
+    assert any("giving up" in r.getMessage() and job.key in r.getMessage() for r in caplog.records)
+    assert await survivor.next_due() is None
