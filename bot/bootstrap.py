@@ -112,7 +112,7 @@ async def build(
         on_enqueued=dispatcher.wake,
     )
     # only the engine's work: the dispatcher runs its own loop in a live process
-    waker = Waker([engine], poll_seconds=settings.scheduler_poll_seconds, after_run=dispatcher.wake)
+    waker = Waker([engine], poll_seconds=settings.scheduler_poll_seconds, after_run=dispatcher.wake, wall=SystemClock())
 
     def on_enqueued() -> None:
         dispatcher.wake()

@@ -15,10 +15,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
     from bot.bootstrap import DueWork
@@ -37,8 +39,12 @@ class Waker:
         *,
         poll_seconds: float = 30.0,
         after_run: Callable[[], None] | None = None,
+        wall: Clock | None = None,
     ) -> None:
         self.work = list(work)
+        #: APScheduler fires on the wall clock, whatever clock the engine runs on, so alarms are set
+        #: against the real time: a due time already past means "now", not a date in the past
+        self.wall: Clock = wall or SystemClock()
         self.poll_seconds = poll_seconds
         self.after_run = after_run or (lambda: None)
         self.scheduler: AsyncIOScheduler | None = None
@@ -80,7 +86,7 @@ class Waker:
             with contextlib.suppress(Exception):
                 self.scheduler.remove_job(ALARM_ID)
             return
-        when = max(min(times), datetime.now(UTC))  # APScheduler runs on the wall clock
+        when = max(min(times), self.wall.now())  # APScheduler runs on the wall clock
         self.scheduler.add_job(
             self.tick,
             "date",

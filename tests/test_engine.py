@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func
@@ -189,3 +191,14 @@ async def test_a_job_whose_workers_keep_dying_is_failed_after_max_attempts_not_c
     assert "claimed 3 times" in (job.note or "") and sent == 0
     assert any("giving up" in r.getMessage() and job.key in r.getMessage() for r in caplog.records)
     assert await survivor.next_due() is None
+
+
+def test_only_the_clock_module_reads_the_wall_clock() -> None:
+    """`grep -rn "datetime.now" bot/` shows only bot/clock.py: everything else takes a Clock."""
+    root = Path(__file__).resolve().parent.parent / "bot"
+    readers = sorted(
+        str(p.relative_to(root.parent))
+        for p in root.rglob("*.py")
+        if re.search(r"datetime\.(now|utcnow|today)\(|\btime\.time\(|date\.today\(", p.read_text(encoding="utf-8"))
+    )
+    assert readers == ["bot/clock.py"]
