@@ -4,8 +4,8 @@ Why the database and not APScheduler: two APScheduler instances sharing one job 
 twice, and a process that dies mid-job loses it. Here every due thing is a `ScheduledJob` row:
 
 1. *claim*: a conditional UPDATE moves due rows to `running` with a lease (`SELECT … FOR UPDATE SKIP
-   LOCKED` on PostgreSQL; SQLite serialises writers with BEGIN IMMEDIATE) — the same pattern as the
-   outbox's `Dispatcher.claim`;
+   LOCKED` on PostgreSQL; SQLite serialises writers with BEGIN IMMEDIATE) — `bot.claims.claim_due`,
+   shared with the outbox's `Dispatcher.claim`;
 2. *execute*: in ONE transaction, the job's handler records its messages in the outbox (keys derived
    from the job's key) and the job is marked `done` — but only if this worker still holds the claim
    (`WHERE claimed_by = me AND status = 'running'`); otherwise everything rolls back.
@@ -31,12 +31,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.claims import claim_due
 from bot.clock import Clock
 from bot.outbox import Destination, enqueue
 from bot.reply import Context, Reply
@@ -205,18 +206,6 @@ class Engine:
         """Take up to `limit` due jobs for this worker (pending and due, or running with a lapsed lease)."""
         now = self.clock.now()
         j = ScheduledJob
-        due = (
-            select(col(j.id))
-            .where(
-                or_(
-                    and_(col(j.status) == "pending", col(j.not_before) <= now),
-                    and_(col(j.status) == "running", col(j.lease_until) < now),
-                )
-            )
-            .order_by(col(j.not_before), col(j.id))
-            .limit(limit or self.batch)
-            .with_for_update(skip_locked=True)
-        )
         # a job whose lease lapsed after max_attempts claims keeps killing (or losing) its worker: give up
         exhausted = (
             select(col(j.id), col(j.key), col(j.attempts), col(j.claimed_by))
@@ -244,21 +233,16 @@ class Engine:
                         attempts,
                         worker,
                     )
-            ids = list((await s.exec(due)).all())
-            if not ids:
-                return []
-            await s.exec(
-                update(j)
-                .where(col(j.id).in_(ids))
-                .values(
-                    status="running",
-                    claimed_by=self.worker_id,
-                    lease_until=now + self.lease,
-                    attempts=col(j.attempts) + 1,
-                )
+            return await claim_due(
+                s,
+                j,
+                working="running",
+                worker_id=self.worker_id,
+                now=now,
+                lease=self.lease,
+                limit=limit or self.batch,
+                order_by=(col(j.not_before), col(j.id)),
             )
-            rows = (await s.exec(select(j).where(col(j.id).in_(ids)).order_by(col(j.not_before), col(j.id)))).all()
-            return list(rows)
 
     async def execute(self, job: ScheduledJob) -> bool:
         """Run one claimed job; True when its outcome (done or skipped) was committed by this worker."""

@@ -26,13 +26,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, exists, func, or_, update
+from sqlalchemy import exists, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.claims import claim_due
 from bot.clock import Clock
 from bot.reply import Reply
 from storage.db import Database
@@ -162,36 +163,19 @@ class Dispatcher:
             return []
         now = self.clock.now()
         o = OutboxMessage
-        due = (
-            select(col(o.id))
-            .where(col(o.platform).in_(list(self.senders)))
-            .where(
-                or_(
-                    and_(col(o.status) == "pending", col(o.not_before) <= now),
-                    and_(col(o.status) == "sending", col(o.lease_until) < now),
-                )
-            )
-            .where(~_queued_behind())
-            .order_by(col(o.id))
-            .limit(self.batch)
-            .with_for_update(skip_locked=True)
-        )
         async with self.db.transaction() as s:
-            ids = [i for i in (await s.exec(due)) if i is not None]
-            if not ids:
-                return []
-            await s.exec(
-                update(o)
-                .where(col(o.id).in_(ids))
-                .values(
-                    status="sending",
-                    claimed_by=self.worker_id,
-                    lease_until=now + self.lease,
-                    attempts=col(o.attempts) + 1,
-                )
+            return await claim_due(
+                s,
+                o,
+                working="sending",
+                worker_id=self.worker_id,
+                now=now,
+                lease=self.lease,
+                limit=self.batch,
+                order_by=(col(o.id),),
+                # only the head of each destination's queue: per-destination order
+                where=(col(o.platform).in_(list(self.senders)), ~_queued_behind()),
             )
-            rows = (await s.exec(select(o).where(col(o.id).in_(ids)).order_by(col(o.id)))).all()
-            return list(rows)
 
     async def run_once(self) -> int:
         """Claim and send everything due now; returns how many messages were delivered."""
