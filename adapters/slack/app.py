@@ -5,7 +5,10 @@ commands do not exist), plain messages in the bot's DM, buttons and selects (`bl
 modal submissions (`view_submission`) and the "Summarize thread" message shortcut.
 
 Every listener acknowledges at once (Slack retries, then shows an error, after 3 seconds) and hands
-the work to a tracked background task. The one exception is a modal submission: there the core
+the work to a tracked background task. The work of one person in one conversation runs in the order
+it arrived (`TaskTracker.spawn(..., key=(user, channel))`, called before the ack), so `propose` then
+`amend` typed in quick succession never apply the other way round; other people and other channels
+are not held up. The one exception is a modal submission: there the core
 runs first, for up to 2 seconds, so that a mistake is shown inside the still-open modal
 (`response_action: errors`) instead of the person losing what they typed; if the core is slower,
 the modal closes and the answer follows as a message.
@@ -74,6 +77,18 @@ def _is_dm(channel_id: str, channel_name: str = "") -> bool:
     return channel_id.startswith("D") or channel_name == "directmessage"
 
 
+def _key(user_id: object, channel_id: object) -> tuple[str, str] | None:
+    """What orders the work: one person in one conversation (see `TaskTracker.spawn`)."""
+    if not user_id or not channel_id:
+        return None
+    return (str(user_id), str(channel_id))
+
+
+def _action_channel(body: dict[str, Any]) -> str | None:
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    return str(channel) if channel else None
+
+
 class SlackAdapter:
     def __init__(
         self,
@@ -103,15 +118,21 @@ class SlackAdapter:
 
         @app.command("/wg")
         async def on_command(ack: Any, body: dict[str, Any]) -> None:
-            self.tasks.spawn(self._slash(body), name=f"slack /wg {body.get('trigger_id', '')}")
+            key = _key(body.get("user_id"), body.get("channel_id"))
+            self.tasks.spawn(self._slash(body), name=f"slack /wg {body.get('trigger_id', '')}", key=key)
             await ack()
 
         @app.middleware
         async def hand_off_events(body: dict[str, Any], context: Any, next_: Any) -> None:
             # Events are acknowledged by Bolt itself before their listener even starts; handing the
             # work off here, inside the dispatch, means it is tracked before Slack gets its 200.
-            if body.get("type") == "event_callback" and self._is_command_event(body.get("event") or {}):
-                self.tasks.spawn(self._message(body, context.get("bot_user_id")), name=f"slack {body.get('event_id')}")
+            event = body.get("event") or {}
+            if body.get("type") == "event_callback" and self._is_command_event(event):
+                self.tasks.spawn(
+                    self._message(body, context.get("bot_user_id")),
+                    name=f"slack {body.get('event_id')}",
+                    key=_key(event.get("user"), event.get("channel")),
+                )
             await next_()
 
         @app.event("app_mention")
@@ -124,7 +145,8 @@ class SlackAdapter:
 
         @app.action(_ACTION_ID)
         async def on_action(ack: Any, body: dict[str, Any]) -> None:
-            self.tasks.spawn(self._action(body), name=f"slack action {body.get('trigger_id', '')}")
+            key = _key((body.get("user") or {}).get("id"), _action_channel(body))
+            self.tasks.spawn(self._action(body), name=f"slack action {body.get('trigger_id', '')}", key=key)
             await ack()
 
         @app.view(FORM_CALLBACK)
@@ -133,7 +155,8 @@ class SlackAdapter:
 
         @app.shortcut(SUMMARIZE_SHORTCUT)
         async def on_shortcut(ack: Any, body: dict[str, Any]) -> None:
-            self.tasks.spawn(self._shortcut(body), name=f"slack shortcut {body.get('trigger_id', '')}")
+            key = _key((body.get("user") or {}).get("id"), (body.get("channel") or {}).get("id"))
+            self.tasks.spawn(self._shortcut(body), name=f"slack shortcut {body.get('trigger_id', '')}", key=key)
             await ack()
 
     @staticmethod
@@ -222,7 +245,7 @@ class SlackAdapter:
             selected = [str(o.get("value", "")) for o in act.get("selected_options") or []]
         text = decode_action(str(act.get("action_id", "")), act.get("value"), selected)
         container = body.get("container") or {}
-        channel_id = (body.get("channel") or {}).get("id") or container.get("channel_id")
+        channel_id = _action_channel(body)
         if text is None or not channel_id:
             return
         message = body.get("message") or {}
@@ -252,13 +275,17 @@ class SlackAdapter:
             await ack()
             return
         text, meta = decoded
-        channel_id = str(meta.get("channel") or who["id"])
-        user = await self._user(str(who["id"]), who.get("username") or who.get("name"), text)
-        where = Where("slack", channel_id, "", meta.get("thread_ts"), _is_dm(channel_id) or channel_id == who["id"])
-        target = Target(
-            channel_id, user.user_id, thread_ts=meta.get("thread_ts"), response_url=meta.get("response_url")
-        )
-        task = self.tasks.spawn(self.core.handle_text(text, user, where), name="slack form")
+        user_id = str(who["id"])
+        channel_id = str(meta.get("channel") or user_id)
+        where = Where("slack", channel_id, "", meta.get("thread_ts"), _is_dm(channel_id) or channel_id == user_id)
+        target = Target(channel_id, user_id, thread_ts=meta.get("thread_ts"), response_url=meta.get("response_url"))
+
+        async def submit() -> Response:
+            user = await self._user(user_id, who.get("username") or who.get("name"), text)
+            return await self.core.handle_text(text, user, where)
+
+        # spawned before anything is awaited, so that its place in this person's queue is fixed now
+        task = self.tasks.spawn(submit(), name="slack form", key=_key(user_id, channel_id))
         done, _ = await asyncio.wait({task}, timeout=FORM_WAIT)
         if done and task.exception() is None:
             response: Response = task.result()

@@ -1,9 +1,15 @@
-"""Tracked background tasks.
+"""Tracked background tasks, run in order per key.
 
 Slack wants an acknowledgement within 3 seconds, so listeners ack at once and hand the work to a
 task. A bare `asyncio.create_task` can be garbage-collected mid-flight and swallows its exception
 until the task is collected; keeping the references and logging failures on completion avoids both.
 `join()` lets the shutdown path (and the tests) wait until the work handed off so far is done.
+
+Tasks spawned with the same `key` (one person in one conversation) run one after the other, in the
+order they were spawned, so `/wg propose …` followed at once by `/wg amend P1 …` is never applied
+the other way round. The order is fixed synchronously in `spawn`, before the listener acknowledges:
+a task waits for the one spawned before it with the same key (whatever its outcome). Work for other
+keys (other people, other channels) still runs concurrently.
 """
 
 from __future__ import annotations
@@ -11,24 +17,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Coroutine, Hashable
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+async def _after(previous: asyncio.Task[Any] | None, coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro` once `previous` has finished (succeeded, failed or been cancelled)."""
+    try:
+        if previous is not None and not previous.done():
+            await asyncio.wait({previous})
+    except BaseException:
+        coro.close()  # cancelled while queued: the work never started, and must not warn "never awaited"
+        raise
+    return await coro
 
 
 class TaskTracker:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: the most recently spawned, unfinished task of each key
+        self._last: dict[Hashable, asyncio.Task[Any]] = {}
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro, name=name)
+    def spawn(self, coro: Coroutine[Any, Any, T], name: str, *, key: Hashable | None = None) -> asyncio.Task[T]:
+        """Run `coro` in a tracked task; with a `key`, only after the previous task of that key."""
+        work: Coroutine[Any, Any, T] = coro if key is None else _after(self._last.get(key), coro)
+        task = asyncio.get_running_loop().create_task(work, name=name)
         self._tasks.add(task)
-        task.add_done_callback(self._finished)
+        if key is not None:
+            self._last[key] = task
+        task.add_done_callback(lambda done: self._finished(done, key))
         return task
 
-    def _finished(self, task: asyncio.Task[Any]) -> None:
+    def _finished(self, task: asyncio.Task[Any], key: Hashable | None) -> None:
         self._tasks.discard(task)
+        if key is not None and self._last.get(key) is task:
+            del self._last[key]
         if task.cancelled():
             return
         exc = task.exception()

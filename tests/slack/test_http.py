@@ -3,12 +3,16 @@ answers observed as Web API calls on the fake Slack server."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
 
+import pytest
 from sqlmodel import func, select
 
+from bot.command import UserRef, Where
+from bot.reply import Response
 from bot.services.context import HANDLERS
 from storage.models import Member, Proposal
 from tests.conftest import table_snapshot
@@ -21,6 +25,9 @@ async def setup_group(slack: SlackEnv) -> None:
     """#wg bound, Ana (U1, convener) and Bo (U2) joined."""
     assert (await slack.slash("bind"))[0] == 200
     assert (await slack.slash("join civil-society region:latin-american-caribbean"))[0] == 200
+    # Ana's two commands run in order; Bo's is someone else's and may run at once: he needs the
+    # channel bound, and Ana to have joined first to be the convener, so wait for her work to finish
+    await slack.settle()
     assert (await slack.slash("join academia", user="U2", user_name="bo"))[0] == 200
     await slack.settle()
     slack.fake.clear()
@@ -317,3 +324,55 @@ async def test_meeting_card_rsvp_click_updates_the_message(slack: SlackEnv) -> N
     assert any(b["type"] == "actions" for b in updated["blocks"])  # the buttons stay for the others
     [confirm] = slack.fake.of("chat.postEphemeral")
     assert confirm["user"] == "U2"
+
+
+async def test_one_persons_commands_apply_in_the_order_sent(slack: SlackEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each slash command is acknowledged at once and handled in a background task; Ana's three
+    commands must still apply in order even when the first is slow, while Bo is not held up."""
+    await setup_group(slack)
+    core = slack.app.core
+    handle_text = core.handle_text
+    log: list[str] = []
+    first_may_finish = asyncio.Event()
+    bo_done = asyncio.Event()
+
+    async def observed(text: str, user: UserRef, where: Where, **kwargs: Any) -> Response:
+        tag = f"{user.user_id} {text.split()[0]}"
+        slow = not log
+        log.append(f"start {tag}")
+        if slow:
+            await first_may_finish.wait()
+        try:
+            return await handle_text(text, user, where, **kwargs)
+        finally:
+            log.append(f"end {tag}")
+            if user.user_id == "U2":
+                bo_done.set()
+
+    monkeypatch.setattr(core, "handle_text", observed)
+    try:
+        assert (await slack.slash('propose "In order" First body.'))[0] == 200
+        assert (await slack.slash("amend P1 Second body."))[0] == 200
+        assert (await slack.slash("withdraw P1"))[0] == 200
+        assert (await slack.slash("me", user="U2", user_name="bo"))[0] == 200
+        # Bo's command runs while Ana's first is still held (a global queue would never get here)
+        await asyncio.wait_for(bo_done.wait(), 10)
+        assert [e for e in log if "U1" in e] == ["start U1 propose"], "Ana's next command did not wait"
+    finally:
+        first_may_finish.set()  # also when failing: the held task must not hang the teardown
+    await slack.settle()
+
+    assert [e for e in log if "U1" in e] == [
+        "start U1 propose",
+        "end U1 propose",
+        "start U1 amend",
+        "end U1 amend",
+        "start U1 withdraw",
+        "end U1 withdraw",
+    ]
+    async with slack.app.db.session() as s:
+        p = (await s.exec(select(Proposal))).one()
+    assert p.status == "withdrawn" and p.body == "Second body."
+    answers = [c["text"] for c in slack.fake.of("chat.postEphemeral") if c["user"] == "U1"]
+    assert len(answers) == 3 and "P1 recorded" in answers[0], answers
+    assert not any("error" in a.lower() or "no proposal" in a.lower() for a in answers), answers
