@@ -6,14 +6,22 @@ responds directly (a modal, a message, or an edit of the clicked message), other
 and sends the result as follow-ups. A slash command defers *ephemerally*, so that a private answer
 (an error, a receipt) can never become public; a public answer then replaces the "thinking" note
 with a public follow-up.
+
+discord.py runs every interaction in a task of its own, so two commands one person sends in quick
+succession (`/wg propose`, then `/wg amend P1`) could reach the core in either order. The bridge
+therefore queues the core's work per person and conversation (`Bridge.track(..., key=...)`): the
+place in the queue is taken synchronously when the interaction reaches the bridge, which discord.py
+does in the order the gateway delivered them, and each command starts only when the previous one of
+that person in that channel has finished. Other people and other channels are not held up. The
+3-second deadline is unaffected: a command waiting in the queue is simply deferred.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Coroutine, Hashable
+from typing import Any, TypeVar
 
 import discord
 
@@ -24,6 +32,8 @@ from bot.core import Core
 from bot.reply import Form, Reply, Response
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: answer directly if the core is faster than this (seconds); Discord's deadline is 3 s
 DEFER_AFTER = 1.5
@@ -53,6 +63,22 @@ def where_of(interaction: discord.Interaction[Any]) -> Where:
     return Where(platform="discord", channel_id=str(channel_id), channel_name=name)
 
 
+def order_key(interaction: discord.Interaction[Any]) -> tuple[str, str]:
+    """One person in one conversation: their commands there apply in the order they were sent."""
+    return (str(interaction.user.id), str(interaction.channel_id or 0))
+
+
+async def _after(previous: asyncio.Task[Any] | None, coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro` once `previous` has finished (succeeded, failed or been cancelled)."""
+    try:
+        if previous is not None and not previous.done():
+            await asyncio.wait({previous})
+    except BaseException:
+        coro.close()  # cancelled while queued: the work never started
+        raise
+    return await coro
+
+
 def _send_kwargs(msg: DiscordMessage) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"embeds": msg.embeds}
     if msg.content:
@@ -78,13 +104,24 @@ class Bridge:
         self.core = core
         self.defer_after = defer_after
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: the most recently queued, unfinished task of each key
+        self._last: dict[Hashable, asyncio.Task[Any]] = {}
 
-    def track(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        """Keep a reference to background work so it is neither garbage-collected nor lost silently."""
-        task = asyncio.ensure_future(coro)
+    def track(self, coro: Coroutine[Any, Any, T], *, key: Hashable | None = None) -> asyncio.Task[T]:
+        """Keep a reference to background work so it is neither garbage-collected nor lost silently.
+
+        With a `key`, the work starts only after the work tracked before it with the same key."""
+        task = asyncio.ensure_future(coro if key is None else _after(self._last.get(key), coro))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        if key is not None:
+            self._last[key] = task
+        task.add_done_callback(lambda done: self._finished(done, key))
         return task
+
+    def _finished(self, task: asyncio.Task[Any], key: Hashable | None) -> None:
+        self._tasks.discard(task)
+        if key is not None and self._last.get(key) is task:
+            del self._last[key]
 
     async def drain(self) -> None:
         if self._tasks:
@@ -99,8 +136,10 @@ class Bridge:
         await self.run_interaction(interaction, text, from_action=False)
 
     async def run_interaction(self, interaction: discord.Interaction[Any], text: str, *, from_action: bool) -> None:
+        # queued before the first await: the order of arrival is the order of application
         task = self.track(
-            self.core.handle_text(text, user_ref(interaction), where_of(interaction), from_action=from_action)
+            self.core.handle_text(text, user_ref(interaction), where_of(interaction), from_action=from_action),
+            key=order_key(interaction),
         )
         done, _ = await asyncio.wait({task}, timeout=self.defer_after)
         deferred = not done

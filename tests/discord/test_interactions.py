@@ -7,9 +7,12 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from bot.clock import VirtualClock
+from bot.command import UserRef, Where
+from bot.reply import Response
 from bot.services.context import HANDLERS
 from storage.db import Database
 from storage.models import Member, Proposal
@@ -337,3 +340,66 @@ async def test_a_form_opened_before_a_restart_can_be_submitted_after_it(
         assert "P1 recorded" in embed_text(data(await second.callback(token)))
     finally:
         await second.stop()
+
+
+async def test_one_persons_commands_apply_in_the_order_sent(
+    bot: Bot, server: DiscordServer, db: Database, alice: FakeUser, bob: FakeUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """discord.py runs each interaction in its own task: alice's three quick commands must still
+    apply in order even when the first is slow, while bob is not held up."""
+    await setup_group(bot, alice, bob)
+    bot.client.bridge.defer_after = 0.0  # every command defers at once: the defer shows it reached the bridge
+    core = bot.client.bridge.core
+    handle_text = core.handle_text
+    log: list[str] = []
+    first_may_finish = asyncio.Event()
+    bob_done = asyncio.Event()
+
+    async def observed(text: str, user: UserRef, where: Where, **kwargs: Any) -> Response:
+        tag = f"{user.handle} {text.split()[0]}"
+        slow = not log
+        log.append(f"start {tag}")
+        if slow:
+            await first_may_finish.wait()
+        try:
+            return await handle_text(text, user, where, **kwargs)
+        finally:
+            log.append(f"end {tag}")
+            if user.handle == "bob":
+                bob_done.set()
+
+    monkeypatch.setattr(core, "handle_text", observed)
+    since = server.mark()
+    tokens: list[str] = []
+    try:
+        tokens.append(await server.push_command(["wg", "propose"], {"title": "In order", "body": "First."}, user=alice))
+        tokens.append(await server.push_command(["wg", "amend"], {"id": "P1", "body": "Second."}, user=alice))
+        tokens.append(await server.push_command(["wg", "withdraw"], {"id": "P1"}, user=alice))
+        bob_token = await server.push_command(["wg", "me"], {}, user=bob)
+        for token in tokens:  # each was deferred: all three reached the bridge while the first is held
+            assert (await bot.callback(token)).body["type"] == 5
+        await asyncio.wait_for(bob_done.wait(), 10)  # bob ran meanwhile (a global queue would never get here)
+        await server.wait_request("POST", rf"^/webhooks/\d+/{bob_token}$", since=since)
+        assert [e for e in log if "alice" in e] == ["start alice propose"], "alice's next command did not wait"
+    finally:
+        first_may_finish.set()  # also when failing: the held task must not hang the teardown
+    await bot.client.bridge.drain()
+
+    assert [e for e in log if "alice" in e] == [
+        "start alice propose",
+        "end alice propose",
+        "start alice amend",
+        "end alice amend",
+        "start alice withdraw",
+        "end alice withdraw",
+    ]
+    async with db.session() as s:
+        p = (await s.exec(select(Proposal))).one()
+    assert p.status == "withdrawn" and p.body == "Second."
+    answers = [
+        embed_text(f.body)
+        for token in tokens
+        for f in await server.wait_request("POST", rf"^/webhooks/\d+/{token}$", since=since)
+    ]
+    assert len(answers) == 3 and "P1 recorded" in answers[0], answers
+    assert not any("no proposal" in a.lower() or "went wrong" in a.lower() for a in answers), answers
