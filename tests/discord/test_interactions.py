@@ -13,7 +13,6 @@ from sqlmodel import select
 from bot.clock import VirtualClock
 from bot.command import UserRef, Where
 from bot.reply import Response
-from bot.services.context import HANDLERS
 from storage.db import Database
 from storage.models import Member, Proposal
 from tests.discord.conftest import Bot, assert_no_pings, start_bot
@@ -61,9 +60,8 @@ async def test_commands_are_synced_from_the_grammar_with_choices_and_autocomplet
     assert "weog" in [c["value"] for c in join["region"]["choices"]]
     assert join["tz"]["autocomplete"] is True
     assert subs["show"]["options"][0]["autocomplete"] is True
-    if "meeting" in HANDLERS:
-        meeting = {o["name"]: o for o in subs["meeting"]["options"]}
-        assert subs["meeting"]["type"] == 2 and {"schedule", "cancel"} <= set(meeting)
+    meeting = {o["name"]: o for o in subs["meeting"]["options"]}
+    assert subs["meeting"]["type"] == 2 and {"schedule", "cancel"} <= set(meeting)
 
 
 async def test_bind_join_and_propose_through_a_modal(

@@ -13,7 +13,6 @@ from sqlmodel import func, select
 
 from bot.command import UserRef, Where
 from bot.reply import Response
-from bot.services.context import HANDLERS
 from storage.models import Member, Proposal
 from tests.conftest import table_snapshot
 from tests.slack.conftest import SlackEnv
@@ -292,10 +291,6 @@ async def test_hostile_title_reaches_slack_escaped(slack: SlackEnv) -> None:
 
 
 async def test_meeting_card_rsvp_click_updates_the_message(slack: SlackEnv) -> None:
-    if "meeting" not in HANDLERS or "rsvp" not in HANDLERS:
-        import pytest
-
-        pytest.skip("meetings are not in the core yet")
     await setup_group(slack)
     await slack.slash('meeting "Kickoff" at:2026-01-06T15:00Z')
     await slack.settle()

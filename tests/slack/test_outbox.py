@@ -11,7 +11,6 @@ from adapters.slack.sender import SlackSender
 from bot.config import Settings
 from bot.outbox import DeliveryError, Destination, Outgoing
 from bot.reply import Reply, Text
-from bot.services.context import HANDLERS
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.slack.blockkit import check_call
 from tests.slack.conftest import TOKEN, SlackEnv
@@ -153,8 +152,6 @@ async def test_permanent_errors_and_not_in_channel(
 
 
 async def test_meeting_reminder_and_checkin_arrive_by_dm(slack: SlackEnv) -> None:
-    if not {"meeting", "checkin"} <= set(HANDLERS):
-        pytest.skip("meetings and check-ins are not in the core yet")
     await setup_group(slack)
     await slack.slash('meeting "Kickoff" at:2026-01-06T15:00Z remind:1h')
     await slack.settle()
