@@ -13,9 +13,13 @@ runs first, for up to 2 seconds, so that a mistake is shown inside the still-ope
 (`response_action: errors`) instead of the person losing what they typed; if the core is slower,
 the modal closes and the answer follows as a message.
 
-Events are deduplicated by `event_id` in the database (`Core.seen_event`): Slack retries an event
-it thinks was not acknowledged (`X-Slack-Retry-Num`), Socket Mode can deliver one twice, and with
-several processes behind one URL only the database sees them all. Request signatures and the
+Events are deduplicated by `event_id` in the database: Slack retries an event it thinks was not
+acknowledged (`X-Slack-Retry-Num`), Socket Mode can deliver one twice, and with several processes
+behind one URL only the database sees them all. The id goes to the core with the command
+(`Core.handle_text(..., event_id=...)`), which records it in the command's own transaction: an
+event whose handling failed (or whose process died) is not marked as handled, so Slack's retry
+runs it, while a delivery of an event already handled (or a concurrent duplicate that lost the race)
+does nothing and answers nothing. Request signatures and the
 5-minute timestamp window are checked by Bolt's built-in middleware, which stays on.
 """
 
@@ -215,10 +219,7 @@ class SlackAdapter:
         await self._run(text, user, where, target)
 
     async def _message(self, body: dict[str, Any], bot_user_id: str | None) -> None:
-        event_id = body.get("event_id")
-        if event_id and await self.core.seen_event("slack", str(event_id)):
-            log.info("Slack event %s already handled (retry or duplicate)", event_id)
-            return
+        event_id = str(body["event_id"]) if body.get("event_id") else None
         event = body.get("event") or {}
         if not event.get("user") or not event.get("channel"):
             return
@@ -231,7 +232,7 @@ class SlackAdapter:
             channel_name = await self._channel_name(channel_id)
         user = await self._user(str(event["user"]), None, text)
         where = Where("slack", channel_id, channel_name, thread_ts, is_dm)
-        await self._run(text, user, where, Target(channel_id, user.user_id, thread_ts=thread_ts))
+        await self._run(text, user, where, Target(channel_id, user.user_id, thread_ts=thread_ts), event_id=event_id)
 
     async def _action(self, body: dict[str, Any]) -> None:
         actions = body.get("actions") or []
@@ -331,8 +332,19 @@ class SlackAdapter:
 
     # ---- answering ----------------------------------------------------------------------------
 
-    async def _run(self, text: str, user: UserRef, where: Where, target: Target, *, from_action: bool = False) -> None:
-        response = await self.core.handle_text(text, user, where, from_action=from_action)
+    async def _run(
+        self,
+        text: str,
+        user: UserRef,
+        where: Where,
+        target: Target,
+        *,
+        from_action: bool = False,
+        event_id: str | None = None,
+    ) -> None:
+        response = await self.core.handle_text(text, user, where, from_action=from_action, event_id=event_id)
+        if event_id is not None and response == Response():
+            log.info("Slack event %s: nothing to do (already handled: a retry or a duplicate)", event_id)
         if command_name(text) == "bind" and any(r.kind != "error" for r in response.replies) and not where.is_dm:
             await self._join(target)
         await self.deliver(response, target)

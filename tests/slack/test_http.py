@@ -257,6 +257,59 @@ async def test_retried_event_has_one_effect(slack: SlackEnv) -> None:
     assert len(slack.fake.of("chat.postMessage")) == 1  # one announcement
 
 
+async def test_event_whose_handling_failed_runs_when_slack_retries(
+    slack: SlackEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure while handling an event must not mark it handled: Slack's retry then does the work."""
+    from bot.services.context import HANDLERS
+
+    await setup_group(slack)
+    propose = HANDLERS["propose"]
+    failures: list[str] = []
+
+    async def fails_once(ctx: Any) -> Any:
+        if not failures:
+            failures.append("boom")
+            raise RuntimeError("the database went away")
+        return await propose(ctx)
+
+    monkeypatch.setitem(HANDLERS, "propose", fails_once)
+    body = slack.event_body(
+        {
+            "type": "app_mention",
+            "user": "U1",
+            "text": '<@UBOT> propose "After a failure" Delivered again by Slack.',
+            "ts": "1767600300.000100",
+            "channel": "C1",
+        },
+        event_id="Ev0FAILED",
+    )
+    assert (await slack.post(body, "application/json"))[0] == 200
+    await slack.settle()
+    assert failures == ["boom"]
+    async with slack.app.db.session() as s:
+        assert (await s.exec(select(func.count()).select_from(Proposal))).one() == 0
+    [oops] = slack.fake.of("chat.postEphemeral")
+    assert "went wrong" in oops["text"]
+
+    slack.fake.clear()
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+    assert (await slack.post(body, "application/json", headers=retry))[0] == 200
+    await slack.settle()
+    async with slack.app.db.session() as s:
+        assert (await s.exec(select(func.count()).select_from(Proposal))).one() == 1
+    [receipt] = slack.fake.of("chat.postEphemeral")
+    assert "P1 recorded" in receipt["text"]
+
+    slack.fake.clear()  # handled now: a further retry does nothing
+    retry = {"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_error"}
+    assert (await slack.post(body, "application/json", headers=retry))[0] == 200
+    await slack.settle()
+    async with slack.app.db.session() as s:
+        assert (await s.exec(select(func.count()).select_from(Proposal))).one() == 1
+    assert slack.fake.calls == []
+
+
 async def test_socket_mode_duplicate_envelope_has_one_effect(slack: SlackEnv) -> None:
     """Socket Mode delivers envelopes without signatures; a duplicate is dropped by event_id too."""
     from slack_bolt.request.async_request import AsyncBoltRequest
