@@ -12,6 +12,7 @@ import random
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -120,6 +121,13 @@ class SlackEnv:
         """Finish the handed-off work, then let due outbox messages go out."""
         await self.adapter.tasks.join()
         await self.app.run_due()
+
+    async def advance_to(self, target: datetime) -> None:
+        """Move the virtual clock to `target`, firing due work in time order (as `wgbot simulate` does;
+        `Harness.advance_to` is the same for the recording harness, which has no Slack in it)."""
+        from adapters.console.simulate import Simulation
+
+        await Simulation(self.app, self.clock, lambda _event: None).advance_to(target)
 
     def check_all(self) -> None:
         for call in self.fake.calls:

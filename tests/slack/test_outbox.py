@@ -17,20 +17,6 @@ from tests.slack.conftest import TOKEN, SlackEnv
 from tests.slack.test_http import setup_group
 
 
-async def run_until(slack: SlackEnv, until: datetime) -> None:
-    """Move the virtual clock from one due time to the next, running what falls due, up to `until`."""
-    while True:
-        nxt = await slack.app.next_due()
-        if nxt is None or nxt > until:
-            break
-        if nxt > slack.clock.now():
-            slack.clock.set(nxt)
-        await slack.app.run_due()
-    if until > slack.clock.now():
-        slack.clock.set(until)
-    await slack.app.run_due()
-
-
 async def test_429_is_retried_after_retry_after_once(slack: SlackEnv) -> None:
     await setup_group(slack)
     slack.fake.fail_next("chat.postMessage", status=429, retry_after=1)
@@ -156,7 +142,7 @@ async def test_meeting_reminder_and_checkin_arrive_by_dm(slack: SlackEnv) -> Non
     await slack.slash('meeting "Kickoff" at:2026-01-06T15:00Z remind:1h')
     await slack.settle()
     slack.fake.clear()
-    await run_until(slack, datetime(2026, 1, 6, 14, 1, tzinfo=UTC))
+    await slack.advance_to(datetime(2026, 1, 6, 14, 1, tzinfo=UTC))
     reminders = [p for p in slack.fake.of("chat.postMessage") if "Reminder" in p["text"]]
     assert sorted(p["channel"] for p in reminders) == ["C1", "U1", "U2"]  # the channel, and each member by DM
     dm = next(p for p in reminders if p["channel"] == "U2")
@@ -166,7 +152,7 @@ async def test_meeting_reminder_and_checkin_arrive_by_dm(slack: SlackEnv) -> Non
     slack.fake.clear()
     await slack.slash('checkin "What did you move forward this week?" every:friday')
     await slack.settle()
-    await run_until(slack, datetime(2026, 1, 10, 12, 0, tzinfo=UTC))
+    await slack.advance_to(datetime(2026, 1, 10, 12, 0, tzinfo=UTC))
     asked = [p for p in slack.fake.of("chat.postMessage") if "What did you move forward" in p["text"]]
     assert {p["channel"] for p in asked} >= {"U1", "U2"}
     assert all("Check-in C1" in p["text"] for p in asked if p["channel"].startswith("U"))
