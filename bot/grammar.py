@@ -151,6 +151,7 @@ SPECS: dict[str, Spec] = {
             options={"every", "at", "tz"},
             greedy={"every"},
         ),
+        _spec("checkin.stop", "/wg checkin stop C<n>", "Stop a check-in (convener).", positional=("id",)),
         _spec(
             "answer",
             "/wg answer C<n> <text>",

@@ -107,3 +107,35 @@ async def test_a_late_evening_checkin_is_never_nudged_before_it_is_asked(harness
     ]
     async with harness.app.db.session() as s:
         assert (await s.exec(select(ScheduledJob).where(ScheduledJob.kind == "checkin.nudge"))).all() == []
+
+
+async def test_convener_stops_a_checkin_its_jobs_are_dropped_and_answers_refused(harness: Harness) -> None:
+    await harness.say("ana", "/wg join civil-society region:weog tz:Europe/Lisbon")
+    await harness.say("bo", "/wg join academia tz:UTC")
+    await harness.say("ana", '/wg checkin "Blockers?" every:day at:12:00')
+    await harness.advance_to(at("2026-01-05T12:30"))
+    await harness.say("bo", "/wg answer C1 none")
+    refused = await harness.say("bo", "/wg checkin stop C1")
+    assert refused.replies[0].kind == "error" and "convener" in refused.replies[0].to_text()
+    harness.clear()
+    r = await harness.say("ana", "/wg checkin stop C1")
+    assert "C1 stopped" in r.replies[0].to_text()
+    stopped = [m for m in harness.sent() if m.kind == "announcement"]
+    assert sorted(m.destination.platform for m in stopped) == ["console", "discord", "slack"]
+    assert all("Stopped: check-in C1" in m.reply.to_text() for m in stopped)
+    async with harness.app.db.session() as s:
+        pending = (await s.exec(select(ScheduledJob).where(ScheduledJob.status == "pending"))).all()
+    assert [j.key for j in pending if j.ref == "checkin:1"] == []
+    assert "Status: stopped" in (await harness.say("bo", "/wg show C1")).replies[0].to_text()
+    harness.clear()
+    await harness.advance_to(at("2026-01-08T12:30"))
+    assert [m for m in harness.sent() if m.kind == "reminder"] == []
+    assert "Nothing is waiting" in (await harness.say("bo", "/wg todo")).replies[0].to_text()
+    before = await table_snapshot(harness.app.db)
+    late = await harness.say("bo", "/wg answer C1 something")
+    assert late.replies[0].kind == "error" and "C1 was stopped" in late.replies[0].to_text()
+    again = await harness.say("ana", "/wg checkin stop C1")
+    assert again.replies[0].kind == "error" and "already stopped" in again.replies[0].to_text()
+    unknown = await harness.say("ana", "/wg checkin stop C7")
+    assert unknown.replies[0].kind == "error" and "no check-in C7" in unknown.replies[0].to_text()
+    assert await table_snapshot(harness.app.db) == before

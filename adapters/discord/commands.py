@@ -25,8 +25,8 @@ console and Slack are unaffected. A table `spec name → Discord path` replaces 
 - live sessions under `/wg live …`: `ask`, `upvote`, `queue`, `answered`, `poll`, `pause` join
   `live start` / `live end` (8 subcommands; -6 top-level entries);
 - meeting follow-ups under `/wg meeting …`: `rsvp`, `agenda`, `ics` (-3);
-- `results` under `/wg vote results` (-1); `answer` under `/wg checkin answer`, with the bare
-  check-in moving to `/wg checkin schedule` like `/wg meeting schedule` (-1);
+- `results` under `/wg vote results` (-1); `answer` under `/wg checkin answer` (-1), beside
+  `/wg checkin schedule` and `/wg checkin stop`;
 - `digest …` and `privacy …` stay groups (they already are, from their two-word grammar names).
 
 That leaves 20 top-level entries for the full grammar, with room to grow. The RSVP buttons and
@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 SUBCOMMANDS_MAX = 25
 DESCRIPTION_MAX = 100
 #: the verb under which a bare command sits when it shares its name with a group
-BARE_VERB = {"vote": "cast", "meeting": "schedule"}
+BARE_VERB = {"vote": "cast", "meeting": "schedule", "checkin": "schedule"}
 VOTE_METHODS = ("consent", "yes-no", "choice", "approval", "ranked", "score", "time")
 RSVP_ANSWERS = ("yes", "no", "maybe")
 ID_LETTERS = re.compile(r"\b([PVMCQ])<n>")

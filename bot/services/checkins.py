@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import recurrence
-from bot.engine import JobContext, Skip, job_handler, schedule
+from bot.engine import JobContext, Skip, cancel_jobs, job_handler, schedule
 from bot.errors import NotFound, UserError
 from bot.reply import Context, Fields, Heading, Reply, Text
 from bot.sanitize import clean, clean_line
@@ -239,6 +239,29 @@ async def create_checkin(ctx: Ctx) -> Reply:
     return Reply.text(f"Check-in C{number} scheduled ({recurrence.describe(rule)} at {where}).", private=True)
 
 
+@command("checkin.stop")
+async def stop_checkin(ctx: Ctx) -> Reply:
+    ctx.require_convener("stop check-ins")
+    c = await get_checkin(ctx, ctx.cmd.positionals[0])
+    if c.status != "active":
+        raise UserError(f"C{c.number} is already stopped.")
+    c.status = "stopped"
+    ctx.session.add(c)
+    await ctx.session.flush()
+    dropped = await cancel_jobs(ctx.session, f"checkin:{c.id}", ctx.now, "the check-in was stopped")
+    await ctx.announce(
+        Reply(
+            blocks=[
+                Heading(text=f"Stopped: check-in C{c.number}"),
+                Text(text=c.question),
+                Context(text="It will not be asked again; the answers given so far are kept for the digest."),
+            ]
+        ),
+        key=f"checkin:{c.id}:stopped",
+    )
+    return Reply.text(f"C{c.number} stopped and announced; {dropped} pending job(s) dropped.", private=True)
+
+
 async def get_checkin(ctx: Ctx, ref: str) -> Checkin:
     wg = ctx.require_wg()
     number = parse_ref(ref, "C", "check-in")
@@ -262,6 +285,8 @@ def latest_occurrence(c: Checkin, member: Member, now: datetime) -> str | None:
 async def answer(ctx: Ctx) -> Reply:
     member = ctx.require_member()
     c = await get_checkin(ctx, ctx.cmd.positionals[0])
+    if c.status != "active":
+        raise UserError(f"C{c.number} was stopped; it takes no more answers.")
     text = clean(ctx.cmd.rest).strip()
     if len(text) > MAX_ANSWER:
         raise UserError(f"The answer is too long ({len(text)} characters; the limit is {MAX_ANSWER}).")

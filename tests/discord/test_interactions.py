@@ -259,7 +259,9 @@ async def test_checkin_question_is_delivered_by_dm(
     bot: Bot, server: DiscordServer, clock: VirtualClock, alice: FakeUser, bob: FakeUser
 ) -> None:
     await setup_group(bot, alice, bob)
-    rec = await bot.command(["checkin"], alice, question="How is the taxonomy going?", every="day", at="10:00")
+    rec = await bot.command(
+        ["checkin", "schedule"], alice, question="How is the taxonomy going?", every="day", at="10:00"
+    )
     assert "C1" in embed_text(data(rec)), embed_text(data(rec))
     # 10:00 in each member's zone: bob (UTC) gets it now; alice (Paris) had 10:00 already today
     clock.advance(timedelta(hours=1))
