@@ -27,6 +27,7 @@ import discord
 
 from adapters.discord.components import FORM_PREFIX, FormModal, form_command, form_custom_id, modal_values
 from adapters.discord.render import DiscordMessage, render, render_modal_fields, render_update
+from adapters.tasks import TaskTracker
 from bot.command import UserRef, Where
 from bot.core import Core
 from bot.reply import Form, Reply, Response
@@ -68,17 +69,6 @@ def order_key(interaction: discord.Interaction[Any]) -> tuple[str, str]:
     return (str(interaction.user.id), str(interaction.channel_id or 0))
 
 
-async def _after(previous: asyncio.Task[Any] | None, coro: Coroutine[Any, Any, T]) -> T:
-    """Run `coro` once `previous` has finished (succeeded, failed or been cancelled)."""
-    try:
-        if previous is not None and not previous.done():
-            await asyncio.wait({previous})
-    except BaseException:
-        coro.close()  # cancelled while queued: the work never started
-        raise
-    return await coro
-
-
 def _send_kwargs(msg: DiscordMessage) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"embeds": msg.embeds}
     if msg.content:
@@ -103,29 +93,15 @@ class Bridge:
     def __init__(self, core: Core, *, defer_after: float = DEFER_AFTER) -> None:
         self.core = core
         self.defer_after = defer_after
-        self._tasks: set[asyncio.Task[Any]] = set()
-        #: the most recently queued, unfinished task of each key
-        self._last: dict[Hashable, asyncio.Task[Any]] = {}
+        self.tasks = TaskTracker()
 
     def track(self, coro: Coroutine[Any, Any, T], *, key: Hashable | None = None) -> asyncio.Task[T]:
-        """Keep a reference to background work so it is neither garbage-collected nor lost silently.
-
-        With a `key`, the work starts only after the work tracked before it with the same key."""
-        task = asyncio.ensure_future(coro if key is None else _after(self._last.get(key), coro))
-        self._tasks.add(task)
-        if key is not None:
-            self._last[key] = task
-        task.add_done_callback(lambda done: self._finished(done, key))
-        return task
-
-    def _finished(self, task: asyncio.Task[Any], key: Hashable | None) -> None:
-        self._tasks.discard(task)
-        if key is not None and self._last.get(key) is task:
-            del self._last[key]
+        """Run background work tracked (never garbage-collected, failures logged); with a `key`,
+        only after the work tracked before it with the same key."""
+        return self.tasks.spawn(coro, "discord interaction", key=key)
 
     async def drain(self) -> None:
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.tasks.join()
 
     async def on_modal_submit(self, interaction: discord.Interaction[Any]) -> None:
         data: dict[str, Any] = dict(interaction.data or {})

@@ -40,9 +40,9 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.render import FORM_CALLBACK, Message, decode_action, decode_form, render_form, render_reply
 from adapters.slack.render import render_single as render_one
-from adapters.slack.tasks import TaskTracker
 from adapters.slack.text import decode, strip_bot_mention
 from adapters.slack.users import UserDirectory
+from adapters.tasks import TaskTracker
 from bot.command import UserRef, Where
 from bot.core import Core
 from bot.grammar import find_spec, strip_prefix

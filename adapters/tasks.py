@@ -1,9 +1,10 @@
-"""Tracked background tasks, run in order per key.
+"""Tracked background tasks, run in order per key — shared by the Slack and Discord adapters.
 
-Slack wants an acknowledgement within 3 seconds, so listeners ack at once and hand the work to a
-task. A bare `asyncio.create_task` can be garbage-collected mid-flight and swallows its exception
-until the task is collected; keeping the references and logging failures on completion avoids both.
-`join()` lets the shutdown path (and the tests) wait until the work handed off so far is done.
+Both platforms want an answer within 3 seconds (Slack's ack, Discord's interaction response), so the
+adapters answer at once and hand the work to a task. A bare `asyncio.create_task` can be garbage-
+collected mid-flight and swallows its exception until the task is collected; keeping the references
+and logging failures on completion avoids both. `join()` lets the shutdown path (and the tests) wait
+until the work handed off so far is done.
 
 Tasks spawned with the same `key` (one person in one conversation) run one after the other, in the
 order they were spawned, so `/wg propose …` followed at once by `/wg amend P1 …` is never applied
@@ -60,7 +61,7 @@ class TaskTracker:
             return
         exc = task.exception()
         if exc is not None:
-            log.error("Slack background task %s failed", task.get_name(), exc_info=exc)
+            log.error("background task %s failed", task.get_name(), exc_info=exc)
 
     def __len__(self) -> int:
         return len(self._tasks)
