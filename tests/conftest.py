@@ -178,6 +178,22 @@ async def harness(db: Database, clock: VirtualClock) -> AsyncIterator[Harness]:
     yield Harness(app, clock, recorders)
 
 
+@pytest.fixture
+async def empty(harness: Harness) -> Harness:
+    """A deployment with no working group at all (the harness's `wg` removed)."""
+    from sqlmodel import select
+
+    from storage.models import Channel, WorkingGroup
+
+    async with harness.app.db.transaction() as s:
+        for ch in (await s.exec(select(Channel))).all():
+            await s.delete(ch)
+        await s.flush()
+        for wg in (await s.exec(select(WorkingGroup))).all():
+            await s.delete(wg)
+    return harness
+
+
 async def table_snapshot(db: Database) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every table, to show that a rejected command changed nothing."""
     from sqlmodel import SQLModel

@@ -85,15 +85,10 @@ async def test_a_refused_event_is_answered_once(harness: Harness) -> None:
     assert (await core.handle_text("/wg frobnicate", ana, WHERE, event_id="Ev4")).replies == []
 
 
-async def test_concurrent_first_binds_create_one_group(harness: Harness) -> None:
-    from storage.models import Channel, WorkingGroup
+async def test_concurrent_first_binds_create_one_group(empty: Harness) -> None:
+    from storage.models import WorkingGroup
 
-    async with harness.app.db.transaction() as s:
-        for ch in (await s.exec(select(Channel))).all():
-            await s.delete(ch)
-        await s.flush()
-        for wg in (await s.exec(select(WorkingGroup))).all():
-            await s.delete(wg)
+    harness = empty
     binds = [
         harness.app.core.handle_text(
             f"/wg bind Group {i}", UserRef("slack", f"U{i}", f"u{i}"), Where("slack", f"C{i}", f"c{i}")

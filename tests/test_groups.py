@@ -2,25 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlmodel import select
-
 from bot.services.context import HANDLERS
-from storage.models import Channel, WorkingGroup
 from tests.conftest import Harness
 from tests.test_members import refused
-
-
-@pytest.fixture
-async def empty(harness: Harness) -> Harness:
-    """A deployment with no working group at all (the harness's `wg` removed)."""
-    async with harness.app.db.transaction() as s:
-        for ch in (await s.exec(select(Channel))).all():
-            await s.delete(ch)
-        await s.flush()
-        for wg in (await s.exec(select(WorkingGroup))).all():
-            await s.delete(wg)
-    return harness
 
 
 async def test_first_bind_creates_the_group_and_first_joiner_convenes(empty: Harness) -> None:
