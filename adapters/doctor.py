@@ -53,7 +53,8 @@ async def check_llm(settings: Settings) -> Check:
         return Check(
             "LLM",
             "missing",
-            "no OPENAI_API_KEY / OPENAI_BASE_URL: summaries use the offline extractive summarizer.",
+            "no OPENAI_API_KEY / OPENAI_BASE_URL (optional): nothing uses an LLM yet; thread summaries, "
+            "when they land, fall back to an offline summarizer.",
         )
     return Check("LLM", "ok", f"model {settings.llm_model} at {settings.openai_base_url or 'api.openai.com'}")
 
