@@ -5,12 +5,19 @@ It answers the methods the adapter uses the way Slack does (`{"ok": true, …}`,
 every call — method, the merged query / form / JSON body, and the Authorization header — so a test
 can assert on exactly what would have reached Slack. It can be told to fail the next calls of a
 method (`fail_next`) to exercise retries.
+
+Socket Mode: `apps.connections.open` (called with the app-level token) answers a `ws://` URL served
+here. On connect the websocket says `{"type": "hello", …}` as Slack does; the test then `push`es
+envelopes (`envelope_id`, `type`, `payload`, `accepts_response_payload`) and waits for their acks
+(`ack_for`), which the client sends back as `{"envelope_id": …[, "payload": …]}`. Waits are bounded.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +56,11 @@ class FakeSlackAPI:
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     base: str = ""
+    #: Socket Mode: connections opened so far, messages the client sent back (acks), in order
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    socket_messages: list[dict[str, Any]] = field(default_factory=list)
+    _socket_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _changed: asyncio.Condition | None = None
 
     @property
     def url(self) -> str:
@@ -62,6 +74,8 @@ class FakeSlackAPI:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response)
+        app.router.add_get("/socket/{name}", self._socket)
+        self._changed = asyncio.Condition()
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -70,6 +84,8 @@ class FakeSlackAPI:
         self.base = f"http://127.0.0.1:{port}"
 
     async def stop(self) -> None:
+        for ws in self.sockets:
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -100,6 +116,49 @@ class FakeSlackAPI:
         self.calls.clear()
         self.responses.clear()
 
+    async def wait_until(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
+        """Wait (at most `within` seconds) until `predicate()` holds; re-checked on every socket change."""
+        assert self._changed is not None, "start() the fake first"
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(predicate), within)
+
+    async def socket_connected(self, within: float = 5.0) -> web.WebSocketResponse:
+        await self.wait_until(lambda: any(not ws.closed for ws in self.sockets), within)
+        return next(ws for ws in reversed(self.sockets) if not ws.closed)
+
+    async def push(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        envelope_id: str,
+        accepts_response_payload: bool = False,
+        **extra: Any,
+    ) -> None:
+        """Send one Socket Mode envelope (`slash_commands`, `events_api`, `interactive`) to the client."""
+        ws = await self.socket_connected()
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": accepts_response_payload,
+            **extra,
+        }
+        await ws.send_str(json.dumps(envelope))
+
+    def acks(self, envelope_id: str) -> list[dict[str, Any]]:
+        return [m for m in self.socket_messages if m.get("envelope_id") == envelope_id]
+
+    async def ack_for(self, envelope_id: str, within: float = 5.0) -> dict[str, Any]:
+        """The client's acknowledgement of one envelope, waiting for it at most `within` seconds."""
+        await self.wait_until(lambda: bool(self.acks(envelope_id)), within)
+        return self.acks(envelope_id)[0]
+
+    async def _notify(self) -> None:
+        assert self._changed is not None
+        async with self._changed:
+            self._changed.notify_all()
+
     # ---- the server ---------------------------------------------------------------------------
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
@@ -120,6 +179,28 @@ class FakeSlackAPI:
         body = await request.json()
         self.responses.append(Call(f"response:{request.match_info['name']}", body, None))
         return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)  # answers the client's pings, as Slack does
+        await ws.prepare(request)
+        await ws.send_str(
+            json.dumps(
+                {
+                    "type": "hello",
+                    "num_connections": len(self.sockets) + 1,
+                    "debug_info": {"host": "applink-fake", "approximate_connection_time": 18060},
+                    "connection_info": {"app_id": "A1"},
+                }
+            )
+        )
+        self.sockets.append(ws)
+        await self._notify()
+        async for msg in ws:
+            if msg.type == web.WSMsgType.TEXT:
+                self.socket_messages.append(json.loads(msg.data))
+                await self._notify()
+        await self._notify()
+        return ws
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -200,4 +281,5 @@ class FakeSlackAPI:
         return {"ok": True, "permalink": f"{WORKSPACE_URL}archives/{body.get('channel')}/p{ts}"}
 
     def m_apps_connections_open(self, body: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "url": f"ws://127.0.0.1:1/{self.base}"}
+        ws_base = self.base.replace("http://", "ws://", 1)
+        return {"ok": True, "url": f"{ws_base}/socket/{next(self._socket_ids)}?ticket=fake"}
