@@ -31,14 +31,24 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from adapters.slack.render import FORM_CALLBACK, Message, decode_action, decode_form, render_form, render_reply
+from adapters.slack.render import (
+    FORM_CALLBACK,
+    Message,
+    decode_action,
+    decode_form,
+    file_comment,
+    render_form,
+    render_reply,
+    with_files_sent,
+)
 from adapters.slack.render import render_single as render_one
 from adapters.slack.text import decode, strip_bot_mention
 from adapters.slack.users import UserDirectory
@@ -46,7 +56,7 @@ from adapters.tasks import TaskTracker
 from bot.command import UserRef, Where
 from bot.core import Core
 from bot.grammar import find_spec, strip_prefix
-from bot.reply import Form, Reply, Response
+from bot.reply import Attachment, Form, Reply, Response
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +96,17 @@ def _key(user_id: object, channel_id: object) -> tuple[str, str] | None:
     if not user_id or not channel_id:
         return None
     return (str(user_id), str(channel_id))
+
+
+def _upload_error(exc: BaseException) -> str:
+    """Why an upload failed, for the log: Slack's error code (and the scope it needs), never a token."""
+    if isinstance(exc, SlackApiError):
+        error = str(exc.response.get("error") or "error")
+        needed = exc.response.get("needed")
+        return f"{error} (needs {needed})" if needed else error
+    if isinstance(exc, KeyError):
+        return "conversations.open answered without a channel id"
+    return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
 def _action_channel(body: dict[str, Any]) -> str | None:
@@ -392,11 +413,48 @@ class SlackAdapter:
         return True
 
     async def post(self, reply: Reply, target: Target) -> None:
+        if reply.private and any(isinstance(b, Attachment) for b in reply.blocks):
+            reply = await self._send_files_privately(reply, target)
         for page in render_reply(reply):
             if reply.private:
                 await self._ephemeral(page, target)
             else:
                 await self._public(page, target)
+
+    async def _send_files_privately(self, reply: Reply, target: Target) -> Reply:
+        """Upload a private reply's files (an .ics) to the person's DM with the bot.
+
+        An ephemeral message cannot carry a file, and a file shared in the channel would not be
+        private. What could not be uploaded (the app lacks `files:write` or `im:write`, Slack
+        refused, the network failed) stays in the reply, shown inline; the reason is logged.
+        """
+        sent: set[int] = set()
+        dm: str | None = None
+        comment = file_comment(reply)
+        for i, block in enumerate(reply.blocks):
+            if not isinstance(block, Attachment):
+                continue
+            try:
+                if dm is None:
+                    opened = await self.client.conversations_open(users=target.user_id)
+                    dm = str((opened.get("channel") or {})["id"])
+                await self.client.files_upload_v2(
+                    channel=dm,
+                    filename=block.filename,
+                    title=block.filename,
+                    content=block.content.encode("utf-8"),
+                    initial_comment=comment or None,
+                )
+            except (SlackClientError, aiohttp.ClientError, TimeoutError, KeyError) as exc:
+                log.warning(
+                    "could not send %s to %s's DM, showing it inline instead: %s",
+                    block.filename,
+                    target.user_id,
+                    _upload_error(exc),
+                )
+                break
+            sent.add(i)
+        return with_files_sent(reply, sent) if sent else reply
 
     async def _ephemeral(self, page: Message, target: Target) -> None:
         kwargs: dict[str, Any] = {"channel": target.channel_id, "user": target.user_id, **page.as_kwargs()}

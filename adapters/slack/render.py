@@ -23,7 +23,20 @@ from typing import Any
 
 from bot.grammar import quote
 from bot.mentions import neutralize
-from bot.reply import Actions, Block, Button, Context, Divider, Fields, Form, Heading, Reply, Select, Text
+from bot.reply import (
+    Actions,
+    Attachment,
+    Block,
+    Button,
+    Context,
+    Divider,
+    Fields,
+    Form,
+    Heading,
+    Reply,
+    Select,
+    Text,
+)
 
 MAX_BLOCKS = 50
 MAX_MODAL_BLOCKS = 100
@@ -256,11 +269,11 @@ def _block(block: Block, ids: _ActionIds) -> list[dict[str, Any]]:
             {"type": "context", "elements": [mrkdwn(p) for p in pieces[i : i + MAX_CONTEXT_ELEMENTS]]}
             for i in range(0, len(pieces), MAX_CONTEXT_ELEMENTS)
         ]
-    if getattr(block, "type", None) == "attachment":
-        # a small text file (an .ics entry): named, and its content inline as a code block, so the
-        # message stands on its own; the adapter also uploads it as a file where it can
-        filename = str(getattr(block, "filename", "file"))
-        content = str(getattr(block, "content", "")).replace("\r\n", "\n").rstrip("\n")
+    if isinstance(block, Attachment):
+        # a small text file (an .ics entry) that could not be sent as a file (see `with_files_sent`):
+        # named, and its content inline as a code block, so the message stands on its own
+        filename = block.filename
+        content = block.content.replace("\r\n", "\n").rstrip("\n")
         note: list[dict[str, Any]] = [{"type": "context", "elements": [mrkdwn(f"File: {escape(filename)}")]}]
         return note + [
             {"type": "section", "text": mrkdwn(f"```{piece}```")} for piece in split_escaped(content, MAX_TEXT - 6)
@@ -270,6 +283,30 @@ def _block(block: Block, ids: _ActionIds) -> list[dict[str, Any]]:
     if isinstance(shown, str) and shown.strip():
         return [{"type": "section", "text": mrkdwn(piece)} for piece in split_escaped(shown)]
     return []
+
+
+def sent_note(filename: str) -> str:
+    return f"Sent {filename} to your direct messages with wgbot."
+
+
+def with_files_sent(reply: Reply, sent: set[int]) -> Reply:
+    """The reply once the files at these block positions were uploaded to the person's DM.
+
+    Slack cannot attach a file to an ephemeral message, so a private file goes to the DM with the
+    bot and the ephemeral answer says so instead of carrying the content; a file that could not be
+    sent stays in the reply and is shown inline as a code block.
+    """
+    blocks: list[Block] = [
+        Text(text=sent_note(block.filename)) if i in sent and isinstance(block, Attachment) else block
+        for i, block in enumerate(reply.blocks)
+    ]
+    return reply.model_copy(update={"blocks": blocks})
+
+
+def file_comment(reply: Reply) -> str:
+    """The text posted with an uploaded file: the reply without its files (escaped mrkdwn)."""
+    rest = Reply(blocks=[b for b in reply.blocks if not isinstance(b, Attachment)])
+    return fallback_text(rest) if rest.blocks else ""
 
 
 def fallback_text(reply: Reply) -> str:

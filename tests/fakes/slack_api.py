@@ -6,6 +6,10 @@ every call — method, the merged query / form / JSON body, and the Authorizatio
 can assert on exactly what would have reached Slack. It can be told to fail the next calls of a
 method (`fail_next`) to exercise retries.
 
+Files: `files_upload_v2`'s three steps — `files.getUploadURLExternal` hands out an upload URL on this
+server, the client POSTs the bytes there, `files.completeUploadExternal` shares them in a channel —
+end in `files` (one `UploadedFile` per file id). `fail_uploads` makes the next POSTs answer 500.
+
 Socket Mode: `apps.connections.open` (called with the app-level token) answers a `ws://` URL served
 here. On connect the websocket says `{"type": "hello", …}` as Slack does; the test then `push`es
 envelopes (`envelope_id`, `type`, `payload`, `accepts_response_payload`) and waits for their acks
@@ -44,6 +48,18 @@ class Failure:
 
 
 @dataclass
+class UploadedFile:
+    id: str
+    filename: str
+    length: int
+    content: bytes | None = None
+    #: set by files.completeUploadExternal
+    channel: str | None = None
+    title: str | None = None
+    initial_comment: str | None = None
+
+
+@dataclass
 class FakeSlackAPI:
     scopes: list[str] = field(default_factory=list)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -60,6 +76,9 @@ class FakeSlackAPI:
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     socket_messages: list[dict[str, Any]] = field(default_factory=list)
     _socket_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    files: dict[str, UploadedFile] = field(default_factory=dict)
+    fail_uploads: int = 0
+    _file_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition | None = None
 
     @property
@@ -75,6 +94,7 @@ class FakeSlackAPI:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response)
         app.router.add_get("/socket/{name}", self._socket)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._changed = asyncio.Condition()
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -180,6 +200,22 @@ class FakeSlackAPI:
         self.responses.append(Call(f"response:{request.match_info['name']}", body, None))
         return web.Response(text="ok")
 
+    def shared(self) -> list[UploadedFile]:
+        """Files whose upload was completed (shared in a conversation)."""
+        return [f for f in self.files.values() if f.channel is not None]
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        data = await request.read()
+        self.calls.append(Call("upload", {"file_id": request.match_info["file_id"], "bytes": len(data)}, None))
+        if self.fail_uploads:
+            self.fail_uploads -= 1
+            return web.Response(status=500, text="upload failed")
+        upload = self.files.get(request.match_info["file_id"])
+        if upload is None:
+            return web.Response(status=404, text="unknown upload")
+        upload.content = data
+        return web.Response(text=f"OK - {len(data)}")
+
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)  # answers the client's pings, as Slack does
         await ws.prepare(request)
@@ -283,3 +319,32 @@ class FakeSlackAPI:
     def m_apps_connections_open(self, body: dict[str, Any]) -> dict[str, Any]:
         ws_base = self.base.replace("http://", "ws://", 1)
         return {"ok": True, "url": f"{ws_base}/socket/{next(self._socket_ids)}?ticket=fake"}
+
+    def m_conversations_open(self, body: dict[str, Any]) -> dict[str, Any]:
+        users = str(body.get("users") or "")
+        if not users or "," in users:
+            return {"ok": False, "error": "not_implemented" if users else "users_list_not_supplied"}
+        if users not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "channel": {"id": "D" + users}}
+
+    def m_files_getUploadURLExternal(self, body: dict[str, Any]) -> dict[str, Any]:
+        if not body.get("filename") or not str(body.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._file_ids):04d}"
+        self.files[file_id] = UploadedFile(file_id, str(body["filename"]), int(body["length"]))
+        return {"ok": True, "upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
+
+    def m_files_completeUploadExternal(self, body: dict[str, Any]) -> dict[str, Any]:
+        listed = body.get("files")
+        entries = json.loads(listed) if isinstance(listed, str) else listed or []
+        done = []
+        for entry in entries:
+            upload = self.files.get(str(entry.get("id")))
+            if upload is None or upload.content is None or len(upload.content) != upload.length:
+                return {"ok": False, "error": "file_not_found"}
+            upload.channel = str(body.get("channel_id") or "") or None
+            upload.title = entry.get("title")
+            upload.initial_comment = body.get("initial_comment")
+            done.append({"id": upload.id, "name": upload.filename, "title": upload.title})
+        return {"ok": True, "files": done}

@@ -12,7 +12,14 @@ from typing import Any
 
 import pytest
 
-from adapters.slack.render import decode_action, decode_form, render_form, render_reply, render_single
+from adapters.slack.render import (
+    decode_action,
+    decode_form,
+    render_form,
+    render_reply,
+    render_single,
+    with_files_sent,
+)
 from adapters.slack.text import decode, strip_bot_mention
 from bot import reply as r
 from bot.command import UserRef, Where
@@ -117,6 +124,8 @@ def samples() -> dict[str, r.Reply | r.Form]:
                 r.Attachment(filename="M3.ics", content="BEGIN:VCALENDAR\r\nSUMMARY:Kick & <go>\r\nEND:VCALENDAR\r\n"),
             ]
         )
+        # what the ephemeral answer shows once the file went to the person's DM
+        out["attachment_sent"] = with_files_sent(out["attachment"], {1})
     return out
 
 
