@@ -52,6 +52,8 @@ async def test_joining_again_updates_the_profile(harness: Harness) -> None:
         ("/wg join academia tz:../../etc/passwd", "Unknown time zone"),
         ("/wg join academia email:not-an-address", "is not a valid e-mail address"),
         ("/wg join academia lang:english!", "is not a language code"),
+        (f"/wg join academia name:{'n' * 101}", "display name is too long (101 characters"),
+        ('/wg join academia name:"\u202e"', "display name cannot be empty"),
     ],
 )
 async def test_join_validation(harness: Harness, command: str, expected: str) -> None:

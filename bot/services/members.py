@@ -50,9 +50,14 @@ async def join(ctx: Ctx) -> Reply:
     tz_given = timezone(opts["tz"]) if "tz" in opts else None
     lang = valid_language(opts["lang"]) if "lang" in opts else None
     email = valid_email(opts["email"]) if "email" in opts else None
-    name = clean_line(opts.get("name") or ctx.cmd.user.handle)[:100]
-    if not name:
-        raise UserError("Your display name cannot be empty.")
+    if "name" in opts:
+        name = clean_line(opts["name"])
+        if not name:
+            raise UserError("Your display name cannot be empty.")
+        if len(name) > 100:
+            raise UserError(f"Your display name is too long ({len(name)} characters; the limit is 100).")
+    else:
+        name = clean_line(ctx.cmd.user.handle)[:100] or ctx.cmd.user.user_id[:100]
     member = ctx.member
     if member is not None:  # joining again updates the profile
         member.stakeholder_group = group
