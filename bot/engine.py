@@ -32,8 +32,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -41,7 +39,7 @@ from bot.claims import claim_due
 from bot.clock import Clock
 from bot.outbox import Destination, enqueue
 from bot.reply import Context, Reply
-from storage.db import Database
+from storage.db import Database, dialect_insert
 from storage.models import ScheduledJob
 
 log = logging.getLogger(__name__)
@@ -158,8 +156,7 @@ async def schedule(
         "late": False,
         "created_at": now,
     }
-    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = ins(ScheduledJob).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    stmt = dialect_insert(session, ScheduledJob).values(**values).on_conflict_do_nothing(index_elements=["key"])
     result = await session.exec(stmt)
     return bool(result.rowcount)
 

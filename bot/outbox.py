@@ -27,8 +27,6 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import exists, func, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -36,7 +34,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.claims import claim_due
 from bot.clock import Clock
 from bot.reply import Reply
-from storage.db import Database
+from storage.db import Database, dialect_insert
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -105,9 +103,7 @@ async def enqueue(
         "not_before": not_before or now,
         "created_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    ins = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = ins(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    stmt = dialect_insert(session, OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
     result = await session.exec(stmt)
     return bool(result.rowcount)
 

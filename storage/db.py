@@ -42,6 +42,14 @@ def redact(url: str | URL) -> str:
         return "<unparseable database URL>"
 
 
+def dialect_insert(session: AsyncSession, model: Any) -> Any:
+    """INSERT for the session's engine, with `on_conflict_do_nothing/update` (both dialects have them)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = normalize_url(url)

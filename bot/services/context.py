@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,6 +20,7 @@ from bot.errors import Forbidden, NotFound, UserError
 from bot.grammar import SPECS
 from bot.outbox import Destination, enqueue
 from bot.reply import Reply, Response
+from storage.db import dialect_insert
 from storage.models import Channel, Identity, Member, Sequence, WorkingGroup
 
 Handler = Callable[["Ctx"], Awaitable[Response | Reply]]
@@ -101,28 +100,21 @@ class Ctx:
     async def next_number(self, kind: str) -> int:
         """Hand out the next public number (P<n>, M<n>, …) of this group, atomically."""
         wg = self.require_wg()
-        dialect = self.session.get_bind().dialect.name
-        ins = pg_insert if dialect == "postgresql" else sqlite_insert
         stmt = (
-            ins(Sequence)
+            dialect_insert(self.session, Sequence)
             .values(wg_id=wg.id, kind=kind, value=1)
             .on_conflict_do_update(index_elements=["wg_id", "kind"], set_={"value": Sequence.value + 1})
             .returning(col(Sequence.value))
         )
         return int((await self.session.exec(stmt)).scalar_one())
 
-    async def channels(self) -> list[Channel]:
-        wg = self.require_wg()
-        q = select(Channel).where(Channel.wg_id == wg.id).order_by(col(Channel.id))
-        return list((await self.session.exec(q)).all())
-
     async def announce(self, reply: Reply, key: str) -> None:
         """Post to every channel bound to the group, on every platform (once each, by key)."""
         wg = self.require_wg()
+        assert wg.id is not None
         if reply.kind == "reply":
             reply = reply.model_copy(update={"kind": "announcement"})
-        for ch in await self.channels():
-            dest = Destination(ch.platform, f"channel:{ch.channel_id}", f"channel:{ch.name}")
+        for ch, dest in await channel_destinations(self.session, wg.id):
             await enqueue(
                 self.session, key=f"{key}:ch{ch.id}", destination=dest, reply=reply, now=self.now, wg_id=wg.id
             )
