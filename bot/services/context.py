@@ -82,6 +82,14 @@ class Ctx:
             )
         return self.member
 
+    def require_participant(self, what: str) -> Member:
+        """The speaker, if they may act (not only read). Every write command calls this (or
+        `require_convener`), so an observer can never propose, vote, answer, RSVP, ask or react."""
+        member = self.require_member()
+        if member.role == "observer":
+            raise Forbidden(f"Observers can read but not {what}. A convener can change your role with /wg role.")
+        return member
+
     def require_convener(self, what: str) -> Member:
         member = self.require_member()
         if member.role != "convener":
