@@ -17,8 +17,9 @@ from sqlmodel import select
 import bot.services  # noqa: F401  (registers the handlers)
 from bot.clock import Clock
 from bot.command import Command, UserRef, Where
-from bot.errors import UserError
-from bot.grammar import SPECS, parse
+from bot.didyoumean import answer_unknown
+from bot.errors import UnknownCommand, UserError
+from bot.grammar import SPECS, Spec, parse
 from bot.reply import Reply, Response
 from bot.services.context import HANDLERS, Ctx
 from storage.db import Database
@@ -27,6 +28,11 @@ from storage.models import Channel, Identity, InboundEvent, Member, WorkingGroup
 log = logging.getLogger(__name__)
 #: commands that work before the speaker has a group or a membership (link finds the group by its code)
 NO_GROUP_NEEDED = {"help", "bind", "link"}
+
+
+def available_commands() -> dict[str, Spec]:
+    """The grammar of the commands that exist today (registered handlers), in the grammar's order."""
+    return {name: spec for name, spec in SPECS.items() if name in HANDLERS}
 
 
 class Core:
@@ -62,8 +68,10 @@ class Core:
         try:
             cmd = parse(text, user, where)
         except UserError as exc:
-            if event_id is not None:
-                await self.seen_event(user.platform, event_id)
+            if event_id is not None and await self.seen_event(user.platform, event_id):
+                return Response()
+            if isinstance(exc, UnknownCommand):
+                return Response(replies=[answer_unknown(exc.typed, available_commands())])
             return Response(replies=[Reply.error(exc.message, exc.usage)])
         cmd.from_action = from_action
         return await self.handle(cmd, event_id=event_id)

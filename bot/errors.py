@@ -18,3 +18,11 @@ class NotFound(UserError):
 
 class Forbidden(UserError):
     pass
+
+
+class UnknownCommand(UserError):
+    """Text whose first word is no command; `typed` is what was typed, without the `/wg` prefix."""
+
+    def __init__(self, message: str, usage: str | None, typed: str) -> None:
+        super().__init__(message, usage)
+        self.typed = typed

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.command import Command, UserRef, Where
-from bot.errors import UserError
+from bot.errors import UnknownCommand, UserError
 from bot.sanitize import clean
 
 MAX_COMMAND_LENGTH = 8000
@@ -52,13 +52,14 @@ SPECS: dict[str, Spec] = {
         _spec("help", "/wg help [command]", "List commands, or explain one.", rest="topic"),
         _spec(
             "join",
-            "/wg join <stakeholder-group> [region:<region>] [tz:<IANA zone>] [lang:<code>] [email:<address>]",
+            "/wg join <stakeholder-group> [region:<region>] [tz:<IANA zone>] [lang:<code>] [email:<address>] "
+            '[name:"<display name>"]',
             "Join the working group.",
             positional=("group",),
             options={"region", "tz", "lang", "email", "name"},
         ),
         _spec("me", "/wg me", "Show your membership."),
-        _spec("todo", "/wg todo", "What still needs you: votes, RSVPs, check-ins, action items."),
+        _spec("todo", "/wg todo", "What still needs you: meeting RSVPs and check-in answers."),
         _spec("bind", "/wg bind [<wg name>]", "Bind this channel to a working group.", rest="wg"),
         _spec(
             "settings",
@@ -86,7 +87,7 @@ SPECS: dict[str, Spec] = {
             "List proposals.",
             optional=("status",),
         ),
-        _spec("show", "/wg show P<n>|V<n>|M<n>|C<n>", "Show one item.", positional=("id",)),
+        _spec("show", "/wg show P<n>|M<n>|C<n>", "Show one item.", positional=("id",)),
         _spec(
             "amend",
             "/wg amend P<n> <new body>",
@@ -295,7 +296,7 @@ def parse(text: str, user: UserRef, where: Where) -> Command:
     spec, used = find_spec(words)
     if spec is None:
         word = tokens[0].text[:40]
-        raise UserError(f"Unknown command `{word}`. Type /wg help for the list.", "/wg help [command]")
+        raise UnknownCommand(f"Unknown command `{word}`. Type /wg help for the list.", "/wg help [command]", raw)
     cmd = Command(name=spec.name, user=user, where=where, raw=raw)
     rest_tokens: list[Token] = []
     pending = tokens[used:]

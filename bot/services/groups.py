@@ -6,6 +6,8 @@ import re
 
 from sqlmodel import col, func, select
 
+from bot import helptext
+from bot.didyoumean import closest_commands, phrase
 from bot.errors import Forbidden, UserError
 from bot.grammar import SPECS, find_spec
 from bot.reply import Context, Fields, Heading, Reply, Response, Text
@@ -56,10 +58,12 @@ def digest_label(wg: WorkingGroup) -> str:
 async def help_(ctx: Ctx) -> Reply:
     topic = ctx.cmd.rest.strip().removeprefix("/wg").strip()
     if topic:
+        existing = {name: spec for name, spec in SPECS.items() if name in HANDLERS}
         spec, _ = find_spec(topic.split()[:2])
         if spec is None or spec.name not in HANDLERS:
-            raise UserError(f"No command `{topic[:40]}`. Type /wg help for the list.")
-        return Reply(blocks=[Heading(text=spec.usage), Text(text=spec.summary)], private=True)
+            near = [f"/wg help {n.replace('.', ' ')}" for n in closest_commands(topic, existing)]
+            raise UserError(f"No command `{topic[:40]}`. {phrase(near) or 'Type /wg help for the list.'}")
+        return helptext.detail(spec, existing)
     lines = [f"{SPECS[name].usage}\n    {SPECS[name].summary}" for name in SPECS if name in HANDLERS]
     return Reply(
         blocks=[

@@ -132,7 +132,6 @@ async def me(ctx: Ctx) -> Reply:
     idents = (
         await ctx.session.exec(select(Identity).where(Identity.member_id == m.id).order_by(col(Identity.id)))
     ).all()
-    digest = [w for w, on in (("DM", m.digest_dm), ("e-mail", m.digest_email)) if on]
     return Reply(
         blocks=[
             Heading(text=m.display_name),
@@ -145,11 +144,12 @@ async def me(ctx: Ctx) -> Reply:
                     ("Language", m.language),
                     ("E-mail", m.email or "not set"),
                     ("Accounts", ", ".join(f"{i.handle} on {i.platform}" for i in idents)),
-                    ("Digest by", ", ".join(digest) or "channel only"),
-                    ("AI summaries", "your messages are left out" if m.ai_opt_out else "included"),
                 ]
             ),
-            Context(text="Change any of this with /wg join <stakeholder-group> [region:…] [tz:…] [lang:…] [email:…]"),
+            Context(
+                text="Change any of this with /wg join <stakeholder-group> [region:…] [tz:…] [lang:…] [email:…] "
+                "[name:…]"
+            ),
         ],
         private=True,
     )

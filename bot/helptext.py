@@ -1,0 +1,100 @@
+"""`/wg help <command>` in detail: every form of a command, every option it takes, and an example.
+
+The grammar (`bot/grammar.py`) holds what a command accepts; this module holds the words that
+explain it. A test checks that every option and flag of every registered command is explained here,
+so a new option cannot ship without its line in the help.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.grammar import Spec
+from bot.reply import Block, Context, Divider, Heading, Reply, Text
+
+#: option → what it means, for any command that takes it; `command:option` overrides for one command
+OPTIONS: dict[str, str] = {
+    "region": "your UN region: african, asia-pacific, eastern-european, latin-american-caribbean, weog",
+    "tz": "an IANA time zone such as Europe/Paris or America/New_York (not EST or CET)",
+    "lang": "a language code such as en, fr, es, pt-BR",
+    "email": "an e-mail address",
+    "name": "your display name, in quotes if it has spaces",
+    "settings:name": "the working group's new name",
+    "settings:digest": 'the weekly digest time, "<weekday> <HH:MM>", or off',
+    "theme": "one of the group's themes (see /wg show on a proposal, or the settings)",
+    "title": "the title (the form field; on one line you quote it instead)",
+    "body": "the text (the form field; on one line it follows the title)",
+    "at": 'when: "tomorrow 15:00", "friday 10:00 Europe/Paris", "2026-05-04 14:30"',
+    "checkin:at": "the time of day, HH:MM (or give it inside every:)",
+    "every": 'how it repeats: "weekly", "every friday 10:00", "every weekday 9am", "mondays at 14:30 Europe/Paris"',
+    "duration": "how long: 30m, 1h, 1h30",
+    "remind": "reminders before the start, comma-separated: 24h,1h,15m",
+    "link": "the video-call address (https://…)",
+    "within": "look this many days ahead (default 14)",
+    "method": "the voting method",
+    "options": 'the choices, comma-separated in quotes: "a, b, c"',
+    "closes": "when it closes",
+    "quorum": "how many ballots are needed, a number or a percentage",
+    "reason": "why, in quotes",
+    "for": "how long it stays open",
+    "anonymous": "(flag) hide who said what",
+    "hidden": "(flag) hide results until it closes",
+    "balanced": "(flag) weigh each stakeholder group equally",
+}
+
+EXAMPLES: dict[str, str] = {
+    "help": "/wg help meeting",
+    "join": '/wg join civil-society region:weog tz:Europe/Paris lang:fr name:"Ana Diaz"',
+    "me": "/wg me",
+    "todo": "/wg todo",
+    "bind": "/wg bind AI Security WG",
+    "settings": '/wg settings tz:Europe/Paris digest:"monday 09:00"',
+    "role": "/wg role @ana convener",
+    "propose": '/wg propose "Shared glossary" Let us agree on one glossary. theme:"cybersecurity of AI"',
+    "proposals": "/wg proposals open",
+    "show": "/wg show P3",
+    "amend": "/wg amend P3 Let us agree on one glossary by June.",
+    "withdraw": "/wg withdraw P3",
+    "meeting": '/wg meeting "Weekly sync" every:"friday 10:00" duration:1h remind:24h,1h',
+    "meeting.move": '/wg meeting move M2 at:"thursday 16:00"',
+    "meeting.cancel": "/wg meeting cancel M2",
+    "meeting.suggest": "/wg meeting suggest duration:1h within:7",
+    "rsvp": "/wg rsvp M2 yes",
+    "agenda": "/wg agenda M2",
+    "ics": "/wg ics M2",
+    "checkin": '/wg checkin "What did you finish this week?" every:"every friday 16:00"',
+    "checkin.stop": "/wg checkin stop C1",
+    "answer": "/wg answer C1 Drafted the glossary.",
+    "link": "/wg link",
+}
+
+
+def option_help(spec: Spec, option: str) -> str | None:
+    head = spec.name.split(".")[0]
+    return OPTIONS.get(f"{spec.name}:{option}") or OPTIONS.get(f"{head}:{option}") or OPTIONS.get(option)
+
+
+def forms(topic: Spec, commands: Mapping[str, Spec]) -> list[Spec]:
+    """The command itself and its sub-commands that exist (`meeting`, `meeting move`, …)."""
+    head = topic.name.split(".")[0]
+    return [s for n, s in commands.items() if n == head or n.startswith(head + ".")] or [topic]
+
+
+def detail(topic: Spec, commands: Mapping[str, Spec]) -> Reply:
+    blocks: list[Block] = []
+    for i, spec in enumerate(forms(topic, commands)):
+        if i:
+            blocks.append(Divider())
+        blocks.append(Heading(text=spec.usage))
+        lines = [spec.summary]
+        names = sorted(spec.options) + sorted(spec.flags)
+        if names:
+            lines.append("Options:")
+            for name in names:
+                label = name if name in spec.flags else f"{name}:"
+                lines.append(f"  {label} {option_help(spec, name) or ''}".rstrip())
+        if spec.name in EXAMPLES:
+            lines.append(f"Example: {EXAMPLES[spec.name]}")
+        blocks.append(Text(text="\n".join(lines)))
+    blocks.append(Context(text="/wg help lists every command."))
+    return Reply(blocks=blocks, private=True)
