@@ -14,6 +14,9 @@ class UserRef:
     handle: str
     #: the platform's own idea of the user's zone (Slack users.info), used as the default on join
     timezone: str | None = None
+    #: the namespace `user_id` is unique in: the Slack team id; "" where user ids are global
+    #: (Discord snowflakes, console names). Identities are looked up by (platform, workspace, user_id).
+    workspace: str = ""
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,8 @@ class Where:
     channel_name: str = ""
     thread_id: str | None = None
     is_dm: bool = False
+    #: the Slack team id / Discord guild id the channel lives in ("" on the console and in Discord DMs)
+    workspace: str = ""
 
 
 @dataclass

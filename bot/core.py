@@ -21,13 +21,17 @@ from bot.didyoumean import answer_unknown
 from bot.errors import UnknownCommand, UserError
 from bot.grammar import SPECS, Spec, parse
 from bot.reply import Reply, Response
-from bot.services.context import HANDLERS, Ctx
+from bot.services.context import HANDLERS, Ctx, identity_is
 from storage.db import Database
 from storage.models import Channel, Identity, InboundEvent, Member, WorkingGroup
 
 log = logging.getLogger(__name__)
 #: commands that work before the speaker has a group or a membership (link finds the group by its code)
 NO_GROUP_NEEDED = {"help", "bind", "link"}
+NOT_A_MEMBER = (
+    "You are not a member of any working group yet. To join one, run /wg join <stakeholder-group> "
+    "in a channel bound to it, or ask one of its conveners for an invitation."
+)
 
 
 def available_commands() -> dict[str, Spec]:
@@ -117,42 +121,38 @@ class Core:
         return result if isinstance(result, Response) else Response(replies=[result])
 
     async def _resolve(self, ctx: Ctx) -> None:
-        """Find the speaker's working group (from the channel, else from their memberships) and member."""
+        """Find the speaker's working group (from the channel, else from their memberships) and member.
+
+        A channel names its group; elsewhere (a DM, an unbound channel) only the speaker's own
+        identities do. Someone with none gets an explanation of how to join, never a group: a DM to
+        the bot is no way into a group (an invitation is, see /wg join … invite:).
+        """
         s, where, user = ctx.session, ctx.cmd.where, ctx.cmd.user
         ch = (
             await s.exec(
-                select(Channel).where(Channel.platform == where.platform, Channel.channel_id == where.channel_id)
+                select(Channel).where(
+                    Channel.platform == where.platform,
+                    Channel.workspace == where.workspace,
+                    Channel.channel_id == where.channel_id,
+                )
             )
         ).first()
         wg: WorkingGroup | None = None
         if ch is not None:
             wg = await s.get(WorkingGroup, ch.wg_id)
         else:
-            idents = (
-                await s.exec(
-                    select(Identity).where(Identity.platform == user.platform, Identity.user_id == user.user_id)
-                )
-            ).all()
+            idents = (await s.exec(select(Identity).where(*identity_is(user)))).all()
             wg_ids = {i.wg_id for i in idents}
             if len(wg_ids) == 1:
                 wg = await s.get(WorkingGroup, wg_ids.pop())
-            elif not wg_ids and where.is_dm:
-                groups = (await s.exec(select(WorkingGroup).limit(2))).all()
-                wg = groups[0] if len(groups) == 1 else None
+            elif not wg_ids and where.is_dm and ctx.cmd.name not in NO_GROUP_NEEDED:
+                raise UserError(NOT_A_MEMBER)
         ctx.wg = wg
         if wg is None:
             if ctx.cmd.name not in NO_GROUP_NEEDED:
                 ctx.require_wg()
             return
-        ident = (
-            await s.exec(
-                select(Identity).where(
-                    Identity.wg_id == wg.id,
-                    Identity.platform == user.platform,
-                    Identity.user_id == user.user_id,
-                )
-            )
-        ).first()
+        ident = (await s.exec(select(Identity).where(Identity.wg_id == wg.id, *identity_is(user)))).first()
         if ident is not None:
             member = await s.get(Member, ident.member_id)
             if member is not None and member.erased_at is None:

@@ -33,16 +33,23 @@ class WorkingGroup(SQLModel, table=True):
     digest_time: str = Field(default="09:00", max_length=5)
     themes: list[str] = Field(default_factory=list, sa_type=JSON)
     created_at: datetime = Field(sa_type=UTCDateTime)
+    #: who created the group with the first `/wg bind` (they become its convener when they join);
+    #: none for a group no person created (the simulation's `wg`): its first joiner is convener
+    creator_platform: str | None = Field(default=None, max_length=20)
+    creator_workspace: str | None = Field(default=None, max_length=100)
+    creator_user_id: str | None = Field(default=None, max_length=100)
 
 
 class Channel(SQLModel, table=True):
     """A chat channel bound to a working group; announcements go to every one of them."""
 
     __tablename__ = "channels"
-    __table_args__ = (UniqueConstraint("platform", "channel_id"),)
+    __table_args__ = (UniqueConstraint("platform", "workspace", "channel_id"),)
     id: int | None = Field(default=None, primary_key=True)
     wg_id: int = Field(foreign_key="working_groups.id", index=True)
     platform: str = Field(max_length=20)
+    #: the Slack team id / Discord guild id the channel lives in ("" on the console)
+    workspace: str = Field(default="", max_length=100)
     channel_id: str = Field(max_length=100)
     name: str = Field(max_length=100)
     created_at: datetime = Field(sa_type=UTCDateTime)
@@ -70,11 +77,13 @@ class Identity(SQLModel, table=True):
     """One platform account of a member (a linked member has one per platform)."""
 
     __tablename__ = "identities"
-    __table_args__ = (UniqueConstraint("wg_id", "platform", "user_id"),)
+    __table_args__ = (UniqueConstraint("wg_id", "platform", "workspace", "user_id"),)
     id: int | None = Field(default=None, primary_key=True)
     wg_id: int = Field(foreign_key="working_groups.id")
     member_id: int = Field(foreign_key="members.id", index=True)
     platform: str = Field(max_length=20)
+    #: the Slack team id the user id belongs to; "" where user ids are global (Discord, console)
+    workspace: str = Field(default="", max_length=100)
     user_id: str = Field(max_length=100)
     handle: str = Field(max_length=100)
     #: the channel to DM this identity in, when the platform needs one opened (Slack IM id)
@@ -285,3 +294,28 @@ class LinkCode(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Invitation(SQLModel, table=True):
+    """A convener's invitation code (`/wg invite`): lets someone join from a DM, without a bound
+    channel. Only a SHA-256 of the code is stored, so a database reader cannot use the codes."""
+
+    __tablename__ = "invitations"
+    id: int | None = Field(default=None, primary_key=True)
+    wg_id: int = Field(foreign_key="working_groups.id", index=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    created_by: int = Field(foreign_key="members.id")
+    uses_left: int = Field(default=1)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class RateCounter(SQLModel, table=True):
+    """How many times `key` (a person's commands, a member's announcements, failed code attempts)
+    happened in the fixed window starting at `window_start`. In the database, so the limits hold
+    across every process of a deployment; old windows are pruned by retention."""
+
+    __tablename__ = "rate_counters"
+    key: str = Field(max_length=200, primary_key=True)
+    window_start: datetime = Field(sa_type=UTCDateTime, primary_key=True, index=True)
+    count: int = Field(default=0)

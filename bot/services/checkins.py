@@ -283,7 +283,7 @@ def latest_occurrence(c: Checkin, member: Member, now: datetime) -> str | None:
 
 @command("answer")
 async def answer(ctx: Ctx) -> Reply:
-    member = ctx.require_member()
+    member = ctx.require_participant("answer check-ins")
     c = await get_checkin(ctx, ctx.cmd.positionals[0])
     if c.status != "active":
         raise UserError(f"C{c.number} was stopped; it takes no more answers.")

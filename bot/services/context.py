@@ -11,11 +11,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.command import Command
+from bot.command import PLATFORMS, Command, UserRef
 from bot.errors import Forbidden, NotFound, UserError
 from bot.grammar import SPECS
 from bot.outbox import Destination, enqueue
@@ -69,7 +69,8 @@ class Ctx:
     def require_wg(self) -> WorkingGroup:
         if self.wg is None:
             raise UserError(
-                "This channel is not bound to a working group. A convener can bind it with /wg bind.",
+                "This channel is not bound to a working group. /wg bind <name> here creates a group "
+                "(you become its convener); binding it to an existing group takes one of that group's conveners.",
             )
         return self.wg
 
@@ -138,26 +139,75 @@ class Ctx:
         return True
 
     async def member_by_ref(self, ref: str) -> Member:
-        """A member named by handle (`bob`, `@bob`), by mention (`<@U123>`, `<@123|bob>`) or display name."""
+        """A member named by mention (`<@U123>`, `<@123|bob>`: an id on the speaker's platform and
+        workspace), by platform-qualified handle (`bob@slack`), by handle (`bob`, `@bob`) or by display
+        name (unique within a group). A reference that fits several members is refused with the
+        candidates listed, never resolved by chance."""
         wg = self.require_wg()
         text = ref.strip()
-        user_id = None
         if text.startswith("<@") and text.endswith(">"):
             user_id = text[2:-1].lstrip("!").split("|", 1)[0]
-        handle = text.lstrip("@").lower()
-        q = select(Identity).where(Identity.wg_id == wg.id)
-        for ident in (await self.session.exec(q)).all():
-            if (user_id and ident.user_id == user_id) or ident.handle.lower() == handle:
-                member = await self.session.get(Member, ident.member_id)
-                if member and member.erased_at is None:
-                    return member
-        mq = select(Member).where(
-            Member.wg_id == wg.id, func.lower(Member.display_name) == handle, col(Member.erased_at).is_(None)
+            me = self.cmd.user
+            q = select(Identity).where(
+                Identity.wg_id == wg.id,
+                Identity.platform == me.platform,
+                Identity.workspace == me.workspace,
+                Identity.user_id == user_id,
+            )
+            ident = (await self.session.exec(q)).first()
+            member = await self.session.get(Member, ident.member_id) if ident else None
+            if member is None or member.erased_at is not None:
+                raise NotFound("The member you mentioned has not joined this working group.")
+            return member
+        name = text.lstrip("@")
+        platform: str | None = None
+        if "@" in name:
+            head, _, tail = name.rpartition("@")
+            if tail.lower() in PLATFORMS and head:
+                name, platform = head, tail.lower()
+        iq = select(Identity).where(Identity.wg_id == wg.id, func.lower(Identity.handle) == name.lower())
+        if platform is not None:
+            iq = iq.where(Identity.platform == platform)
+        ids = {i.member_id for i in (await self.session.exec(iq)).all()}
+        candidates = {
+            m.id: m
+            for m in (
+                await self.session.exec(select(Member).where(col(Member.id).in_(ids), col(Member.erased_at).is_(None)))
+            ).all()
+        }
+        if platform is None:
+            mq = select(Member).where(
+                Member.wg_id == wg.id, func.lower(Member.display_name) == name.lower(), col(Member.erased_at).is_(None)
+            )
+            candidates.update({m.id: m for m in (await self.session.exec(mq)).all()})
+        if len(candidates) == 1:
+            return next(iter(candidates.values()))
+        if not candidates:
+            raise NotFound(f"No member `{text[:40]}` in this working group.")
+        refs = [await member_refs(self.session, m) for m in sorted(candidates.values(), key=lambda m: m.id or 0)]
+        listed = "; ".join(
+            f"{m.display_name}: {r}"
+            for m, r in zip(sorted(candidates.values(), key=lambda m: m.id or 0), refs, strict=True)
         )
-        found = (await self.session.exec(mq)).first()
-        if found:
-            return found
-        raise NotFound(f"No member `{text[:40]}` in this working group.")
+        raise UserError(
+            f"`{text[:40]}` could mean several members ({listed}). Name one as handle@platform or mention them."
+        )
+
+
+async def member_refs(session: AsyncSession, member: Member) -> str:
+    """How to name a member unambiguously: `bob@slack, bob@discord` (one per linked account)."""
+    q = select(Identity).where(Identity.member_id == member.id).order_by(col(Identity.id))
+    return ", ".join(f"{i.handle}@{i.platform}" for i in (await session.exec(q)).all())
+
+
+def identity_is(user: UserRef) -> tuple[ColumnElement[bool], ...]:
+    """The conditions that find `user`'s identities: ids are only compared within their platform and
+    workspace (Slack team), so the same id in two workspaces never names the same person."""
+    return (
+        col(Identity.platform) == user.platform,
+        col(Identity.workspace) == user.workspace,
+        col(Identity.user_id) == user.user_id,
+    )
 
 
 async def dm_destination(session: AsyncSession, member: Member) -> Destination | None:

@@ -12,7 +12,7 @@ from bot.errors import Forbidden, UserError
 from bot.grammar import SPECS, find_spec
 from bot.reply import Context, Fields, Heading, Reply, Response, Text
 from bot.sanitize import clean_line
-from bot.services.context import HANDLERS, Ctx, command
+from bot.services.context import HANDLERS, Ctx, command, identity_is
 from bot.vocab import DEFAULT_THEMES, WEEKDAYS, timezone
 from storage.models import Channel, Identity, Member, WorkingGroup
 
@@ -83,7 +83,11 @@ async def bind(ctx: Ctx) -> Response | Reply:
     wanted = _valid_name(ctx.cmd.rest) if ctx.cmd.rest.strip() else None
     existing = (
         await ctx.session.exec(
-            select(Channel).where(Channel.platform == where.platform, Channel.channel_id == where.channel_id)
+            select(Channel).where(
+                Channel.platform == where.platform,
+                Channel.workspace == where.workspace,
+                Channel.channel_id == where.channel_id,
+            )
         )
     ).first()
     if existing is not None:
@@ -109,37 +113,26 @@ async def bind(ctx: Ctx) -> Response | Reply:
     if target is None:
         if groups and not await _is_convener_anywhere(ctx):
             raise Forbidden("Only a convener can create another working group.")
+        user = ctx.cmd.user
         target = WorkingGroup(
             name=wanted or _valid_name(where.channel_name or "wg"),
             themes=list(DEFAULT_THEMES),
             created_at=ctx.now,
+            creator_platform=user.platform,
+            creator_workspace=user.workspace,
+            creator_user_id=user.user_id,
         )
         ctx.session.add(target)
         await ctx.session.flush()
         created = True
     else:
-        members = (await ctx.session.exec(select(func.count()).where(Member.wg_id == target.id))).one()
-        if members:
-            ident = (
-                await ctx.session.exec(
-                    select(Identity).where(
-                        Identity.wg_id == target.id,
-                        Identity.platform == ctx.cmd.user.platform,
-                        Identity.user_id == ctx.cmd.user.user_id,
-                    )
-                )
-            ).first()
-            member = await ctx.session.get(Member, ident.member_id) if ident else None
-            if member is None or member.role != "convener":
-                raise Forbidden(
-                    f"Only a convener of “{target.name}” can bind a channel to it. "
-                    "A convener from another platform can first link this account with /wg link."
-                )
+        await _require_binder(ctx, target)
     assert target.id is not None
     ctx.session.add(
         Channel(
             wg_id=target.id,
             platform=where.platform,
+            workspace=where.workspace,
             channel_id=where.channel_id,
             name=clean_line(where.channel_name or where.channel_id)[:100],
             created_at=ctx.now,
@@ -149,23 +142,43 @@ async def bind(ctx: Ctx) -> Response | Reply:
     ctx.wg = target
     if created:
         text = (
-            f"Working group “{target.name}” created and bound to this channel. "
-            "The first member to /wg join becomes its convener."
+            f"Working group “{target.name}” created and bound to this channel. You created it, so you are "
+            "its convener: /wg join <stakeholder-group> to complete your profile. Others join with "
+            "/wg join in this channel."
         )
     else:
         text = f"This channel is now bound to working group “{target.name}”."
     return Reply.text(text)
 
 
+async def _require_binder(ctx: Ctx, target: WorkingGroup) -> None:
+    """Binding a channel to an existing group takes one of its conveners, or its creator before they
+    have joined; a group no person created and nobody joined yet (the simulation's) takes anyone."""
+    user = ctx.cmd.user
+    if (target.creator_platform, target.creator_workspace, target.creator_user_id) == (
+        user.platform,
+        user.workspace,
+        user.user_id,
+    ):
+        return
+    if target.creator_user_id is None:
+        members = (await ctx.session.exec(select(func.count()).where(Member.wg_id == target.id))).one()
+        if not members:
+            return
+    ident = (await ctx.session.exec(select(Identity).where(Identity.wg_id == target.id, *identity_is(user)))).first()
+    member = await ctx.session.get(Member, ident.member_id) if ident else None
+    if member is None or member.erased_at is not None or member.role != "convener":
+        raise Forbidden(
+            f"Only a convener of “{target.name}” can bind a channel to it. "
+            "A convener from another platform can first link this account with /wg link."
+        )
+
+
 async def _is_convener_anywhere(ctx: Ctx) -> bool:
     q = (
         select(Member)
         .join(Identity, col(Identity.member_id) == col(Member.id))
-        .where(
-            Identity.platform == ctx.cmd.user.platform,
-            Identity.user_id == ctx.cmd.user.user_id,
-            Member.role == "convener",
-        )
+        .where(*identity_is(ctx.cmd.user), Member.role == "convener", col(Member.erased_at).is_(None))
     )
     return (await ctx.session.exec(q)).first() is not None
 

@@ -363,7 +363,7 @@ async def cancel_meeting(ctx: Ctx) -> Reply:
 
 @command("rsvp")
 async def rsvp(ctx: Ctx) -> Response | Reply:
-    member = ctx.require_member()
+    member = ctx.require_participant("answer meeting invitations")
     wg = ctx.require_wg()
     m = await get_meeting(ctx, ctx.cmd.positionals[0])
     answer = ctx.cmd.positionals[1].strip().lower()

@@ -57,8 +57,16 @@ async def join(ctx: Ctx) -> Reply:
         if len(name) > 100:
             raise UserError(f"Your display name is too long ({len(name)} characters; the limit is 100).")
     else:
-        name = clean_line(ctx.cmd.user.handle)[:100] or ctx.cmd.user.user_id[:100]
+        name = clean_line(ctx.cmd.user.handle)[:90] or ctx.cmd.user.user_id[:90]
     member = ctx.member
+    # Lock the group's row first: two people joining a new group at the same moment must not both
+    # see zero members and both become its convener, nor both take one display name (PostgreSQL;
+    # SQLite serialises writers anyway).
+    await ctx.session.exec(select(WorkingGroup.id).where(WorkingGroup.id == wg.id).with_for_update())
+    if "name" in opts:
+        await _refuse_taken_name(ctx, name, member)
+    elif member is None:
+        name = await _free_default_name(ctx, name)
     if member is not None:  # joining again updates the profile
         member.stakeholder_group = group
         if region is not None:
@@ -80,10 +88,15 @@ async def join(ctx: Ctx) -> Reply:
             platform_tz = timezone(ctx.cmd.user.timezone)
         except UserError:
             platform_tz = None
-    # Lock the group's row first: two people joining a new group at the same moment must not both
-    # see zero members and both become its convener (PostgreSQL; SQLite serialises writers anyway).
-    await ctx.session.exec(select(WorkingGroup.id).where(WorkingGroup.id == wg.id).with_for_update())
-    count = (await ctx.session.exec(select(func.count()).where(Member.wg_id == wg.id))).one()
+    user = ctx.cmd.user
+    if wg.creator_user_id is not None:  # whoever created the group with /wg bind is its convener
+        first = (wg.creator_platform, wg.creator_workspace, wg.creator_user_id) == (
+            user.platform,
+            user.workspace,
+            user.user_id,
+        )
+    else:  # a group no person created (the simulation's `wg`): its first joiner is convener
+        first = (await ctx.session.exec(select(func.count()).where(Member.wg_id == wg.id))).one() == 0
     member = Member(
         wg_id=wg.id,  # type: ignore[arg-type]
         display_name=name,
@@ -92,7 +105,7 @@ async def join(ctx: Ctx) -> Reply:
         timezone=tz_given or platform_tz or wg.timezone,
         language=lang or "en",
         email=email,
-        role="convener" if count == 0 else "member",
+        role="convener" if first else "member",
         joined_at=ctx.now,
     )
     ctx.session.add(member)
@@ -102,9 +115,10 @@ async def join(ctx: Ctx) -> Reply:
         Identity(
             wg_id=wg.id,  # type: ignore[arg-type]
             member_id=member.id,
-            platform=ctx.cmd.user.platform,
-            user_id=ctx.cmd.user.user_id,
-            handle=clean_line(ctx.cmd.user.handle)[:100],
+            platform=user.platform,
+            workspace=user.workspace,
+            user_id=user.user_id,
+            handle=clean_line(user.handle)[:100],
             created_at=ctx.now,
         )
     )
@@ -112,8 +126,37 @@ async def join(ctx: Ctx) -> Reply:
     ctx.member = member
     text = f"Welcome to “{wg.name}”, {member.display_name}: {_profile_line(member)}."
     if member.role == "convener":
-        text += " As the first member, you are its convener."
+        why = "you created it" if wg.creator_user_id is not None else "you are its first member"
+        text += f" As {why}, you are its convener."
     return Reply.text(text, private=True)
+
+
+async def _name_holder(ctx: Ctx, name: str) -> Member | None:
+    q = select(Member).where(
+        Member.wg_id == ctx.require_wg().id,
+        func.lower(Member.display_name) == name.lower(),
+        col(Member.erased_at).is_(None),
+    )
+    return (await ctx.session.exec(q)).first()
+
+
+async def _refuse_taken_name(ctx: Ctx, name: str, me: Member | None) -> None:
+    """Display names are unique within a group (case-insensitively): nobody can pass for another."""
+    holder = await _name_holder(ctx, name)
+    if holder is not None and (me is None or holder.id != me.id):
+        raise UserError(
+            f"Another member of this working group is already called “{holder.display_name}”; "
+            'choose another with name:"…".'
+        )
+
+
+async def _free_default_name(ctx: Ctx, handle: str) -> str:
+    """The handle, made unique: `bob`, else `bob@discord`, else `bob@discord 2`, …"""
+    platform = ctx.cmd.user.platform
+    for candidate in (handle, f"{handle}@{platform}", *(f"{handle}@{platform} {n}" for n in range(2, 100))):
+        if await _name_holder(ctx, candidate) is None:
+            return candidate
+    raise UserError('Choose a display name with name:"…" (yours is taken).')
 
 
 def _profile_line(m: Member) -> str:

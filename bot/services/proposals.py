@@ -77,7 +77,7 @@ async def proposal_card(ctx: Ctx, p: Proposal, tz: str, *, heading: str | None =
 
 @command("propose")
 async def propose(ctx: Ctx) -> Response | Reply:
-    member = ctx.require_member()
+    member = ctx.require_participant("make proposals")
     wg = ctx.require_wg()
     opts = ctx.cmd.options
     raw_title = opts["title"] if "title" in opts else (ctx.cmd.positionals[0] if ctx.cmd.positionals else None)
@@ -194,7 +194,7 @@ async def show(ctx: Ctx) -> Response | Reply:
 
 @command("amend")
 async def amend(ctx: Ctx) -> Reply:
-    member = ctx.require_member()
+    member = ctx.require_participant("amend proposals")
     p = await get_proposal(ctx, ctx.cmd.positionals[0])
     if not _can_edit(member, p):
         raise Forbidden(f"Only the author of P{p.number} or a convener can amend it.")
@@ -231,7 +231,7 @@ async def amend(ctx: Ctx) -> Reply:
 
 @command("withdraw")
 async def withdraw(ctx: Ctx) -> Reply:
-    member = ctx.require_member()
+    member = ctx.require_participant("withdraw proposals")
     p = await get_proposal(ctx, ctx.cmd.positionals[0])
     if not _can_edit(member, p):
         raise Forbidden(f"Only the author of P{p.number} or a convener can withdraw it.")
