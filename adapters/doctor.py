@@ -60,11 +60,15 @@ async def check_llm(settings: Settings) -> Check:
 
 
 async def check_smtp(settings: Settings) -> Check:
-    if not settings.smtp_configured:
-        return Check("e-mail", "missing", "no SMTP_HOST: digests are not e-mailed (channels and DMs still get them).")
-    if not settings.smtp_from:
-        return Check("e-mail", "fail", "SMTP_HOST is set but SMTP_FROM is not: set the sender address.")
-    return Check("e-mail", "ok", f"{settings.smtp_host}:{settings.smtp_port} as {settings.smtp_from}")
+    from adapters.email.doctor import check_smtp as check
+
+    return await check(settings)
+
+
+async def check_email_deliveries(settings: Settings) -> Check:
+    from adapters.email.doctor import check_failed_emails
+
+    return await check_failed_emails(settings)
 
 
 #: platform checks register here (adapters.slack.doctor, adapters.discord.doctor)
@@ -76,7 +80,7 @@ async def run_checks(settings: Settings) -> list[Check]:
     checks = [await check_database(settings)]
     for platform_check in PLATFORM_CHECKS:
         checks.append(await platform_check(settings))
-    checks += [await check_llm(settings), await check_smtp(settings)]
+    checks += [await check_llm(settings), await check_smtp(settings), await check_email_deliveries(settings)]
     if not settings.slack_configured and not settings.discord_configured:
         checks.append(
             Check(

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = Field(default=None, alias="SMTP_PASSWORD")
     smtp_from: str | None = Field(default=None, alias="SMTP_FROM")
     smtp_starttls: bool = Field(default=True, alias="SMTP_STARTTLS")
+    #: implicit TLS from the first byte (usually port 465) instead of STARTTLS
+    smtp_tls: bool = Field(default=False, alias="SMTP_TLS")
+    smtp_timeout_seconds: float = Field(default=30, gt=0, alias="SMTP_TIMEOUT_SECONDS")
+    #: an operator's one-click unsubscribe endpoint (https); the mailto: one is always offered
+    smtp_unsubscribe_url: str | None = Field(default=None, alias="SMTP_UNSUBSCRIBE_URL")
 
     #: how late a missed reminder may still be sent after downtime
     grace_minutes: int = Field(default=60, alias="WGBOT_GRACE_MINUTES")
@@ -41,6 +46,8 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=120, gt=0, alias="WGBOT_JOB_LEASE_SECONDS")
     #: how often the live scheduler looks for work other processes scheduled
     scheduler_poll_seconds: float = Field(default=30, gt=0, alias="WGBOT_SCHEDULER_POLL_SECONDS")
+    #: cached thread text and summaries older than this are purged daily
+    retention_days: int = Field(default=180, gt=0, alias="WGBOT_RETENTION_DAYS")
 
     @property
     def slack_configured(self) -> bool:

@@ -74,6 +74,13 @@ SPECS: dict[str, Spec] = {
             positional=("member", "role"),
         ),
         _spec(
+            "member.add",
+            "/wg member add <name> <stakeholder-group> email:<address> [tz:<zone>] [region:<region>]",
+            "Add a member reachable only by e-mail (convener).",
+            positional=("name", "group"),
+            options={"email", "tz", "region"},
+        ),
+        _spec(
             "propose",
             '/wg propose "<title>" <body> [theme:<theme>]',
             "Make a proposal.",
@@ -166,11 +173,17 @@ SPECS: dict[str, Spec] = {
         _spec("digest.send", "/wg digest send", "Send the digest now (convener)."),
         _spec(
             "digest.subscribe",
-            "/wg digest subscribe [email:<address>]",
+            "/wg digest subscribe [dm|email:<address>]",
             "Receive the digest by DM or e-mail.",
+            optional=("how",),
             options={"email"},
         ),
-        _spec("digest.unsubscribe", "/wg digest unsubscribe", "Stop receiving the digest."),
+        _spec(
+            "digest.unsubscribe",
+            "/wg digest unsubscribe [dm|email]",
+            "Stop receiving the digest (by DM, by e-mail, or both).",
+            optional=("how",),
+        ),
         _spec("link", "/wg link [<code>]", "Link your Slack and Discord identities.", optional=("code",)),
         _spec("privacy.opt-out", "/wg privacy opt-out", "Leave your messages out of AI summaries."),
         _spec("privacy.opt-in", "/wg privacy opt-in", "Include your messages in AI summaries again."),

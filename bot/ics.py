@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vRecur
+from icalendar import Calendar, Event, vCalAddress, vRecur
 from sqlmodel import col, select
 
 from storage.db import Database
@@ -62,3 +62,24 @@ async def export_all(db: Database, now: datetime, wg_name: str | None = None) ->
             q = q.where(WorkingGroup.name == wg_name)
         rows = [(m, wg) for m, wg in (await s.exec(q.order_by(col(Meeting.wg_id), col(Meeting.number)))).all()]
     return calendar(rows, now, name=wg_name or "wgbot"), len(rows)
+
+
+def invitation(meeting: Meeting, wg: WorkingGroup, now: datetime, *, method: str, attendee: str) -> str:
+    """An iTIP message (RFC 5546) for one e-mail attendee: METHOD:REQUEST for an invitation or an
+    update (SEQUENCE grows with every move, so calendars replace the event), METHOD:CANCEL to remove
+    it. The e-mail sender adds the ORGANIZER (its own address), which the core does not know."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("method", method)
+    ev = meeting_event(meeting, wg, now)
+    if method == "CANCEL":
+        ev["sequence"] = meeting.revision
+        ev["status"] = "CANCELLED"
+    who = vCalAddress(f"mailto:{attendee}")
+    who.params["partstat"] = "NEEDS-ACTION"
+    who.params["rsvp"] = "FALSE"  # wgbot cannot read calendar replies: the e-mail says how to answer
+    ev.add("attendee", who)
+    cal.add_component(ev)
+    cal.add_missing_timezones()
+    return bytes(cal.to_ical()).decode("utf-8")

@@ -215,7 +215,9 @@ class Dispatcher:
         return True
 
     async def _failed(self, row: OutboxMessage, error: str, retry_after: float | None, permanent: bool) -> None:
-        give_up = permanent or row.attempts >= self.max_attempts
+        # a sender may ride out longer outages than the default (e-mail: a day of backoff)
+        limit = getattr(self.senders.get(row.platform), "max_attempts", None) or self.max_attempts
+        give_up = permanent or row.attempts >= limit
         delay = retry_after if retry_after is not None else min(2 ** (row.attempts - 1) * 5, 900)
         log.warning(
             "outbox message %s to %s failed (attempt %s): %s%s",

@@ -123,6 +123,8 @@ def _describe(spec: Spec, name: str) -> str:
         "body": "Text",
         "theme": "Theme",
         "wg": "Working group name",
+        "name": "The person's display name",
+        "how": "By DM or by e-mail",
     }
     text = known.get(name) or f"{name} (see /wg help {spec.name.replace('.', ' ')})"
     return text[:DESCRIPTION_MAX]
@@ -134,7 +136,7 @@ def id_letters(spec: Spec) -> str:
 
 
 def choices_for(spec: Spec, param: Param) -> tuple[str, ...] | None:
-    if param.name == "group" and spec.name == "join":
+    if param.name == "group" and spec.name in ("join", "member.add"):
         return vocab.STAKEHOLDER_GROUPS
     if param.name == "region":
         return vocab.REGIONS
@@ -146,6 +148,10 @@ def choices_for(spec: Spec, param: Param) -> tuple[str, ...] | None:
         return (*vocab.PROPOSAL_STATUSES, "all")
     if param.name == "answer" and spec.name == "rsvp":
         return RSVP_ANSWERS
+    if param.name == "how" and spec.name == "digest.subscribe":
+        return ("dm",)
+    if param.name == "how" and spec.name == "digest.unsubscribe":
+        return ("dm", "email")
     return None
 
 

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import recurrence
 from bot.engine import JobContext, Skip, cancel_jobs, job_handler, schedule
 from bot.errors import NotFound, UserError
+from bot.outbox import Destination
 from bot.reply import Context, Fields, Heading, Reply, Text
 from bot.sanitize import clean, clean_line
 from bot.services.context import Ctx, command, dm_destination, parse_ref, shows
@@ -143,6 +144,13 @@ def _question(c: Checkin, day: str, *, nudge: bool) -> Reply:
     )
 
 
+def _for(dest: Destination, reply: Reply) -> Reply:
+    """An e-mail-only member cannot type /wg answer: tell them how their answer gets recorded."""
+    if dest.platform == "email":
+        reply.blocks.append(Context(text="Reply to this e-mail with your answer: a convener records it for you."))
+    return reply
+
+
 async def _member(ctx: JobContext) -> Member:
     member = await ctx.session.get(Member, ctx.payload["member_id"])
     if member is None or member.erased_at is not None:
@@ -157,7 +165,7 @@ async def ask_job(ctx: JobContext) -> None:
     dest = await dm_destination(ctx.session, member)
     if dest is None:
         raise Skip("the member cannot be reached by DM")
-    await ctx.send(dest, _question(c, ctx.payload["occurrence"], nudge=False), part="dm")
+    await ctx.send(dest, _for(dest, _question(c, ctx.payload["occurrence"], nudge=False)), part="dm")
 
 
 @job_handler("checkin.nudge")
@@ -178,7 +186,7 @@ async def nudge_job(ctx: JobContext) -> None:
     dest = await dm_destination(ctx.session, member)
     if dest is None:
         raise Skip("the member cannot be reached by DM")
-    await ctx.send(dest, _question(c, ctx.payload["occurrence"], nudge=True), part="dm")
+    await ctx.send(dest, _for(dest, _question(c, ctx.payload["occurrence"], nudge=True)), part="dm")
 
 
 @command("checkin")

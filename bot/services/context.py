@@ -211,12 +211,27 @@ def identity_is(user: UserRef) -> tuple[ColumnElement[bool], ...]:
 
 
 async def dm_destination(session: AsyncSession, member: Member) -> Destination | None:
-    """Where a DM to `member` goes: their primary identity (the lowest id, i.e. the one they joined with)."""
+    """Where a DM to `member` goes: their primary identity (the lowest id, i.e. the one they joined with);
+    for a member reachable only by e-mail (added with /wg member add), their address."""
+    if member.erased_at is not None:
+        return None
     q = select(Identity).where(Identity.member_id == member.id).order_by(col(Identity.id)).limit(1)
     ident = (await session.exec(q)).first()
-    if ident is None or member.erased_at is not None:
-        return None
+    if ident is None:
+        return email_destination(member.email) if member.email else None
     return Destination(ident.platform, f"dm:{ident.user_id}", f"dm:{ident.handle}")
+
+
+def email_destination(address: str) -> Destination:
+    return Destination("email", f"email:{address}", f"email:{address}")
+
+
+async def email_only(session: AsyncSession, member: Member) -> bool:
+    """A member with an address and no chat account: e-mail is the only way to reach them."""
+    if member.erased_at is not None or not member.email:
+        return False
+    q = select(Identity.id).where(Identity.member_id == member.id).limit(1)
+    return (await session.exec(q)).first() is None
 
 
 async def channel_destinations(session: AsyncSession, wg_id: int) -> list[tuple[Channel, Destination]]:

@@ -253,6 +253,12 @@ async def reminder_job(ctx: JobContext) -> None:
 # ---------------------------------------------------------------- commands
 
 
+async def _invite_by_email(ctx: Ctx, m: Meeting, wg: WorkingGroup, method: str) -> None:
+    from bot.services.invitations import email_invitations  # it builds on this module's helpers
+
+    await email_invitations(ctx.session, m, wg, ctx.now, method=method)
+
+
 @command("meeting")
 async def schedule_meeting(ctx: Ctx) -> Reply:
     member = ctx.require_convener("schedule meetings")
@@ -296,6 +302,7 @@ async def schedule_meeting(ctx: Ctx) -> Reply:
         Context(text=f"Times in each reader's zone: /wg show M{number} · calendar file: /wg ics M{number}")
     )
     await ctx.announce(card, key=f"meeting:{m.id}:created")
+    await _invite_by_email(ctx, m, wg, "REQUEST")
     return Reply.text(f"Meeting M{number} scheduled for {when_line(start, ctx.tz)} and announced.", private=True)
 
 
@@ -333,6 +340,7 @@ async def move_meeting(ctx: Ctx) -> Reply:
         Context(text=f"Now {when_line(start, wg.timezone)}{repeats}. It was {when_line(old, wg.timezone)}{old_rule}.")
     )
     await ctx.announce(card, key=f"meeting:{m.id}:moved:r{m.revision}")
+    await _invite_by_email(ctx, m, wg, "REQUEST")
     return Reply.text(f"M{m.number} moved to {when_line(start, ctx.tz)}{repeats}; everyone was told.", private=True)
 
 
@@ -358,6 +366,7 @@ async def cancel_meeting(ctx: Ctx) -> Reply:
         ),
         key=f"meeting:{m.id}:cancelled",
     )
+    await _invite_by_email(ctx, m, wg, "CANCEL")
     return Reply.text(f"M{m.number} cancelled and announced; {dropped} pending reminder(s) dropped.", private=True)
 
 

@@ -7,7 +7,7 @@ import re
 from sqlmodel import col, func, select
 
 from bot.errors import Forbidden, UserError
-from bot.reply import Context, Fields, Heading, Reply
+from bot.reply import Context, Fields, Heading, Reply, Text
 from bot.sanitize import clean_line
 from bot.services.context import Ctx, command
 from bot.vocab import REGIONS, ROLES, STAKEHOLDER_GROUPS, one_of, timezone
@@ -224,3 +224,67 @@ async def role(ctx: Ctx) -> Reply:
         key=f"role:{target.id}:{ctx.now.isoformat()}:{ctx.rng.getrandbits(32)}",
     )
     return Reply.text(f"{target.display_name} is now a {new_role}.", private=True)
+
+
+@command("member.add")
+async def add_member(ctx: Ctx) -> Reply:
+    """A member reachable only by e-mail: invitations, reminders, check-ins and the digest come by
+    e-mail; a convener records their answers until the public web record exists."""
+    ctx.require_convener("add members")
+    wg = ctx.require_wg()
+    opts = ctx.cmd.options
+    name = clean_line(ctx.cmd.positionals[0])
+    if not name:
+        raise ctx.fail("The name cannot be empty.")
+    if len(name) > 100:
+        raise ctx.fail(f"The name is too long ({len(name)} characters; the limit is 100).")
+    group = one_of(ctx.cmd.positionals[1], STAKEHOLDER_GROUPS, "stakeholder group")
+    if not opts.get("email"):
+        raise ctx.fail("Give the address with email:<address>: it is how this member is reached.")
+    email = valid_email(opts["email"])
+    region = one_of(opts["region"], REGIONS, "region") if "region" in opts else None
+    tz = timezone(opts["tz"]) if "tz" in opts else wg.timezone
+    taken = (
+        await ctx.session.exec(
+            select(Member).where(
+                Member.wg_id == wg.id,
+                col(Member.erased_at).is_(None),
+                (func.lower(Member.email) == email.lower()) | (func.lower(Member.display_name) == name.lower()),
+            )
+        )
+    ).first()
+    if taken is not None:
+        same = "address" if (taken.email or "").lower() == email.lower() else "name"
+        raise UserError(f"A member with this {same} is already in the group: {taken.display_name}.")
+    member = Member(
+        wg_id=wg.id,  # type: ignore[arg-type]
+        display_name=name,
+        stakeholder_group=group,
+        region=region,
+        timezone=tz,
+        email=email,
+        digest_email=True,
+        joined_at=ctx.now,
+    )
+    ctx.session.add(member)
+    await ctx.session.flush()
+    welcome = Reply(
+        blocks=[
+            Heading(text=f"Welcome to the working group “{wg.name}”"),
+            Text(
+                text=(
+                    f"A convener added you as {name} ({group}). You will receive meeting invitations with a "
+                    "calendar file, reminders, check-in questions and the weekly digest by e-mail, with times "
+                    f"in {tz}."
+                )
+            ),
+            Context(text="To answer an invitation or a check-in, reply to the e-mail: a convener records your answer."),
+        ],
+        kind="announcement",
+    )
+    await ctx.dm(member, welcome, key=f"member:{member.id}:welcome")
+    return Reply.text(
+        f"Added {name} ({group}{', ' + region if region else ''}, {tz}), reachable by e-mail at {email}; "
+        "a welcome e-mail is on its way, and the weekly digest will follow.",
+        private=True,
+    )

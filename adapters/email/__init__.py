@@ -1,0 +1,1 @@
+"""E-mail: the outbox's sender for `email:` destinations, over SMTP (aiosmtplib)."""

@@ -1,0 +1,73 @@
+"""The outbox sender for `email:` destinations.
+
+Failure policy (the dispatcher retries with backoff; nothing is dropped while the server is down):
+- connection refused, timeouts, disconnects, 4xx answers and authentication failures are temporary:
+  retried, up to `max_attempts` (about a day of backoff, not the chat senders' few minutes);
+- a 5xx answer to the recipient or the data (mailbox unknown, message refused) is permanent: the row
+  is marked failed with the server's answer, and `wgbot doctor` lists it;
+- a message that cannot be built (header injection, a malformed address) is permanent too.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import aiosmtplib
+
+from adapters.email.render import HeaderInjection, MailConfig, address_of, build_message
+from bot.config import Settings
+from bot.outbox import DeliveryError, Outgoing
+
+log = logging.getLogger(__name__)
+
+
+def smtp_options(settings: Settings) -> dict[str, object]:
+    return {
+        "hostname": settings.smtp_host,
+        "port": settings.smtp_port,
+        "username": settings.smtp_username,
+        "password": settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        "use_tls": settings.smtp_tls,
+        "start_tls": False if settings.smtp_tls else settings.smtp_starttls,
+        "timeout": settings.smtp_timeout_seconds,
+    }
+
+
+def classify(exc: Exception) -> DeliveryError:
+    """An SMTP failure as a DeliveryError: permanent for 5xx about the recipient or the message."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in exc.recipients]
+        detail = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
+        return DeliveryError(f"recipient refused: {detail}", permanent=all(500 <= c < 600 for c in codes))
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        return DeliveryError(f"SMTP login failed ({exc.code}); check SMTP_USERNAME/SMTP_PASSWORD")
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return DeliveryError(f"SMTP {exc.code} {exc.message}", permanent=500 <= exc.code < 600)
+    return DeliveryError(f"SMTP server unreachable: {type(exc).__name__}")
+
+
+class EmailSender:
+    platform = "email"
+    #: the dispatcher's backoff caps at 15 min: 100 attempts ride out a day-long outage
+    max_attempts = 100
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.config = MailConfig.from_settings(settings)
+
+    async def send(self, message: Outgoing) -> str | None:
+        try:
+            email = build_message(message, self.config)
+            recipient = address_of(message)
+        except (HeaderInjection, ValueError) as exc:
+            raise DeliveryError(f"refused to build the e-mail: {exc}", permanent=True) from None
+        try:
+            await aiosmtplib.send(
+                email,
+                sender=self.config.sender,
+                recipients=[recipient],
+                **smtp_options(self.settings),  # type: ignore[arg-type]
+            )
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            raise classify(exc) from None
+        return str(email["Message-ID"])
