@@ -37,7 +37,9 @@ def parts(msg: object) -> tuple[str, str, list[object]]:
     return text.get_content(), html.get_content(), list(msg.iter_attachments())
 
 
-async def test_member_added_by_email_gets_a_welcome_with_both_parts_and_headers(harness: Harness, mail: Mailbox) -> None:
+async def test_member_added_by_email_gets_a_welcome_with_both_parts_and_headers(
+    harness: Harness, mail: Mailbox
+) -> None:
     await setup_group(harness)
     [msg] = mail.to(ADDR)
     assert msg["From"] == "wgbot <wg@example.org>"
@@ -63,7 +65,11 @@ async def test_one_click_unsubscribe_headers_when_an_endpoint_is_configured(
     await setup_group(harness)
     [msg] = smtp_server.mailbox.to(ADDR)
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert msg["List-Unsubscribe"].strip().startswith("<https://wg.example.org/unsubscribe?address=ngozi%40ministry.example>")
+    assert (
+        msg["List-Unsubscribe"]
+        .strip()
+        .startswith("<https://wg.example.org/unsubscribe?address=ngozi%40ministry.example>")
+    )
 
 
 async def _rows(h: Harness) -> list[OutboxMessage]:
@@ -85,7 +91,7 @@ async def test_meeting_invitation_update_and_cancel_carry_ics(harness: Harness, 
     await harness.say("ana", '/wg meeting "Drafting call" at:"2026-01-08 14:00" duration:90m')
     invite = mail.to(ADDR)[-1]
     assert invite["Subject"] == "Invitation: M1 “Drafting call” (wg)"
-    text, html, _ = parts(invite)
+    text, _html, _ = parts(invite)
     assert "Thu 8 Jan 2026 14:00 WAT" in text  # 14:00 Paris is 14:00 in Lagos too (both UTC+1 in January)
     assert "reply to this e-mail" in text.lower() and "/wg rsvp" not in text
     cal = _calendar(invite)
