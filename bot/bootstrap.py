@@ -131,4 +131,9 @@ async def build(
         waker=waker,
     )
     app.due_work += [engine, dispatcher]
+    if upgrade:
+        # a group without a pending digest (created before digests, or its job failed) gets one
+        from bot.services.digests import ensure_planned
+
+        await ensure_planned(db, clock.now())
     return app

@@ -20,6 +20,10 @@ OPTIONS: dict[str, str] = {
     "email": "an e-mail address",
     "name": "your display name, in quotes if it has spaces",
     "settings:name": "the working group's new name",
+    "member:email": "the address that reaches this member (required)",
+    "member:tz": "their IANA time zone (default: the group's)",
+    "member:region": "their UN region: african, asia-pacific, eastern-european, latin-american-caribbean, weog",
+    "digest:email": "receive it by e-mail at this address",
     "settings:digest": 'the weekly digest time, "<weekday> <HH:MM>", or off',
     "theme": "one of the group's themes (see /wg show on a proposal, or the settings)",
     "title": "the title (the form field; on one line you quote it instead)",
@@ -66,6 +70,13 @@ EXAMPLES: dict[str, str] = {
     "checkin.stop": "/wg checkin stop C1",
     "answer": "/wg answer C1 Drafted the glossary.",
     "link": "/wg link",
+    "member.add": '/wg member add "Ngozi Okafor" government email:ngozi@example.org tz:Africa/Lagos region:african',
+    "digest.preview": "/wg digest preview",
+    "digest.send": "/wg digest send",
+    "digest.subscribe": "/wg digest subscribe email:ana@example.org",
+    "digest.unsubscribe": "/wg digest unsubscribe dm",
+    "privacy.export": "/wg privacy export",
+    "privacy.erase": "/wg privacy erase",
 }
 
 

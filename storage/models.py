@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -319,3 +319,23 @@ class RateCounter(SQLModel, table=True):
     key: str = Field(max_length=200, primary_key=True)
     window_start: datetime = Field(sa_type=UTCDateTime, primary_key=True, index=True)
     count: int = Field(default=0)
+
+
+class Digest(SQLModel, table=True):
+    """An archived digest: what was sent for a week (`wgbot digest show --week`), as rendered in the
+    group's zone. `trigger` is `scheduled` (the weekly one, once per due time) or `manual` (/wg digest send)."""
+
+    __tablename__ = "digests"
+    __table_args__ = (Index("ix_digests_wg_week", "wg_id", "week"),)
+    id: int | None = Field(default=None, primary_key=True)
+    wg_id: int = Field(foreign_key="working_groups.id")
+    #: the ISO week the digest covers, `2026-W02`
+    week: str = Field(max_length=8)
+    period_start: datetime = Field(sa_type=UTCDateTime)
+    period_end: datetime = Field(sa_type=UTCDateTime)
+    trigger: str = Field(default="scheduled", max_length=10)
+    late: bool = Field(default=False)
+    quiet: bool = Field(default=False)
+    text: str = Field(sa_type=Text)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(sa_type=UTCDateTime)

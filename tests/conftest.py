@@ -183,9 +183,11 @@ async def empty(harness: Harness) -> Harness:
     """A deployment with no working group at all (the harness's `wg` removed)."""
     from sqlmodel import select
 
-    from storage.models import Channel, WorkingGroup
+    from storage.models import Channel, ScheduledJob, WorkingGroup
 
     async with harness.app.db.transaction() as s:
+        for job in (await s.exec(select(ScheduledJob))).all():  # the group's digest
+            await s.delete(job)
         for ch in (await s.exec(select(Channel))).all():
             await s.delete(ch)
         await s.flush()

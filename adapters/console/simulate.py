@@ -105,6 +105,8 @@ class RecordingSender:
 
 async def ensure_sim_group(app: App) -> None:
     """A fresh simulation has one WG `wg` (UTC, digest Monday 09:00) bound to `wg` on every platform."""
+    from bot.services.digests import ensure_planned
+
     async with app.db.transaction() as s:
         if (await s.exec(select(WorkingGroup))).first() is not None:
             return
@@ -122,6 +124,7 @@ async def ensure_sim_group(app: App) -> None:
                     created_at=app.clock.now(),
                 )
             )
+    await ensure_planned(app.db, app.clock.now())
 
 
 class Simulation:

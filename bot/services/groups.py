@@ -125,6 +125,9 @@ async def bind(ctx: Ctx) -> Response | Reply:
         ctx.session.add(target)
         await ctx.session.flush()
         created = True
+        from bot.services.digests import plan as plan_digest
+
+        await plan_digest(ctx.session, target, ctx.now)
     else:
         await _require_binder(ctx, target)
     assert target.id is not None
@@ -219,6 +222,10 @@ async def settings(ctx: Ctx) -> Reply:
         changes.append(f"name “{new_name}”")
     ctx.session.add(wg)
     await ctx.session.flush()
+    if new_tz is not None or new_digest is not None:
+        from bot.services.digests import replan
+
+        await replan(ctx.session, wg, ctx.now)
     summary = ", ".join(changes)
     await ctx.announce(
         Reply.text(f"{who.display_name} changed the settings: {summary}."),

@@ -186,7 +186,8 @@ async def me(ctx: Ctx) -> Reply:
                     ("Time zone", m.timezone),
                     ("Language", m.language),
                     ("E-mail", m.email or "not set"),
-                    ("Accounts", ", ".join(f"{i.handle} on {i.platform}" for i in idents)),
+                    ("Accounts", ", ".join(f"{i.handle} on {i.platform}" for i in idents) or "none (e-mail only)"),
+                    ("Digest", await _digest_line(ctx, m)),
                 ]
             ),
             Context(
@@ -196,6 +197,20 @@ async def me(ctx: Ctx) -> Reply:
         ],
         private=True,
     )
+
+
+async def _digest_line(ctx: Ctx, m: Member) -> str:
+    from bot.services.groups import digest_label
+
+    wg = ctx.require_wg()
+    if wg.digest_weekday is None:
+        return "off for this group (a convener turns it on with /wg settings digest:)"
+    ways = ["in the group's channels"]
+    if m.digest_dm:
+        ways.append("by DM")
+    if m.digest_email and m.email:
+        ways.append(f"by e-mail to {m.email}")
+    return f"{digest_label(wg)}: {', '.join(ways)} (/wg digest subscribe|unsubscribe)"
 
 
 @command("role")

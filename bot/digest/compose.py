@@ -1,0 +1,49 @@
+"""One digest: every registered section for the period, as a Reply in the reader's zone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.digest.sections import SECTIONS, Period, Section
+from bot.reply import Block, Context, Heading, Reply, Text
+from bot.timefmt import fmt_date
+from storage.models import WorkingGroup
+
+
+@dataclass
+class Digest:
+    wg: WorkingGroup
+    period: Period
+    sections: list[Section]
+
+    @property
+    def quiet(self) -> bool:
+        return not any(s.activity for s in self.sections)
+
+    def render(self, tz: str) -> Reply:
+        """The digest for a reader in `tz`: their dates and times."""
+        start, end = fmt_date(self.period.start, tz), fmt_date(self.period.end, tz)
+        blocks: list[Block] = [Heading(text=f"Weekly digest: {self.wg.name}, {start} – {end}")]
+        if self.quiet:
+            blocks.append(Text(text="A quiet week: no new proposals, votes, check-in answers or discussion."))
+        for s in self.sections:
+            if self.quiet and s.activity:
+                continue
+            lines = s.lines(tz)
+            if lines:
+                blocks += [Heading(text=s.title), Text(text="\n".join(lines))]
+        blocks.append(
+            Context(text=f"Week {self.period.week} · times in {tz} · /wg digest subscribe [dm|email:<address>]")
+        )
+        return Reply(blocks=blocks, kind="digest")
+
+
+async def compose(session: AsyncSession, wg: WorkingGroup, period: Period) -> Digest:
+    sections: list[Section] = []
+    for _order, _name, fn in SECTIONS:
+        found = await fn(session, wg, period)
+        if found is not None:
+            sections.append(found)
+    return Digest(wg=wg, period=period, sections=sections)

@@ -1,0 +1,240 @@
+"""Weekly digests: planned through the engine, delivered through the outbox, archived.
+
+One `digest.send` job per group is pending at a time, keyed by its due time: executed exactly once
+(engine), it composes the week, archives it, records one outbox message per bound channel, DM
+subscriber and e-mail subscriber (each in the reader's zone), and plans the next one in the same
+transaction. After downtime the job runs late with the engine's late note; a digest more than six
+days late is not sent (the next one covers the week) but the chain goes on. `ensure_planned` heals a
+group without a pending job (a new group, a database from before digests, a failed job) at start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.digest.compose import Digest as Composed
+from bot.digest.compose import compose
+from bot.digest.sections import Period
+from bot.engine import JobContext, cancel_jobs, job_handler, schedule
+from bot.errors import UserError
+from bot.outbox import Destination, enqueue
+from bot.reply import Reply
+from bot.services.context import Ctx, channel_destinations, command, dm_destination, email_destination
+from bot.services.members import valid_email
+from bot.timeparse import localize
+from storage.db import Database
+from storage.models import Digest, Identity, Member, ScheduledJob, WorkingGroup
+
+KIND = "digest.send"
+#: a digest later than this is not sent: the next one covers the week
+TOO_LATE = timedelta(days=6)
+Send = Callable[[Destination, Reply, str], Awaitable[None]]
+
+
+def next_due(wg: WorkingGroup, after: datetime) -> datetime | None:
+    """The first digest time strictly after `after`, on the group's weekday and local time."""
+    if wg.digest_weekday is None:
+        return None
+    zone = ZoneInfo(wg.timezone)
+    hh, mm = (int(x) for x in wg.digest_time.split(":"))
+    day = after.astimezone(zone).date()
+    for i in range(8):
+        d = day + timedelta(days=i)
+        if d.weekday() != wg.digest_weekday:
+            continue
+        at = localize(datetime.combine(d, time(hh, mm)), wg.timezone)
+        if at > after:
+            return at
+    raise AssertionError("a weekday recurs within 8 days")
+
+
+def _ref(wg: WorkingGroup) -> str:
+    return f"digest:wg{wg.id}"
+
+
+async def plan(session: AsyncSession, wg: WorkingGroup, now: datetime, *, after: datetime | None = None) -> bool:
+    due = next_due(wg, after or now)
+    if due is None:
+        return False
+    return await schedule(
+        session,
+        kind=KIND,
+        key=f"digest:wg{wg.id}:{due:%Y%m%dT%H%MZ}",
+        due_at=due,
+        now=now,
+        wg_id=wg.id,
+        ref=_ref(wg),
+        payload={"wg_id": wg.id, "due": due.isoformat()},
+    )
+
+
+async def _pending(session: AsyncSession, wg: WorkingGroup) -> list[ScheduledJob]:
+    q = select(ScheduledJob).where(ScheduledJob.ref == _ref(wg), col(ScheduledJob.status).in_(("pending", "running")))
+    return list((await session.exec(q)).all())
+
+
+async def replan(session: AsyncSession, wg: WorkingGroup, now: datetime) -> None:
+    """After a settings change: the pending digest moves to the new weekday/time (or is dropped)."""
+    due = next_due(wg, now)
+    pending = await _pending(session, wg)
+    if due is not None and any(j.due_at == due for j in pending):
+        return
+    await cancel_jobs(session, _ref(wg), now, "the digest schedule changed")
+    if due is not None:
+        await plan(session, wg, now)
+
+
+async def ensure_planned(db: Database, now: datetime) -> int:
+    """Give every group with a digest schedule a pending digest job; returns how many were planned."""
+    made = 0
+    async with db.transaction() as s:
+        for wg in (await s.exec(select(WorkingGroup).where(col(WorkingGroup.digest_weekday).is_not(None)))).all():
+            if not await _pending(s, wg):
+                made += await plan(s, wg, now)
+    return made
+
+
+async def deliver(session: AsyncSession, digest: Composed, send: Send) -> int:
+    """One message per bound channel (group zone), DM subscriber and e-mail subscriber (their zone)."""
+    wg = digest.wg
+    assert wg.id is not None
+    count = 0
+    for ch, dest in await channel_destinations(session, wg.id):
+        await send(dest, digest.render(wg.timezone), f"ch{ch.id}")
+        count += 1
+    members = (
+        await session.exec(
+            select(Member).where(Member.wg_id == wg.id, col(Member.erased_at).is_(None)).order_by(col(Member.id))
+        )
+    ).all()
+    for m in members:
+        if m.digest_dm:
+            dm = await dm_destination(session, m)
+            if dm is not None and dm.platform != "email":
+                await send(dm, digest.render(m.timezone), f"dm{m.id}")
+                count += 1
+        if m.digest_email and m.email:
+            await send(email_destination(m.email), digest.render(m.timezone), f"email{m.id}")
+            count += 1
+    return count
+
+
+def archive(digest: Composed, now: datetime, *, trigger: str, late: bool) -> Digest:
+    assert digest.wg.id is not None
+    reply = digest.render(digest.wg.timezone)
+    return Digest(
+        wg_id=digest.wg.id,
+        week=digest.period.week,
+        period_start=digest.period.start,
+        period_end=digest.period.end,
+        trigger=trigger,
+        late=late,
+        quiet=digest.quiet,
+        text=reply.to_text(),
+        payload=reply.model_dump(mode="json"),
+        created_at=now,
+    )
+
+
+@job_handler(KIND, grace=False)
+async def digest_job(ctx: JobContext) -> None:
+    wg = await ctx.session.get(WorkingGroup, ctx.payload["wg_id"])
+    due = datetime.fromisoformat(ctx.payload["due"])
+    if wg is None or wg.digest_weekday is None:
+        ctx.notes.append("the digest is off")
+        return
+    # the chain goes on whatever happens to this one
+    await plan(ctx.session, wg, ctx.now, after=max(due, ctx.now))
+    if ctx.now - due > TOO_LATE:
+        ctx.notes.append(f"not sent: {ctx.now - due} late; the next digest covers the week")
+        return
+    digest = await compose(ctx.session, wg, Period(due - timedelta(days=7), due))
+
+    async def send(dest: Destination, reply: Reply, part: str) -> None:
+        await ctx.send(dest, reply, part=part)
+
+    sent = await deliver(ctx.session, digest, send)
+    ctx.session.add(archive(digest, ctx.now, trigger="scheduled", late=ctx.late_by is not None))
+    ctx.notes.append(f"{sent} digest message(s)")
+
+
+# ---------------------------------------------------------------- commands
+
+
+@command("digest.preview")
+async def preview(ctx: Ctx) -> Reply:
+    wg = ctx.require_wg()
+    ctx.require_member()
+    digest = await compose(ctx.session, wg, Period(ctx.now - timedelta(days=7), ctx.now))
+    reply = digest.render(ctx.tz)
+    reply.private = True
+    return reply
+
+
+@command("digest.send")
+async def send_now(ctx: Ctx) -> Reply:
+    ctx.require_convener("send the digest")
+    wg = ctx.require_wg()
+    digest = await compose(ctx.session, wg, Period(ctx.now - timedelta(days=7), ctx.now))
+    stamp = f"{ctx.now:%Y%m%dT%H%M%S}:{ctx.rng.getrandbits(32):08x}"
+
+    async def send(dest: Destination, reply: Reply, part: str) -> None:
+        await enqueue(ctx.session, key=f"digest:manual:wg{wg.id}:{stamp}:{part}", destination=dest, reply=reply,
+                      now=ctx.now, wg_id=wg.id)  # fmt: skip
+
+    sent = await deliver(ctx.session, digest, send)
+    ctx.session.add(archive(digest, ctx.now, trigger="manual", late=False))
+    return Reply.text(f"Digest sent now: {sent} message(s) (channels and subscribers).", private=True)
+
+
+@command("digest.subscribe")
+async def subscribe(ctx: Ctx) -> Reply:
+    m = ctx.require_member()
+    how = (ctx.cmd.positionals[0].strip().lower() if ctx.cmd.positionals else "") or None
+    address = ctx.cmd.options.get("email")
+    if address is not None:
+        if how not in (None, "email"):
+            raise ctx.fail("Choose one: dm, or email:<address>.")
+        email = valid_email(address)
+        if m.digest_email and (m.email or "").lower() == email.lower():
+            raise UserError(f"You already receive the digest by e-mail at {email}.")
+        m.email, m.digest_email = email, True
+        ctx.session.add(m)
+        return Reply.text(
+            f"You will receive the weekly digest by e-mail at {email}, times in {m.timezone}.", private=True
+        )
+    if how not in (None, "dm"):
+        raise ctx.fail(f"`{how[:20]}` is not a way to receive it: use dm, or email:<address>.")
+    has_chat = (await ctx.session.exec(select(Identity.id).where(Identity.member_id == m.id).limit(1))).first()
+    if has_chat is None:
+        raise UserError("You have no chat account to receive DMs on; use email:<address>.")
+    if m.digest_dm:
+        raise UserError("You already receive the digest by DM.")
+    m.digest_dm = True
+    ctx.session.add(m)
+    return Reply.text(f"You will receive the weekly digest by DM, times in {m.timezone}.", private=True)
+
+
+@command("digest.unsubscribe")
+async def unsubscribe(ctx: Ctx) -> Reply:
+    m = ctx.require_member()
+    how = ctx.cmd.positionals[0].strip().lower() if ctx.cmd.positionals else "all"
+    if how not in ("all", "dm", "email", "e-mail"):
+        raise ctx.fail(f"`{how[:20]}` is not a subscription: use dm or email (or nothing for both).")
+    stop_dm = how in ("all", "dm") and m.digest_dm
+    stop_email = how in ("all", "email", "e-mail") and m.digest_email
+    if not stop_dm and not stop_email:
+        what = {"dm": "by DM", "email": "by e-mail", "e-mail": "by e-mail"}.get(how, "by DM or e-mail")
+        raise UserError(f"You are not subscribed to the digest {what}; nothing to stop.")
+    if stop_dm:
+        m.digest_dm = False
+    if stop_email:
+        m.digest_email = False
+    ctx.session.add(m)
+    stopped = " and ".join(w for w, on in (("DM", stop_dm), ("e-mail", stop_email)) if on)
+    return Reply.text(f"Digest by {stopped} stopped. It is still posted in the group's channels.", private=True)

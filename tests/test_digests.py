@@ -1,0 +1,177 @@
+"""Weekly digests: a week of activity then Monday 09:00 → one digest per bound channel, DM subscriber
+and e-mail subscriber, in each reader's zone; exactly once across a restart (late-marked); commands."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import col, select
+
+from bot.bootstrap import build
+from bot.config import Settings
+from storage.models import Digest, ScheduledJob
+from tests.conftest import START, Harness, Recorder
+
+MONDAY = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
+
+
+async def week_of_activity(h: Harness) -> None:
+    await h.say("ana", "/wg join civil-society region:weog tz:Europe/Paris")
+    await h.say("ben", "/wg join government region:african tz:America/New_York", platform="slack")
+    await h.say("chen", "/wg join academia region:asia-pacific tz:Asia/Shanghai", platform="discord")
+    await h.say("ana", '/wg member add "Ngozi Okafor" technical-community email:ngozi@example.org tz:Africa/Lagos')
+    assert "by DM" in (await h.say("ben", "/wg digest subscribe", platform="slack")).replies[0].to_text()
+    r = await h.say("chen", "/wg digest subscribe email:chen@example.edu", platform="discord")
+    assert "chen@example.edu" in r.replies[0].to_text()
+    await h.say("ben", '/wg propose "Shared glossary" One glossary for the group.', platform="slack")
+    await h.say("ana", "/wg amend P1 One glossary for the group, by June.")
+    await h.say("ana", '/wg meeting "Drafting call" at:"2026-01-14 15:00 UTC" remind:1h')
+    await h.say("chen", "/wg rsvp M1 yes", platform="discord")
+    r = await h.say("ana", '/wg checkin "What did you finish?" every:"week on friday" at:10:00 tz:UTC')
+    assert r.replies[0].kind != "error", r.replies[0].to_text()
+    await h.advance_to(datetime(2026, 1, 9, 11, 0, tzinfo=UTC))
+    r = await h.say("chen", "/wg answer C1 Drafted the glossary outline.", platform="discord")
+    assert "recorded" in r.replies[0].to_text().lower(), r.replies[0].to_text()
+
+
+def digests(h: Harness) -> list[tuple[str, str, str]]:
+    return [(m.destination.platform, m.destination.label, m.reply.to_text()) for m in h.sent() if m.kind == "digest"]
+
+
+async def test_a_week_then_monday_sends_one_digest_per_channel_and_subscriber(harness: Harness) -> None:
+    await week_of_activity(harness)
+    harness.clear()
+    await harness.advance_to(MONDAY + timedelta(minutes=1))
+    sent = digests(harness)
+    where = sorted((p, label) for p, label, _ in sent)
+    assert where == [
+        ("console", "channel:wg"),
+        ("discord", "channel:wg"),
+        ("email", "email:chen@example.edu"),
+        ("email", "email:ngozi@example.org"),
+        ("slack", "channel:wg"),
+        ("slack", "dm:ben"),
+    ]
+    assert all(m.created_at == MONDAY for m in harness.sent() if m.kind == "digest")
+    by = {label: text for _, label, text in sent}
+    channel = by["channel:wg"]
+    assert "Weekly digest: wg, 5 Jan 2026 – 12 Jan 2026" in channel
+    assert "New: P1 “Shared glossary” by ben" in channel
+    assert "C1 “What did you finish?”" in channel and "Drafted the glossary outline." in channel
+    assert "M1 “Drafting call”: Wed 14 Jan 15:00 UTC (RSVP 1 yes · 0 maybe · 0 no)" in channel
+    assert "⚠ private-sector: no participation (no members)" in channel
+    assert "⚠ technical-community: no participation (1 member)" in channel
+    assert "Not heard from this week: private-sector, technical-community, intergovernmental." in channel
+    # each reader's zone
+    assert "Wed 14 Jan 10:00 EST" in by["dm:ben"]
+    assert "Wed 14 Jan 23:00 CST" in by["email:chen@example.edu"]
+    assert "Wed 14 Jan 16:00 WAT" in by["email:ngozi@example.org"]
+    # exactly once, and the next one is planned for the following Monday
+    await harness.advance_to(MONDAY + timedelta(days=2))
+    assert len(digests(harness)) == 6
+    async with harness.app.db.session() as s:
+        archived = (await s.exec(select(Digest))).all()
+        assert [(d.week, d.trigger, d.late) for d in archived] == [("2026-W02", "scheduled", False)]
+        pending = (
+            await s.exec(
+                select(ScheduledJob).where(ScheduledJob.kind == "digest.send", ScheduledJob.status == "pending")
+            )
+        ).all()
+        assert [j.due_at for j in pending] == [MONDAY + timedelta(days=7)]
+
+
+async def test_restart_across_monday_sends_once_late_marked(harness: Harness) -> None:
+    await week_of_activity(harness)
+    await harness.advance_to(MONDAY - timedelta(hours=1))
+    await harness.app.close()  # the bot goes down on Sunday night…
+    harness.clock.set(MONDAY + timedelta(hours=3))  # …and is back on Monday at noon
+    recorders = {p: Recorder(p) for p in ("console", "slack", "discord", "email")}
+    for _ in range(2):  # a second restart changes nothing
+        app = await build(
+            Settings(WGBOT_DATABASE_URL=str(harness.app.db.url)),
+            clock=harness.clock,
+            rng=random.Random(1),
+            senders=list(recorders.values()),
+            worker_id="after-restart",
+        )
+        await app.run_due()
+        await app.close()
+    sent = [m for r in recorders.values() for m in r.sent if m.kind == "digest"]
+    assert len(sent) == 6
+    assert all(
+        "(late: due 2026-01-12 09:00 UTC, sent 3 h 00 min late after the bot was offline)" in m.reply.to_text()
+        for m in sent
+    )
+    db = harness.app.db
+    async with db.session() as s:
+        archived = (await s.exec(select(Digest))).all()
+        assert [(d.week, d.late) for d in archived] == [("2026-W02", True)]
+
+
+async def test_quiet_week_is_one_line(harness: Harness) -> None:
+    await harness.say("ana", "/wg join civil-society")
+    harness.clear()
+    await harness.advance_to(START + timedelta(days=7))
+    [first, *_] = [m for m in harness.sent("console") if m.kind == "digest"]
+    text = first.reply.to_text()
+    assert "A quiet week: no new proposals, votes, check-in answers or discussion." in text
+    assert "Participation" not in text and "Proposals" not in text
+
+
+async def test_digest_commands(harness: Harness) -> None:
+    await harness.say("ana", "/wg join civil-society tz:Europe/Paris")
+    await harness.say("ben", "/wg join government", platform="slack")
+
+    async def error(who: str, text: str, platform: str = "console") -> str:
+        r = await harness.say(who, text, platform=platform)
+        assert r.replies[0].kind == "error", r.replies[0].to_text()
+        return r.replies[0].to_text()
+
+    assert "Only a convener can send the digest" in await error("ben", "/wg digest send", "slack")
+    assert "not subscribed" in await error("ben", "/wg digest unsubscribe", "slack")
+    await harness.say("ben", "/wg digest subscribe dm", platform="slack")
+    assert "already receive the digest by DM" in await error("ben", "/wg digest subscribe", "slack")
+    assert "not a valid e-mail address" in await error("ben", "/wg digest subscribe email:nope", "slack")
+    assert "not a way to receive it" in await error("ben", "/wg digest subscribe pigeon", "slack")
+    me = (await harness.say("ben", "/wg me", platform="slack")).replies[0].to_text()
+    assert "Digest: Monday 09:00 UTC: in the group's channels, by DM" in me
+    await harness.say("ben", "/wg digest subscribe email:ben@gov.example", platform="slack")
+    assert "already receive the digest by e-mail" in await error(
+        "ben", "/wg digest subscribe email:BEN@gov.example", "slack"
+    )
+    r = await harness.say("ben", "/wg digest unsubscribe dm", platform="slack")
+    assert "Digest by DM stopped" in r.replies[0].to_text()
+    me = (await harness.say("ben", "/wg me", platform="slack")).replies[0].to_text()
+    assert "by e-mail to ben@gov.example" in me and "by DM" not in me
+
+    preview = (await harness.say("ben", "/wg digest preview", platform="slack")).replies[0]
+    assert preview.private and preview.kind == "digest" and "Weekly digest: wg" in preview.to_text()
+    harness.clear()
+    r = await harness.say("ana", "/wg digest send")
+    assert "Digest sent now: 4 message(s)" in r.replies[0].to_text()
+    assert sorted(m.destination.label for m in harness.sent() if m.kind == "digest") == [
+        "channel:wg", "channel:wg", "channel:wg", "email:ben@gov.example",
+    ]  # fmt: skip
+    async with harness.app.db.session() as s:
+        assert [d.trigger for d in (await s.exec(select(Digest))).all()] == ["manual"]
+
+
+async def test_settings_move_or_stop_the_digest(harness: Harness) -> None:
+    await harness.say("ana", "/wg join civil-society")
+
+    async def pending() -> list[datetime]:
+        async with harness.app.db.session() as s:
+            q = select(ScheduledJob).where(ScheduledJob.kind == "digest.send", col(ScheduledJob.status) == "pending")
+            return [j.due_at for j in (await s.exec(q)).all()]
+
+    assert await pending() == [MONDAY]
+    await harness.say("ana", '/wg settings digest:"friday 17:00" tz:Europe/Paris')
+    assert await pending() == [datetime(2026, 1, 9, 16, 0, tzinfo=UTC)]
+    await harness.say("ana", "/wg settings digest:off")
+    assert await pending() == []
+    harness.clear()
+    await harness.advance_to(START + timedelta(days=15))
+    assert [m for m in harness.sent() if m.kind == "digest"] == []
+    me = (await harness.say("ana", "/wg me")).replies[0].to_text()
+    assert "Digest: off for this group" in me
