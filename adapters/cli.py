@@ -22,6 +22,8 @@ db_app = typer.Typer(help="Database maintenance.")
 app.add_typer(db_app, name="db")
 export_app = typer.Typer(help="Export the working group's data.")
 app.add_typer(export_app, name="export")
+digest_app = typer.Typer(help="The weekly digests.")
+app.add_typer(digest_app, name="digest")
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
@@ -166,6 +168,32 @@ def export_ics(
 
     count = asyncio.run(go())
     print(f"wrote {count} meeting(s) to {out}")
+
+
+@digest_app.command("show")
+def digest_show(
+    week: Annotated[
+        str | None, typer.Option("--week", help="The ISO week, e.g. 2026-W02 (default: the latest).")
+    ] = None,
+    wg: Annotated[
+        str | None, typer.Option("--wg", help="The working group (by name; needed when there are several).")
+    ] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: WGBOT_DATABASE_URL).")] = None,
+) -> None:
+    """Print an archived digest as it was sent (in the group's time zone)."""
+    from adapters.archive import ArchiveError, find_digests
+
+    settings = Settings(WGBOT_DATABASE_URL=db) if db else Settings()
+    try:
+        found = asyncio.run(find_digests(settings.database_url, wg=wg, week=week))
+    except ArchiveError as exc:
+        err.print(f"[red]error[/red] {exc}")
+        raise typer.Exit(1) from None
+    out = Console(highlight=False, soft_wrap=True)
+    for i, text in enumerate(found):
+        if i:
+            out.print("\n" + "=" * 72 + "\n", markup=False)
+        out.print(text, markup=False)
 
 
 @app.command()

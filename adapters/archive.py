@@ -1,0 +1,57 @@
+"""`wgbot digest show`: the archived digests, read back as they were sent."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import col, select
+
+from storage.db import Database
+from storage.models import Digest, WorkingGroup
+
+_WEEK = re.compile(r"^\d{4}-W\d{2}$")
+
+
+class ArchiveError(Exception):
+    pass
+
+
+async def resolve_group(db: Database, name: str | None) -> WorkingGroup:
+    """The group named `name`, or the only one; a clear error otherwise (never a silent empty result)."""
+    async with db.session() as s:
+        groups = list((await s.exec(select(WorkingGroup).order_by(col(WorkingGroup.id)))).all())
+    if name is not None:
+        for g in groups:
+            if g.name.lower() == name.lower():
+                return g
+        known = ", ".join(g.name for g in groups) or "none yet"
+        raise ArchiveError(f"no working group named “{name}” (groups: {known})")
+    if len(groups) == 1:
+        return groups[0]
+    if not groups:
+        raise ArchiveError("there is no working group in this database yet")
+    raise ArchiveError(f"several working groups: name one with --wg ({', '.join(g.name for g in groups)})")
+
+
+async def find_digests(database_url: str, *, wg: str | None, week: str | None) -> list[str]:
+    if week is not None and not _WEEK.match(week.strip().upper()):
+        raise ArchiveError(f"`{week}` is not an ISO week; write it like 2026-W02")
+    db = Database(database_url)
+    try:
+        await db.upgrade()
+        group = await resolve_group(db, wg)
+        async with db.session() as s:
+            q = select(Digest).where(Digest.wg_id == group.id)
+            if week is not None:
+                q = q.where(Digest.week == week.strip().upper())
+            rows = list((await s.exec(q.order_by(col(Digest.period_end), col(Digest.id)))).all())
+    finally:
+        await db.dispose()
+    if not rows:
+        which = f"for week {week.strip().upper()}" if week else "yet"
+        raise ArchiveError(f"no digest of “{group.name}” archived {which}")
+    if week is None:
+        rows = rows[-1:]
+    return [
+        f"[{r.trigger}{', late' if r.late else ''}; sent {r.created_at:%Y-%m-%d %H:%M} UTC]\n{r.text}" for r in rows
+    ]
