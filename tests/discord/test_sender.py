@@ -113,3 +113,41 @@ async def test_unreachable_discord_is_retried_later(bot: Bot, server: DiscordSer
     async with bot.app.db.session() as s:
         (row,) = (await s.exec(select(OutboxMessage))).all()
     assert row.status == "pending" and row.not_before > clock.now()
+
+
+async def test_a_long_digest_from_the_core_is_split_within_embed_limits_never_mid_word(
+    bot: Bot, server: DiscordServer, alice: object
+) -> None:
+    from tests.digest_fixture import add_many_proposals, long_titles
+
+    await bot.command(["bind"], alice)  # type: ignore[arg-type]
+    await bot.command(["join"], alice, group="civil-society")  # type: ignore[arg-type]
+    titles = long_titles()
+    await add_many_proposals(bot.app.db, bot.app.clock, titles)
+    since = len(server.requests)
+    await bot.command(["digest", "send"], alice)  # type: ignore[arg-type]
+    await bot.app.run_due()
+    posts = [p for p in server.matching("POST", CHANNEL_MESSAGES, since=since) if p.body and p.body.get("embeds")]
+    digest_posts = [
+        p
+        for p in posts
+        if any(
+            "Weekly digest" in (e.get("title") or "") or "Proposal 0" in (e.get("description") or "")
+            for e in p.body["embeds"]
+        )
+    ]
+    assert len(digest_posts) >= 2, "120 proposals do not fit one Discord message"
+    texts: list[str] = []
+    for p in digest_posts:
+        embeds = p.body["embeds"]
+        assert len(embeds) <= 10
+        total = 0
+        for e in embeds:
+            assert len(e.get("description") or "") <= 4096 and len(e.get("title") or "") <= 256
+            total += len(e.get("description") or "") + len(e.get("title") or "")
+            total += sum(len(f["name"]) + len(f["value"]) for f in e.get("fields") or [])
+            total += len((e.get("footer") or {}).get("text", ""))
+            texts.append(e.get("description") or "")
+        assert total <= 6000
+    for title in titles:
+        assert sum(f"“{title}”" in t for t in texts) == 1, title

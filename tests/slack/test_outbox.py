@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -156,3 +157,28 @@ async def test_meeting_reminder_and_checkin_arrive_by_dm(slack: SlackEnv) -> Non
     asked = [p for p in slack.fake.of("chat.postMessage") if "What did you move forward" in p["text"]]
     assert {p["channel"] for p in asked} >= {"U1", "U2"}
     assert all("Check-in C1" in p["text"] for p in asked if p["channel"].startswith("U"))
+
+
+async def test_a_long_digest_is_split_within_block_kit_limits_never_mid_word(slack: SlackEnv) -> None:
+    from tests.digest_fixture import add_many_proposals, long_titles
+
+    await setup_group(slack)
+    titles = long_titles()
+    await add_many_proposals(slack.app.db, slack.clock, titles)
+    assert (await slack.slash("digest send"))[0] == 200
+    await slack.settle()
+    await slack.app.run_due()
+    posts = slack.fake.of("chat.postMessage")
+    assert posts
+    texts: list[str] = []
+    for post in posts:
+        check_call("chat.postMessage", post)
+        blocks = post["blocks"] if isinstance(post["blocks"], list) else json.loads(post["blocks"])
+        assert len(blocks) <= 50
+        for block in blocks:
+            text = (block.get("text") or {}).get("text", "")
+            assert len(text) <= 3000
+            texts.append(text)
+    assert sum("“Proposal " in t for t in texts) >= 3, "12,000 characters need several 3,000-character sections"
+    for title in titles:  # every line whole in one block: nothing cut mid-word
+        assert sum(f"“{title}”" in t for t in texts) == 1, title
