@@ -170,6 +170,42 @@ def export_ics(
     print(f"wrote {count} meeting(s) to {out}")
 
 
+@export_app.command("whitepaper")
+def export_whitepaper(
+    wg: Annotated[
+        str | None, typer.Option("--wg", help="The working group (by name; needed when there are several).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Where to write it (default: whitepaper.<format>).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="md or html.")] = "md",
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: WGBOT_DATABASE_URL).")] = None,
+) -> None:
+    """Write the group's white paper: policy questions, decisions by theme, participation, methods.
+
+    The same data gives the same file. Nothing is written unless the whole paper was built: an
+    unknown group or an unwritable path leaves an existing file as it was."""
+    from adapters.export import ExportError, write_whitepaper
+
+    if fmt not in ("md", "html"):
+        err.print(f"[red]error[/red] unknown format `{fmt}`: use md or html")
+        raise typer.Exit(2)
+    settings = Settings(WGBOT_DATABASE_URL=db) if db else Settings()
+    target = out or Path(f"whitepaper.{fmt}")
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task("white paper", total=None)
+
+        def step(name: str, total: int) -> None:
+            progress.update(task, total=total, advance=1, description=f"white paper: {name}")
+
+        try:
+            size = asyncio.run(write_whitepaper(settings.database_url, target, fmt=fmt, wg=wg, step=step))
+        except ExportError as exc:
+            err.print(f"[red]error[/red] {exc}")
+            raise typer.Exit(1) from None
+    print(f"wrote the white paper ({size} bytes) to {target}")
+
+
 @digest_app.command("show")
 def digest_show(
     week: Annotated[
