@@ -24,6 +24,8 @@ export_app = typer.Typer(help="Export the working group's data.")
 app.add_typer(export_app, name="export")
 digest_app = typer.Typer(help="The weekly digests.")
 app.add_typer(digest_app, name="digest")
+member_app = typer.Typer(help="Members' data: export or erase on request.")
+app.add_typer(member_app, name="member")
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
@@ -204,6 +206,53 @@ def export_whitepaper(
             err.print(f"[red]error[/red] {exc}")
             raise typer.Exit(1) from None
     print(f"wrote the white paper ({size} bytes) to {target}")
+
+
+@member_app.command("export")
+def member_export(
+    member: Annotated[str, typer.Argument(help="Display name, handle, e-mail or platform:user_id.")],
+    wg: Annotated[str | None, typer.Option("--wg", help="The member's working group.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the JSON here (default: stdout).")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: WGBOT_DATABASE_URL).")] = None,
+) -> None:
+    """Everything wgbot holds about one member, as JSON."""
+    from adapters.export import ExportError, write_atomically
+    from adapters.member_data import MemberDataError, export
+
+    settings = Settings(WGBOT_DATABASE_URL=db) if db else Settings()
+    try:
+        data = asyncio.run(export(settings.database_url, member, wg))
+        if out is None:
+            sys.stdout.write(data)
+        else:
+            write_atomically(out, data.encode("utf-8"))
+            print(f"wrote {out}")
+    except (MemberDataError, ExportError) as exc:
+        err.print(f"[red]error[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
+@member_app.command("erase")
+def member_erase(
+    member: Annotated[str, typer.Argument(help="Display name, handle, e-mail or platform:user_id.")],
+    wg: Annotated[str | None, typer.Option("--wg", help="The member's working group.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: WGBOT_DATABASE_URL).")] = None,
+) -> None:
+    """Erase one member: profile, accounts, addresses; contributions stay as “a former member”."""
+    from adapters.member_data import MemberDataError, erase
+
+    settings = Settings(WGBOT_DATABASE_URL=db) if db else Settings()
+    if not yes and not typer.confirm(f"Erase the data of “{member}”? This cannot be undone.", err=True):
+        err.print("nothing erased")
+        raise typer.Exit(1)
+    try:
+        counts = asyncio.run(erase(settings.database_url, member, wg))
+    except MemberDataError as exc:
+        err.print(f"[red]error[/red] {exc}")
+        raise typer.Exit(1) from None
+    detail = ", ".join(f"{n} {what}" for what, n in counts.items() if n) or "profile only"
+    print(f"erased “{member}” ({detail})")
 
 
 @digest_app.command("show")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from bot import purge  # registers the daily retention job's handler
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.core import Core
@@ -136,4 +137,5 @@ async def build(
         from bot.services.digests import ensure_planned
 
         await ensure_planned(db, clock.now())
+        await purge.ensure_planned(db, clock.now(), settings.retention_days)
     return app

@@ -188,7 +188,12 @@ SPECS: dict[str, Spec] = {
         _spec("privacy.opt-out", "/wg privacy opt-out", "Leave your messages out of AI summaries."),
         _spec("privacy.opt-in", "/wg privacy opt-in", "Include your messages in AI summaries again."),
         _spec("privacy.export", "/wg privacy export", "Export your data."),
-        _spec("privacy.erase", "/wg privacy erase", "Erase your data (vote tallies are kept, unlinked)."),
+        _spec(
+            "privacy.erase",
+            "/wg privacy erase [confirm]",
+            "Erase your data (vote tallies are kept, unlinked).",
+            flags={"confirm"},
+        ),
         _spec("live.start", "/wg live start M<n>", "Start a live session.", positional=("id",)),
         _spec("live.end", "/wg live end", "End the live session."),
         _spec(

@@ -44,6 +44,7 @@ OPTIONS: dict[str, str] = {
     "anonymous": "(flag) hide who said what",
     "hidden": "(flag) hide results until it closes",
     "balanced": "(flag) weigh each stakeholder group equally",
+    "confirm": "(flag) yes, erase it now: without it you are only told what would be erased",
 }
 
 EXAMPLES: dict[str, str] = {
