@@ -85,7 +85,7 @@ def console(
     asyncio.run(run_console(settings, as_))
 
 
-def _run_script(lines: list[str], as_json: bool, db: str | None) -> None:
+def _run_script(lines: list[str], as_json: bool, db: str | None, whitepaper: Path | None = None) -> None:
     from adapters.console.simulate import Event, ScriptError, simulate
 
     out = Console(highlight=False, soft_wrap=True)
@@ -105,6 +105,15 @@ def _run_script(lines: list[str], as_json: bool, db: str | None) -> None:
             except ScriptError as exc:
                 err.print(f"[red]script error[/red] {exc}")
                 raise typer.Exit(2) from None
+        if whitepaper is not None:
+            from adapters.export import ExportError, write_whitepaper
+
+            try:
+                size = asyncio.run(write_whitepaper(url, whitepaper, fmt="md", wg=None, step=lambda _n, _t: None))
+            except ExportError as exc:
+                err.print(f"[red]error[/red] {exc}")
+                raise typer.Exit(1) from None
+            err.print(f"wrote the group's white paper ({size} bytes) to {whitepaper}")
     sys.stdout.flush()
 
 
@@ -121,10 +130,14 @@ def simulate(
 @app.command()
 def demo(
     json_: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    whitepaper: Annotated[
+        Path, typer.Option("--whitepaper", help="Where to write the group's white paper at the end.")
+    ] = Path("wgbot-demo-whitepaper.md"),
 ) -> None:
-    """Replay the bundled script: a week in the life of the working group."""
+    """Replay the bundled script: a week in the life of the working group, ending with the Monday
+    digest; then write the group's white paper."""
     text = (resources.files("adapters.console") / "demo.script").read_text(encoding="utf-8")
-    _run_script(text.splitlines(), json_, None)
+    _run_script(text.splitlines(), json_, None, whitepaper)
 
 
 @db_app.command("upgrade")

@@ -71,11 +71,25 @@ def test_script_errors_name_the_line(tmp_path: Path) -> None:
     assert r.returncode == 2 and "line 2" in r.stderr
 
 
-def test_demo_runs_from_the_installed_package_data() -> None:
-    r = wgbot("demo", "--json")
+def test_demo_runs_from_the_installed_package_data(tmp_path: Path) -> None:
+    paper = tmp_path / "paper.md"
+    r = wgbot("demo", "--json", "--whitepaper", str(paper))
     assert r.returncode == 0, r.stderr
     out = events(r.stdout)
     assert any(e["kind"] == "announcement" and e["platform"] == "discord" for e in out)
+    # the week ends with the Monday digest: every channel, the DM subscriber, the e-mail subscribers
+    digests = [e for e in out if e["kind"] == "digest"]
+    assert sorted((e["platform"], e["to"]) for e in digests) == [
+        ("console", "channel:wg"),
+        ("discord", "channel:wg"),
+        ("email", "email:jonas@example.org"),
+        ("email", "email:lea.novak@example.int"),
+        ("slack", "channel:wg"),
+        ("slack", "dm:carlos"),
+    ]
+    assert {e["at"] for e in digests} == {"2026-01-12T08:00:00Z"} and out[-1]["kind"] == "digest"
+    assert "Capacity building for small CERTs" in digests[0]["text"]
+    assert "# wg: white paper" in paper.read_text(encoding="utf-8") and "white paper" in r.stderr
 
 
 def test_version_run_without_credentials_and_doctor(tmp_path: Path) -> None:

@@ -144,5 +144,5 @@ def tally_line(t: Tally) -> str:
     if t.total == 0:
         who = "no members" if t.members == 0 else f"{t.members} member{'s' if t.members != 1 else ''}"
         return f"⚠ {t.name}: no participation ({who})"
-    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(t.by_kind.items()) if n)
+    kinds = ", ".join(f"{n} {kind[:-1] if n == 1 else kind}" for kind, n in sorted(t.by_kind.items()) if n)
     return f"{t.name}: {kinds} — {t.active} of {t.members} member{'s' if t.members != 1 else ''} active"

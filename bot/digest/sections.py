@@ -114,11 +114,14 @@ async def proposals_section(session: AsyncSession, wg: WorkingGroup, period: Per
     lines = [
         f"New: P{p.number} “{p.title}”{f' [{p.theme}]' if p.theme else ''} by {_who(who, p.author_id)}" for p in new
     ]
-    seen: set[int] = set()
+    latest: dict[int, tuple[Proposal, ProposalRevision]] = {}
     for p, r in amended:
-        if p.number not in seen and p.id not in {n.id for n in new}:
-            seen.add(p.number)
-            lines.append(f"Amended: P{p.number} “{p.title}” (revision {r.revision}, by {_who(who, r.editor_id)})")
+        latest[p.number] = (p, r)  # ordered by revision: the last one wins
+    new_numbers = {p.number for p in new}
+    lines = [f"{line}, amended since" if p.number in latest else line for p, line in zip(new, lines, strict=True)]
+    for number, (p, r) in sorted(latest.items()):
+        if number not in new_numbers:
+            lines.append(f"Amended: P{p.number} “{p.title}” (now revision {r.revision}, by {_who(who, r.editor_id)})")
     lines += [f"Withdrawn: P{p.number} “{p.title}”" for p in withdrawn]
     return Section("Proposals", lambda _tz: lines)
 
