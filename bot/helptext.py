@@ -41,6 +41,8 @@ OPTIONS: dict[str, str] = {
     "quorum": "how many ballots are needed, a number or a percentage",
     "reason": "why, in quotes",
     "for": "how long it stays open",
+    "rsvp:for": "(convener) record the answer of a member reachable only by e-mail, who replied by e-mail",
+    "answer:for": "(convener) record the answer of a member reachable only by e-mail, who replied by e-mail",
     "anonymous": "(flag) hide who said what",
     "hidden": "(flag) hide results until it closes",
     "balanced": "(flag) weigh each stakeholder group equally",

@@ -291,7 +291,7 @@ def latest_occurrence(c: Checkin, member: Member, now: datetime) -> str | None:
 
 @command("answer")
 async def answer(ctx: Ctx) -> Reply:
-    member = ctx.require_participant("answer check-ins")
+    member, proxy = await ctx.respondent("answer check-ins")
     c = await get_checkin(ctx, ctx.cmd.positionals[0])
     if c.status != "active":
         raise UserError(f"C{c.number} was stopped; it takes no more answers.")
@@ -318,6 +318,8 @@ async def answer(ctx: Ctx) -> Reply:
     existing.text, existing.answered_at = text, ctx.now
     ctx.session.add(existing)
     await ctx.session.flush()
+    if proxy:
+        return Reply.text(f"{member.display_name}'s answer to C{c.number} ({occurrence}) is recorded.", private=True)
     return Reply.text(f"Thanks — your answer to C{c.number} ({occurrence}) is recorded for the digest.", private=True)
 
 

@@ -91,6 +91,22 @@ class Ctx:
             raise Forbidden(f"Observers can read but not {what}. A convener can change your role with /wg role.")
         return member
 
+    async def respondent(self, what: str) -> tuple[Member, bool]:
+        """Who an answer (RSVP, check-in) is for: the speaker, or — with `for:<member>`, conveners only —
+        a member reachable only by e-mail who replied by e-mail. Returns (member, recorded by a convener)."""
+        ref = (self.cmd.options.get("for") or "").strip()
+        if not ref:
+            return self.require_participant(what), False
+        self.require_convener("record answers for other members")
+        target = await self.member_by_ref(ref)
+        if target.role == "observer":
+            raise Forbidden(f"{target.display_name} is an observer and cannot {what}.")
+        if not await email_only(self.session, target):
+            raise Forbidden(
+                f"{target.display_name} can answer in the chat; answers are recorded only for e-mail-only members."
+            )
+        return target, True
+
     def require_convener(self, what: str) -> Member:
         member = self.require_member()
         if member.role != "convener":

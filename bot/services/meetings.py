@@ -372,7 +372,7 @@ async def cancel_meeting(ctx: Ctx) -> Reply:
 
 @command("rsvp")
 async def rsvp(ctx: Ctx) -> Response | Reply:
-    member = ctx.require_participant("answer meeting invitations")
+    member, proxy = await ctx.respondent("answer meeting invitations")
     wg = ctx.require_wg()
     m = await get_meeting(ctx, ctx.cmd.positionals[0])
     answer = ctx.cmd.positionals[1].strip().lower()
@@ -391,7 +391,8 @@ async def rsvp(ctx: Ctx) -> Response | Reply:
     ctx.session.add(existing)
     await ctx.session.flush()
     series = " (for the whole series)" if m.rrule else ""
-    confirm = Reply.text(f"Your answer to M{m.number} “{m.title}”: {answer}{series}.", private=True)
+    whose = f"{member.display_name}'s" if proxy else "Your"
+    confirm = Reply.text(f"{whose} answer to M{m.number} “{m.title}”: {answer}{series}.", private=True)
     if ctx.cmd.from_action:
         card = await meeting_card(ctx.session, m, wg, wg.timezone, ctx.now)
         return Response(update=card, replies=[confirm])

@@ -203,3 +203,27 @@ async def test_doctor_checks_ehlo_and_login(smtp_server: SmtpServer, tmp_path: o
     assert ok.status == "ok" and "EHLO, login ok" in ok.detail
     down = await check_smtp(smtp_settings(url, free_port()))
     assert down.status == "fail" and "unreachable" in down.detail
+
+
+async def test_a_convener_records_an_email_only_members_answers(harness: Harness, mail: Mailbox) -> None:
+    await setup_group(harness)
+    await harness.say("ben", "/wg join academia")
+    await harness.say("ana", '/wg meeting "Drafting call" at:"2026-01-08 14:00"')
+    await harness.say("ana", '/wg checkin "Blockers?" every:day at:10:00 tz:UTC')
+    await harness.advance_to(START + timedelta(days=1, hours=2))
+    r = await harness.say("ana", '/wg rsvp M1 yes for:"Ngozi Okafor"')
+    assert r.replies[0].to_text() == "Ngozi Okafor's answer to M1 “Drafting call”: yes."
+    r = await harness.say("ana", '/wg answer C1 Waiting for the ministry\'s sign-off. for:"Ngozi Okafor"')
+    assert "Ngozi Okafor's answer to C1" in r.replies[0].to_text()
+    shown = (await harness.say("ana", "/wg show C1")).replies[0].to_text()
+    assert "Ngozi Okafor: Waiting for the ministry's sign-off." in shown
+    refused = [
+        ("ben", '/wg rsvp M1 no for:"Ngozi Okafor"', "Only a convener can record answers"),
+        ("ana", "/wg rsvp M1 no for:ben", "answers are recorded only for e-mail-only members"),
+        ("ana", "/wg rsvp M1 no for:nobody", "No member"),
+    ]
+    for who, text, expected in refused:
+        r = await harness.say(who, text)
+        assert r.replies[0].kind == "error" and expected in r.replies[0].to_text(), r.replies[0].to_text()
+    agenda = (await harness.say("ana", "/wg show M1")).replies[0].to_text()
+    assert "1 yes" in agenda
