@@ -26,6 +26,10 @@ digest_app = typer.Typer(help="The weekly digests.")
 app.add_typer(digest_app, name="digest")
 member_app = typer.Typer(help="Members' data: export or erase on request.")
 app.add_typer(member_app, name="member")
+
+
+audit_app = typer.Typer(help="Check the ballot log.")
+app.add_typer(audit_app, name="audit")
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
@@ -292,6 +296,40 @@ def digest_show(
         if i:
             out.print("\n" + "=" * 72 + "\n", markup=False)
         out.print(text, markup=False)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    vote: Annotated[str | None, typer.Argument(help="Only this vote (V<n>); default every vote.")] = None,
+    wg: Annotated[str | None, typer.Option("--wg", help="Only this working group (by name).")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: WGBOT_DATABASE_URL).")] = None,
+) -> None:
+    """Recompute every vote's hash-chained ballot log; exit 1 naming the first broken entry."""
+    from bot.audit import verify_all
+    from storage.db import Database
+
+    settings = Settings(WGBOT_DATABASE_URL=db) if db else Settings()
+
+    async def go() -> list[tuple[bool, str]]:
+        database = Database(settings.database_url)
+        try:
+            await database.upgrade()
+            return await verify_all(database, vote, wg)
+        except ValueError as exc:
+            err.print(str(exc))
+            raise typer.Exit(2) from None
+        finally:
+            await database.dispose()
+
+    checked = asyncio.run(go())
+    for ok, line in checked:
+        if ok:
+            print(line)
+        else:
+            err.print(f"BROKEN {line}", markup=False)
+    if not all(ok for ok, _ in checked):
+        raise typer.Exit(1)
+    print(f"{len(checked)} vote(s) checked, every ballot log intact")
 
 
 @app.command()

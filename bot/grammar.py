@@ -18,7 +18,7 @@ from bot.sanitize import clean
 
 MAX_COMMAND_LENGTH = 8000
 _OPEN_QUOTES = {'"': '"', "“": "”", "„": "“", "«": "»"}
-_KEY = re.compile(r"^([a-z][a-z-]*):(.*)$", re.DOTALL)
+_KEY = re.compile(r"^([a-z][a-z0-9-]*):(.*)$", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,11 @@ class Spec:
     options: frozenset[str] = frozenset()
     greedy: frozenset[str] = frozenset()
     flags: frozenset[str] = frozenset()
+    #: option families named by prefix (a form's `score-a:`, `rank-1:` fields)
+    prefixes: tuple[str, ...] = ()
+
+    def takes(self, key: str) -> bool:
+        return key in self.options or any(key.startswith(p) and len(key) > len(p) for p in self.prefixes)
 
     @property
     def words(self) -> list[str]:
@@ -121,8 +126,8 @@ SPECS: dict[str, Spec] = {
             "Cast or change your ballot.",
             positional=("id",),
             rest="choice",
-            rest_required=True,
-            options={"reason"},
+            options={"reason", "choice"},
+            prefixes=("score-", "rank-"),
         ),
         _spec("results", "/wg results V<n>", "Show a vote's results.", positional=("id",)),
         _spec(
@@ -328,7 +333,7 @@ def parse(text: str, user: UserRef, where: Where) -> Command:
     greedy_key: str | None = None
     for tok in pending:
         opt = _option(tok, raw)
-        if opt and opt[0] in spec.options:
+        if opt and spec.takes(opt[0]):
             key, value = opt
             if key in cmd.options:
                 raise UserError(f"The option `{key}:` is given twice.", spec.usage)

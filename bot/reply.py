@@ -97,6 +97,9 @@ class FormField(BaseModel):
     max_length: int | None = None
     placeholder: str | None = None
     initial: str | None = None
+    #: a pick-one menu instead of a text input (a score, a rank); adapters without menus in forms
+    #: fall back to text and accept the option's value typed
+    choices: list[Option] | None = None
 
 
 class Form(BaseModel):

@@ -339,3 +339,83 @@ class Digest(SQLModel, table=True):
     text: str = Field(sa_type=Text)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Vote(SQLModel, table=True):
+    """V<n>: a decision on a proposal or a free-standing question.
+
+    `options` are the labels shown as A, B, C… (empty for consent and yes-no; ISO instants for
+    `time`). `result` is the tally frozen at close (bot/tally.py `Result.model_dump()`), so later
+    membership changes never rewrite a decision."""
+
+    __tablename__ = "votes"
+    __table_args__ = (UniqueConstraint("wg_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    wg_id: int = Field(foreign_key="working_groups.id", index=True)
+    number: int
+    proposal_id: int | None = Field(default=None, foreign_key="proposals.id", index=True)
+    question: str = Field(max_length=500)
+    method: str = Field(max_length=20)
+    options: list[str] = Field(default_factory=list, sa_type=JSON)
+    closes_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    quorum_count: int | None = Field(default=None)
+    quorum_percent: int | None = Field(default=None)
+    anonymous: bool = Field(default=False)
+    hidden: bool = Field(default=False)
+    balanced: bool = Field(default=False)
+    #: open → closed
+    status: str = Field(default="open", max_length=10)
+    #: mixed into the voters' pseudonyms in the ballot log, so the log names nobody
+    salt: str = Field(max_length=32)
+    opened_by: int | None = Field(default=None, foreign_key="members.id")
+    opened_at: datetime = Field(sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: str | None = Field(default=None, max_length=300)
+    result: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+
+
+class VoteVoter(SQLModel, table=True):
+    """The voter roll, frozen when the vote opens, with the member's stakeholder group and region then."""
+
+    __tablename__ = "vote_voters"
+    __table_args__ = (UniqueConstraint("vote_id", "member_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    vote_id: int = Field(foreign_key="votes.id", index=True)
+    member_id: int = Field(foreign_key="members.id", index=True)
+    stakeholder_group: str = Field(max_length=40)
+    region: str | None = Field(default=None, max_length=40)
+    nudged: bool = Field(default=False)
+
+
+class Ballot(SQLModel, table=True):
+    """A voter's current ballot (the last one they cast counts); its history is in `BallotLogEntry`."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (UniqueConstraint("vote_id", "member_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    vote_id: int = Field(foreign_key="votes.id", index=True)
+    member_id: int = Field(foreign_key="members.id", index=True)
+    choice: dict[str, Any] = Field(sa_type=JSON)
+    reason: str | None = Field(default=None, max_length=1000)
+    #: the log entry that recorded this ballot (what `wgbot audit verify` checks it against)
+    log_seq: int
+    cast_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class BallotLogEntry(SQLModel, table=True):
+    """The append-only ballot log of one vote: each entry carries the hash of the one before.
+
+    `voter` is a pseudonym (a hash of the vote's salt and the member id), never a name."""
+
+    __tablename__ = "ballot_log"
+    __table_args__ = (UniqueConstraint("vote_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    vote_id: int = Field(foreign_key="votes.id", index=True)
+    seq: int
+    #: open | ballot | withdraw | close
+    kind: str = Field(max_length=10)
+    voter: str | None = Field(default=None, max_length=32)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    at: datetime = Field(sa_type=UTCDateTime)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.errors import UserError
 from bot.reply import Reply
 from bot.sanitize import clean_line
 from bot.services.context import Ctx, command
-from storage.models import Identity, LinkCode, Member, WorkingGroup
+from storage.models import CheckinAnswer, Identity, LinkCode, Member, Proposal, Rsvp, WorkingGroup
 
 CODE_TTL = timedelta(minutes=15)
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or retyped across apps
@@ -71,10 +72,10 @@ async def _redeem(ctx: Ctx, raw: str) -> Reply:
     if existing is not None:
         if existing.member_id == member.id:
             return Reply.text(f"This {user.platform} account is already linked to {member.display_name}.", private=True)
-        raise UserError(
-            f"This {user.platform} account already joined “{wg.name}” as a member of its own. "
-            f"Link the other way: run /wg link here and give the code on {row.platform}."
-        )
+        other = await ctx.session.get(Member, existing.member_id)
+        if other is None or other.erased_at is not None:
+            raise UserError("This account belongs to a member who has left; it cannot be linked.")
+        return await _merge(ctx, member, other, row)
     already = (
         await ctx.session.exec(
             select(Identity).where(Identity.member_id == member.id, Identity.platform == user.platform)
@@ -103,5 +104,61 @@ async def _redeem(ctx: Ctx, raw: str) -> Reply:
     return Reply.text(
         f"Linked: {member.display_name} is one member of “{wg.name}” on {', '.join(platforms)}"
         " — one profile, one vote.",
+        private=True,
+    )
+
+
+_RANK = {"observer": 0, "member": 1, "convener": 2}
+
+
+async def _merge(ctx: Ctx, keep: Member, gone: Member, row: LinkCode) -> Reply:
+    """Both accounts had joined as separate members: they are one person, so they become one member.
+
+    The identities, answers and authorship of `gone` move to `keep`; on each open vote only the later
+    of the two ballots remains (recorded in the ballot log); `keep` takes the higher of the two roles."""
+    from bot.services.vote_jobs import merge_ballots
+
+    s = ctx.session
+    keep_platforms = set((await s.exec(select(Identity.platform).where(Identity.member_id == keep.id))).all())
+    gone_idents = (await s.exec(select(Identity).where(Identity.member_id == gone.id))).all()
+    clash = sorted({i.platform for i in gone_idents} & keep_platforms)
+    if clash:
+        raise UserError(f"Both memberships have a {clash[0]} account; one person has one account per platform.")
+    for ident in gone_idents:
+        ident.member_id = keep.id  # type: ignore[assignment]
+        s.add(ident)
+    await s.execute(update(Proposal).where(col(Proposal.author_id) == gone.id).values(author_id=keep.id))
+    kept_rsvps = set((await s.exec(select(Rsvp.meeting_id).where(Rsvp.member_id == keep.id))).all())
+    for r in (await s.exec(select(Rsvp).where(Rsvp.member_id == gone.id))).all():
+        if r.meeting_id in kept_rsvps:
+            await s.delete(r)
+        else:
+            r.member_id = keep.id  # type: ignore[assignment]
+            s.add(r)
+    kept_answers = set(
+        (
+            await s.exec(
+                select(CheckinAnswer.checkin_id, CheckinAnswer.occurrence).where(CheckinAnswer.member_id == keep.id)
+            )
+        ).all()
+    )
+    for a in (await s.exec(select(CheckinAnswer).where(CheckinAnswer.member_id == gone.id))).all():
+        if (a.checkin_id, a.occurrence) in kept_answers:
+            await s.delete(a)
+        else:
+            a.member_id = keep.id  # type: ignore[assignment]
+            s.add(a)
+    await s.flush()
+    votes = await merge_ballots(s, keep, gone, ctx.now)
+    if _RANK.get(gone.role, 0) > _RANK.get(keep.role, 0):
+        keep.role = gone.role
+    gone.erased_at = ctx.now
+    row.used_at = ctx.now
+    s.add_all([keep, gone, row])
+    await s.flush()
+    merged = f" Ballots merged on {', '.join(votes)}: on each, only your latest ballot counts." if votes else ""
+    return Reply.text(
+        f"Linked: your two memberships are now one member, {keep.display_name}, on "
+        f"{', '.join(sorted(keep_platforms | {i.platform for i in gone_idents}))} — one profile, one vote.{merged}",
         private=True,
     )

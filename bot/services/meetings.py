@@ -429,11 +429,9 @@ async def agenda(ctx: Ctx) -> Reply:
     m = await get_meeting(ctx, ctx.cmd.positionals[0])
     start = next_start(m, ctx.now) or m.start_at
     since = await _last_meeting_before(ctx, start) or m.created_at
-    voting = (
-        await ctx.session.exec(
-            select(Proposal).where(Proposal.wg_id == wg.id, Proposal.status == "voting").order_by(col(Proposal.number))
-        )
-    ).all()
+    from bot.services.votes import agenda_lines
+
+    voting = await agenda_lines(ctx, start)
     new = (
         await ctx.session.exec(
             select(Proposal)
@@ -444,7 +442,7 @@ async def agenda(ctx: Ctx) -> Reply:
     blocks: list = [Heading(text=f"Agenda for M{m.number} “{m.title}” — {fmt(start, ctx.tz)}")]
     n = 1
     if voting:
-        blocks.append(Text(text=f"{n}. Open votes\n" + "\n".join(f"   P{p.number} {p.title}" for p in voting)))
+        blocks.append(Text(text=f"{n}. Open votes\n" + "\n".join(voting)))
         n += 1
     if new:
         blocks.append(

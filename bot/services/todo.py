@@ -1,6 +1,6 @@
-"""`/wg todo`: what still needs the speaker — RSVPs to upcoming meetings and check-ins not answered.
+"""`/wg todo`: what still needs the speaker — RSVPs to upcoming meetings, check-ins not answered, votes not cast.
 
-Votes and action items join this list when those features land (they add their own sections).
+Votes come from bot/services/votes.py; action items join when that feature lands.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from bot.reply import Heading, Reply, Text
 from bot.services.checkins import latest_occurrence
 from bot.services.context import Ctx, command
 from bot.services.meetings import next_start
+from bot.services.votes import todo_lines
 from bot.timefmt import fmt_short
 from storage.models import Checkin, CheckinAnswer, Meeting, Rsvp
 
@@ -52,6 +53,7 @@ async def todo(ctx: Ctx) -> Reply:
         ).first()
         if done is None:
             lines.append(f"Answer C{c.number} “{c.question}” ({occurrence}): /wg answer C{c.number} <text>")
+    lines += await todo_lines(ctx, member)
     if not lines:
         return Reply.text("Nothing is waiting for you. 🎉", private=True)
     return Reply(blocks=[Heading(text=f"Waiting for you ({len(lines)})"), Text(text="\n".join(lines))], private=True)
