@@ -35,7 +35,8 @@ OPTIONS: dict[str, str] = {
     "remind": "reminders before the start, comma-separated: 24h,1h,15m",
     "link": "the video-call address (https://…)",
     "within": "look this many days ahead (default 14)",
-    "method": "the voting method",
+    "method": "the voting method: consent, yes-no, choice, approval, score, ranked or time",
+    "vote:choice": "your ballot (the form field; on one line it follows V<n>)",
     "options": 'the choices, comma-separated in quotes: "a, b, c"',
     "closes": "when it closes",
     "quorum": "how many ballots are needed, a number or a percentage",
@@ -80,6 +81,10 @@ EXAMPLES: dict[str, str] = {
     "digest.unsubscribe": "/wg digest unsubscribe dm",
     "privacy.export": "/wg privacy export",
     "privacy.erase": "/wg privacy erase",
+    "vote.open": '/wg vote open "Which venue?" method:ranked options:"Geneva, Nairobi, Bangkok" closes:"friday 17:00"',
+    "vote": '/wg vote V2 "B > A > C"',
+    "vote.close": "/wg vote close V2",
+    "results": "/wg results V2",
 }
 
 

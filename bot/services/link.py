@@ -127,7 +127,7 @@ async def _merge(ctx: Ctx, keep: Member, gone: Member, row: LinkCode) -> Reply:
     for ident in gone_idents:
         ident.member_id = keep.id  # type: ignore[assignment]
         s.add(ident)
-    await s.execute(update(Proposal).where(col(Proposal.author_id) == gone.id).values(author_id=keep.id))
+    await s.exec(update(Proposal).where(col(Proposal.author_id) == gone.id).values(author_id=keep.id))
     kept_rsvps = set((await s.exec(select(Rsvp.meeting_id).where(Rsvp.member_id == keep.id))).all())
     for r in (await s.exec(select(Rsvp).where(Rsvp.member_id == gone.id))).all():
         if r.meeting_id in kept_rsvps:
