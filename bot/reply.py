@@ -100,6 +100,8 @@ class FormField(BaseModel):
     #: a pick-one menu instead of a text input (a score, a rank); adapters without menus in forms
     #: fall back to text and accept the option's value typed
     choices: list[Option] | None = None
+    #: with `choices`: any number may be picked (checkboxes), sent as one comma-separated value
+    multi: bool = False
 
 
 class Form(BaseModel):
@@ -109,6 +111,9 @@ class Form(BaseModel):
     action: str
     submit_label: str = "Submit"
     fields: list[FormField]
+    #: the same question in a few text fields, for platforms whose forms cannot hold `fields` (more
+    #: inputs than they allow): e.g. one "Your ballot" line instead of one menu per option
+    compact: list[FormField] | None = None
 
 
 class Reply(BaseModel):

@@ -179,3 +179,13 @@ async def test_fifty_concurrent_ballots_from_one_member_leave_one(group: Harness
         entries = (await s.exec(select(func.count()).select_from(BallotLogEntry))).one()
     assert 2 <= entries <= 51
     assert "Turnout: 1 of 3" in text(await group.say("ana", "/wg results V1"))
+
+
+async def test_a_ballot_cast_on_slack_and_changed_on_discord_by_a_linked_member_counts_once(group: Harness) -> None:
+    code = await code_for(group, "ben", "slack")
+    await group.say("ben_d", f"/wg link {code}", platform="discord")
+    await group.say("ana", '/wg vote open "Venue?" options:"Geneva, Nairobi"')
+    assert "recorded: A" in text(await group.say("ben", "/wg vote V1 A", platform="slack"))
+    assert "changed: B" in text(await group.say("ben_d", "/wg vote V1 B", platform="discord"))
+    results = text(await group.say("ana", "/wg results V1"))
+    assert "Turnout: 1 of 3" in results and "ben: B" in results and "A 0 · B 1" in results

@@ -24,7 +24,7 @@ import discord
 
 from adapters.discord.components import button_custom_id, select_custom_id
 from bot.mentions import neutralize
-from bot.reply import Actions, Button, Context, Divider, Fields, Form, Heading, Reply, Select, Text
+from bot.reply import Actions, Button, Context, Divider, Fields, Form, FormField, Heading, Reply, Select, Text
 
 # Discord's documented limits
 TITLE_MAX = 256
@@ -338,10 +338,22 @@ def render_update(reply: Reply) -> DiscordMessage:
     return first
 
 
+def modal_fields(form: Form) -> list[FormField]:
+    """The fields a Discord modal shows: the form's own, or its `compact` version when they are more
+    than a modal holds (5 inputs)."""
+    if len(form.fields) > MODAL_FIELDS_MAX and form.compact:
+        return form.compact
+    return form.fields[:MODAL_FIELDS_MAX]
+
+
 def render_modal_fields(form: Form) -> list[discord.ui.TextInput[Any]]:
-    """The text inputs of a form (Discord allows 5 per modal; the core's forms stay within that)."""
+    """The text inputs of a form. A pick-one field (a score, a rank) becomes a short text input whose
+    placeholder lists what may be typed; the core validates the value like any typed ballot."""
     inputs: list[discord.ui.TextInput[Any]] = []
-    for f in form.fields[:MODAL_FIELDS_MAX]:
+    for f in modal_fields(form):
+        placeholder = f.placeholder
+        if f.choices:
+            placeholder = "One of: " + ", ".join(c.value for c in f.choices)
         inputs.append(
             discord.ui.TextInput(
                 label=_cut(f.label, TEXT_INPUT_LABEL_MAX),
@@ -349,7 +361,7 @@ def render_modal_fields(form: Form) -> list[discord.ui.TextInput[Any]]:
                 style=discord.TextStyle.paragraph if f.multiline else discord.TextStyle.short,
                 required=f.required,
                 max_length=min(f.max_length or TEXT_INPUT_VALUE_MAX, TEXT_INPUT_VALUE_MAX),
-                placeholder=_cut(f.placeholder, OPTION_TEXT_MAX) if f.placeholder else None,
+                placeholder=_cut(placeholder, OPTION_TEXT_MAX) if placeholder else None,
                 default=f.initial[:TEXT_INPUT_VALUE_MAX] if f.initial else None,
             )
         )

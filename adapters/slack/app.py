@@ -52,6 +52,7 @@ from adapters.slack.render import (
 from adapters.slack.render import render_single as render_one
 from adapters.slack.text import decode, strip_bot_mention
 from adapters.slack.users import UserDirectory
+from adapters.slack.updates import UpdateThrottle
 from adapters.tasks import TaskTracker
 from bot.command import UserRef, Where
 from bot.core import Core
@@ -127,6 +128,8 @@ class SlackAdapter:
         self.client = client
         self.users = users or UserDirectory(client)
         self.tasks = TaskTracker()
+        #: one chat.update per message per second at most (a busy vote card), the latest one last
+        self.updates = UpdateThrottle(lambda coro: self.tasks.spawn(coro, name="slack chat.update"))
         self.app = AsyncApp(
             client=client,
             signing_secret=signing_secret,
@@ -300,11 +303,18 @@ class SlackAdapter:
         user_id = str(who["id"])
         channel_id = str(meta.get("channel") or user_id)
         where = Where("slack", channel_id, "", meta.get("thread_ts"), _is_dm(channel_id) or channel_id == user_id)
-        target = Target(channel_id, user_id, thread_ts=meta.get("thread_ts"), response_url=meta.get("response_url"))
+        message_ts = meta.get("message_ts")
+        target = Target(
+            channel_id,
+            user_id,
+            thread_ts=meta.get("thread_ts"),
+            response_url=meta.get("response_url"),
+            message_ts=message_ts,
+        )
 
         async def submit() -> Response:
             user = await self._user(user_id, who.get("username") or who.get("name"), text)
-            return await self.core.handle_text(text, user, where)
+            return await self.core.handle_text(text, user, where, from_action=bool(message_ts))
 
         # spawned before anything is awaited, so that its place in this person's queue is fixed now
         task = self.tasks.spawn(submit(), name="slack form", key=_key(user_id, channel_id))
@@ -402,6 +412,8 @@ class SlackAdapter:
                 ("channel", target.channel_id),
                 ("thread_ts", target.thread_ts),
                 ("response_url", target.response_url),
+                # a form opened from a message's button: its answer updates that message
+                ("message_ts", None if target.ephemeral_source else target.message_ts),
             )
             if v
         }
@@ -493,11 +505,18 @@ class SlackAdapter:
     async def _update(self, reply: Reply, target: Target) -> None:
         message = render_one(reply)
         if target.message_ts and not target.ephemeral_source:
-            try:
-                await self.client.chat_update(channel=target.channel_id, ts=target.message_ts, **message.as_kwargs())
-                return
-            except SlackApiError as exc:
-                log.warning("chat.update in %s failed: %s", target.channel_id, exc.response.get("error"))
+            channel, ts = target.channel_id, target.message_ts
+
+            async def send() -> None:
+                try:
+                    await self.client.chat_update(channel=channel, ts=ts, **message.as_kwargs())
+                except SlackApiError as exc:
+                    log.warning("chat.update in %s failed: %s", channel, exc.response.get("error"))
+                    if target.response_url:
+                        await self._respond(target, {"replace_original": True, **message.as_kwargs()})
+
+            await self.updates.submit((channel, ts), send)
+            return
         if target.response_url:
             await self._respond(target, {"replace_original": True, **message.as_kwargs()})
             return

@@ -32,6 +32,7 @@ from bot.reply import (
     Divider,
     Fields,
     Form,
+    FormField,
     Heading,
     Reply,
     Select,
@@ -51,6 +52,9 @@ MAX_ELEMENTS = 25
 #: Slack allows 100 options in a static select; the project keeps every platform to 25 (Discord's cap)
 MAX_OPTIONS = 25
 MAX_OPTION_TEXT = 75
+#: options of a select in a modal (Slack's limit; a vote may list up to 100)
+MAX_MODAL_OPTIONS = 100
+MAX_CHECKBOXES = 10
 MAX_OPTION_VALUE = 150
 MAX_PLACEHOLDER = 150
 MAX_CONTEXT_ELEMENTS = 10
@@ -373,20 +377,42 @@ def _is_part_note(block: dict[str, Any]) -> bool:
     return block.get("type") == "context" and str(elements[0].get("text", "")).startswith("Part ")
 
 
+def _form_text(f: FormField) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": FORM_INPUT,
+        "multiline": f.multiline,
+        "max_length": min(f.max_length or MAX_INPUT_LENGTH, MAX_INPUT_LENGTH),
+    }
+    if f.placeholder:
+        element["placeholder"] = plain(f.placeholder, MAX_PLACEHOLDER)
+    if f.initial:
+        element["initial_value"] = f.initial[: element["max_length"]]
+    return element
+
+
+def _form_menu(f: FormField) -> dict[str, Any]:
+    """A pick-one field as a static select; a pick-any field as checkboxes (up to 10 options, Slack's
+    limit for them) or a multi-select beyond that."""
+    options = [
+        {"text": plain(c.label, MAX_OPTION_TEXT), "value": c.value[:MAX_OPTION_VALUE]}
+        for c in (f.choices or [])[:MAX_MODAL_OPTIONS]
+    ]
+    if f.multi and len(options) <= MAX_CHECKBOXES:
+        return {"type": "checkboxes", "action_id": FORM_INPUT, "options": options}
+    return {
+        "type": "multi_static_select" if f.multi else "static_select",
+        "action_id": FORM_INPUT,
+        "placeholder": plain(f.placeholder or ("Choose any" if f.multi else "Choose"), MAX_PLACEHOLDER),
+        "options": options,
+    }
+
+
 def render_form(form: Form, metadata: dict[str, Any]) -> dict[str, Any]:
     """A Form as a modal view. `metadata` (where to answer) travels in `private_metadata`."""
     blocks: list[dict[str, Any]] = []
     for f in form.fields[:MAX_MODAL_BLOCKS]:
-        element: dict[str, Any] = {
-            "type": "plain_text_input",
-            "action_id": FORM_INPUT,
-            "multiline": f.multiline,
-            "max_length": min(f.max_length or MAX_INPUT_LENGTH, MAX_INPUT_LENGTH),
-        }
-        if f.placeholder:
-            element["placeholder"] = plain(f.placeholder, MAX_PLACEHOLDER)
-        if f.initial:
-            element["initial_value"] = f.initial[: element["max_length"]]
+        element = _form_menu(f) if f.choices else _form_text(f)
         blocks.append(
             {
                 "type": "input",
@@ -422,7 +448,12 @@ def decode_form(view: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     parts = [action]
     values = (view.get("state") or {}).get("values") or {}
     for name, inputs in values.items():
-        value = (inputs.get(FORM_INPUT) or {}).get("value")
+        state = inputs.get(FORM_INPUT) or {}
+        value = state.get("value")
+        if state.get("selected_option"):
+            value = str(state["selected_option"].get("value", ""))
+        elif state.get("selected_options"):
+            value = ", ".join(str(o.get("value", "")) for o in state["selected_options"])
         if isinstance(value, str) and value.strip():
             parts.append(f"{name}:{quote(value)}")
     return " ".join(parts), meta

@@ -79,7 +79,10 @@ def ballot_ui(vote: Vote, tz: str) -> list[Block]:
         placeholder = "Pick every option you approve" if multi else "Pick one option"
         if vote.method == "time":
             placeholder = "Pick every slot that works for you"
-        return [Actions(elements=[Select(placeholder=placeholder, action=f"vote {ref}", options=opts, multi=multi)])]
+        return [
+            Actions(elements=[Select(placeholder=placeholder, action=f"vote {ref}", options=opts, multi=multi)]),
+            Actions(elements=[Button(label="Vote with a reason", action=f"vote {ref}")]),
+        ]
     blocks: list[Block] = [Actions(elements=[Button(label="Vote", action=f"vote {ref}", style="primary")])]
     if vote.method in ("choice", "approval", "time"):
         blocks.append(

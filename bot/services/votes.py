@@ -197,14 +197,19 @@ async def get_vote(ctx: Ctx, ref: str, *, lock: bool = False) -> Vote:
     return await store.find_vote(ctx.session, wg.id, parse_ref(ref, "V", "vote"), lock=lock)  # type: ignore[arg-type]
 
 
-def _ballot_form(vote: Vote, tz: str) -> Form:
+def ballot_form(vote: Vote, tz: str) -> Form:
     """The form a "Vote" button opens for methods that need more than one click."""
     ref = f"V{vote.number}"
     shown = shown_options(vote, tz)
     fields: list[FormField] = []
     scores = [Option(label=str(s), value=str(s)) for s in range(MAX_SCORE + 1)]
     picks = [Option(label=f"{letter(i)}: {o}"[:75], value=letter(i)) for i, o in enumerate(shown)]
-    if vote.method == "score" and len(vote.options) <= 10:
+    if vote.method in ("choice", "approval", "time"):
+        label = {"choice": "Your choice", "approval": "Every option you approve"}.get(
+            vote.method, "Every slot that works"
+        )
+        fields = [FormField(name="choice", label=label, choices=picks, multi=vote.method != "choice")]
+    elif vote.method == "score" and len(vote.options) <= 10:
         fields = [
             FormField(name=f"score-{letter(i).lower()}", label=f"{letter(i)}: {o}"[:45], choices=scores, required=False)
             for i, o in enumerate(shown)
@@ -217,8 +222,12 @@ def _ballot_form(vote: Vote, tz: str) -> Form:
     else:
         hint = {"score": "A=5, B=2", "ranked": "B > A > C"}.get(vote.method, "A, C")
         fields = [FormField(name="choice", label="Your ballot", placeholder=hint, max_length=1000)]
-    fields.append(FormField(name="reason", label="Reason (optional)", required=False, multiline=True, max_length=1000))
-    return Form(title=f"Vote on {ref}", action=f"vote {ref}", submit_label="Vote", fields=fields)
+    reason = FormField(name="reason", label="Reason (optional)", required=False, multiline=True, max_length=1000)
+    hint = {"score": "A=5, B=2", "ranked": "B > A > C"}.get(vote.method, "A, C")
+    compact = [FormField(name="choice", label="Your ballot", placeholder=hint, max_length=1000), reason]
+    return Form(
+        title=f"Vote on {ref}", action=f"vote {ref}", submit_label="Vote", fields=[*fields, reason], compact=compact
+    )
 
 
 def _ballot_text(ctx: Ctx, vote: Vote) -> str:
@@ -258,7 +267,7 @@ async def cast(ctx: Ctx) -> Response | Reply:
         )
     text = _ballot_text(ctx, vote)
     if not text.strip():
-        form = _ballot_form(vote, ctx.tz)
+        form = ballot_form(vote, ctx.tz)
         return Response(form=form, replies=[Reply.error(f"Say how you vote on {ref}.", BALLOT_USAGE)])
     choice = read_ballot(vote.method, vote.options, text, shown_options(vote, ctx.tz))
     reason = clean(ctx.cmd.options.get("reason", "")).strip() or None

@@ -138,6 +138,15 @@ SAMPLES: dict[str, Reply] = {
 }
 
 
+def test_golden_vote_card_and_ballot_modal() -> None:
+    from tests.vote_samples import approval_card, ranked_form
+
+    check_golden("vote", to_payload(render(approval_card())))
+    modal = build_modal(ranked_form())
+    assert modal is not None
+    check_golden("vote_form", modal.to_dict())
+
+
 def check_golden(name: str, payload: Any) -> None:
     path = GOLDEN / f"{name}.json"
     text = json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -54,7 +54,7 @@ def _option(opt: Any, path: str) -> None:
         _text_obj(opt["description"], f"{path}.description", limit=75, kinds=("plain_text",))
 
 
-def _element(el: dict[str, Any], path: str, action_ids: set[str]) -> None:
+def _element(el: dict[str, Any], path: str, action_ids: set[str], *, max_options: int = 25) -> None:
     kind = el.get("type")
     action_id = el.get("action_id")
     if not isinstance(action_id, str) or not action_id or len(action_id) > 255:
@@ -73,8 +73,14 @@ def _element(el: dict[str, Any], path: str, action_ids: set[str]) -> None:
     elif kind in ("static_select", "multi_static_select"):
         _text_obj(el.get("placeholder"), f"{path}.placeholder", limit=150, kinds=("plain_text",))
         options = el.get("options") or []
-        if not 1 <= len(options) <= 25:
-            _fail(path, f"{len(options)} options (1..25 allowed here)")
+        if not 1 <= len(options) <= max_options:
+            _fail(path, f"{len(options)} options (1..{max_options} allowed here)")
+        for i, opt in enumerate(options):
+            _option(opt, f"{path}.options[{i}]")
+    elif kind == "checkboxes":
+        options = el.get("options") or []
+        if not 1 <= len(options) <= 10:
+            _fail(path, f"{len(options)} checkboxes (1..10 allowed)")
         for i, opt in enumerate(options):
             _option(opt, f"{path}.options[{i}]")
     elif kind == "plain_text_input":
@@ -131,7 +137,8 @@ def check_blocks(blocks: Any, *, limit: int = 50, path: str = "blocks") -> None:
                 _element(e, f"{p}.elements[{j}]", action_ids)
         elif kind == "input":
             _text_obj(block.get("label"), f"{p}.label", limit=2000, kinds=("plain_text",))
-            _element(block.get("element") or {}, f"{p}.element", action_ids=set())
+            # in a modal's input block a static select may hold Slack's full 100 options
+            _element(block.get("element") or {}, f"{p}.element", action_ids=set(), max_options=100)
 
 
 def check_message(body: dict[str, Any], path: str = "message") -> None:

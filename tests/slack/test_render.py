@@ -126,6 +126,10 @@ def samples() -> dict[str, r.Reply | r.Form]:
         )
         # what the ephemeral answer shows once the file went to the person's DM
         out["attachment_sent"] = with_files_sent(out["attachment"], {1})
+    from tests.vote_samples import approval_card, ranked_form
+
+    out["vote"] = approval_card()
+    out["vote_form"] = ranked_form()
     return out
 
 
