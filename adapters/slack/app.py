@@ -51,8 +51,8 @@ from adapters.slack.render import (
 )
 from adapters.slack.render import render_single as render_one
 from adapters.slack.text import decode, strip_bot_mention
-from adapters.slack.users import UserDirectory
 from adapters.slack.updates import UpdateThrottle
+from adapters.slack.users import UserDirectory
 from adapters.tasks import TaskTracker
 from bot.command import UserRef, Where
 from bot.core import Core
