@@ -401,7 +401,11 @@ def format_command(
 ) -> str:
     """Build command text from typed values (Discord options, form fields), quoting as needed."""
     parts = [*name.split(".")]
-    parts += [quote(p) for p in positionals]
+    for i, p in enumerate(positionals):
+        # a first value that reads as a sub-command (`meeting suggest`, `vote open`) is quoted, so it
+        # stays a value: the parser takes command words only from unquoted tokens
+        collides = i == 0 and "." not in name and f"{name}.{p.strip().lower()}" in SPECS
+        parts.append('"' + p.replace('"', '\\"') + '"' if collides else quote(p))
     if rest:
         parts.append(quote(rest))
     for key, value in (options or {}).items():

@@ -130,3 +130,10 @@ def test_format_command_round_trips_typed_values(title: str, region: str) -> Non
 
     assert c.positionals == [clean(title)]
     assert c.options["duration"] == clean(region)
+
+
+def test_a_typed_value_that_reads_as_a_subcommand_stays_a_value() -> None:
+    """Discord's `/wg meeting schedule title:suggest` (found by the property test above)."""
+    c = p(format_command("meeting", ["Suggest"], {"at": "tomorrow 10:00"}))
+    assert c.name == "meeting" and c.positionals == ["Suggest"]
+    assert p(format_command("vote", ["open"], rest="yes")).name == "vote"
