@@ -155,10 +155,11 @@ SPECS: dict[str, Spec] = {
         ),
         _spec(
             "rsvp",
-            "/wg rsvp M<n> yes|no|maybe [for:<member>]",
-            "Answer a meeting invitation (a convener may record it for an e-mail-only member).",
+            "/wg rsvp M<n> yes|no|maybe [date:<YYYY-MM-DD>|all] [for:<member>]",
+            "Answer a meeting invitation (date: one occurrence of a series; for: a convener records it for an "
+            "e-mail-only member).",
             positional=("id", "answer"),
-            options={"for"},
+            options={"date", "for"},
         ),
         _spec("agenda", "/wg agenda M<n>", "Show a meeting's agenda.", positional=("id",)),
         _spec("ics", "/wg ics M<n>", "Get a meeting as an .ics calendar file.", positional=("id",)),
@@ -206,8 +207,8 @@ SPECS: dict[str, Spec] = {
             "Erase your data (vote tallies are kept, unlinked).",
             flags={"confirm"},
         ),
-        _spec("live.start", "/wg live start M<n>", "Start a live session.", positional=("id",)),
-        _spec("live.end", "/wg live end", "End the live session."),
+        _spec("live.start", "/wg live start M<n>", "Start a live session (convener).", positional=("id",)),
+        _spec("live.end", "/wg live end", "End the live session and post its minutes (convener)."),
         _spec(
             "ask",
             "/wg ask <question> [anonymous]",
@@ -218,20 +219,28 @@ SPECS: dict[str, Spec] = {
         ),
         _spec("upvote", "/wg upvote Q<n>", "Upvote a question.", positional=("id",)),
         _spec("queue", "/wg queue", "Show the question queue."),
-        _spec("answered", "/wg answered Q<n>", "Mark a question answered.", positional=("id",)),
+        _spec("answered", "/wg answered Q<n>", "Mark a question answered (convener).", positional=("id",)),
+        _spec("dismiss", "/wg dismiss Q<n>", "Dismiss a question (convener).", positional=("id",)),
         _spec(
             "poll",
             '/wg poll "<question>" options:"a, b" [for:<d>]',
-            "Run a quick poll.",
+            "Run a quick poll (convener).",
             positional=("question",),
             options={"options", "for"},
         ),
         _spec(
             "pause",
             '/wg pause "<prompt>" [for:<d>]',
-            "Pause and react.",
+            "Open a pause-and-react round (convener).",
             positional=("prompt",),
             options={"for"},
+        ),
+        _spec(
+            "react",
+            "/wg react <text>",
+            "React in the open pause round (one line; a second replaces the first).",
+            rest="text",
+            options={"text"},
         ),
     ]
 }

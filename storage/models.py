@@ -419,3 +419,116 @@ class BallotLogEntry(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class RsvpOccurrence(SQLModel, table=True):
+    """A member's answer for one occurrence of a recurring meeting (its local date in the meeting's
+    zone); it overrides their answer to the series (`Rsvp`) for that date only."""
+
+    __tablename__ = "rsvp_occurrences"
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id", "occurrence"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meetings.id", index=True)
+    member_id: int = Field(foreign_key="members.id")
+    #: YYYY-MM-DD in the meeting's zone
+    occurrence: str = Field(max_length=10)
+    answer: str = Field(max_length=10)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class LiveSession(SQLModel, table=True):
+    """A live session of a meeting. `active_wg_id` is the group's id while the session is live and
+    NULL after: its unique index makes "one live session per group" hold across processes."""
+
+    __tablename__ = "live_sessions"
+    id: int | None = Field(default=None, primary_key=True)
+    wg_id: int = Field(foreign_key="working_groups.id", index=True)
+    active_wg_id: int | None = Field(default=None, unique=True)
+    meeting_id: int = Field(foreign_key="meetings.id", index=True)
+    started_by: int | None = Field(default=None, foreign_key="members.id")
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: the minutes as plain text (what `/wg show M<n>` and the digest show), written at `live end`
+    minutes: str | None = Field(default=None, max_length=20000)
+
+
+class LiveAttendance(SQLModel, table=True):
+    """Who took part in a live session, from which platform (one row per member and platform)."""
+
+    __tablename__ = "live_attendance"
+    __table_args__ = (UniqueConstraint("session_id", "member_id", "platform"),)
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="live_sessions.id", index=True)
+    member_id: int = Field(foreign_key="members.id")
+    platform: str = Field(max_length=10)
+    stakeholder_group: str = Field(max_length=40)
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class LiveQuestion(SQLModel, table=True):
+    """Q<n>. An anonymous question keeps its asker (for rate limits and erasure) but no output ever
+    names them."""
+
+    __tablename__ = "live_questions"
+    __table_args__ = (UniqueConstraint("wg_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    wg_id: int = Field(foreign_key="working_groups.id", index=True)
+    session_id: int = Field(foreign_key="live_sessions.id", index=True)
+    number: int
+    member_id: int = Field(foreign_key="members.id")
+    anonymous: bool = Field(default=False)
+    text: str = Field(max_length=500)
+    platform: str = Field(max_length=10)
+    stakeholder_group: str = Field(max_length=40)
+    #: open | answered | dismissed
+    status: str = Field(default="open", max_length=10)
+    upvotes: int = Field(default=0)
+    asked_at: datetime = Field(sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LiveUpvote(SQLModel, table=True):
+    __tablename__ = "live_upvotes"
+    __table_args__ = (UniqueConstraint("question_id", "member_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="live_questions.id", index=True)
+    member_id: int = Field(foreign_key="members.id")
+    platform: str = Field(max_length=10)
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class LivePoll(SQLModel, table=True):
+    """A quick poll: a V<n> vote opened during a live session."""
+
+    __tablename__ = "live_polls"
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="live_sessions.id", index=True)
+    vote_id: int = Field(foreign_key="votes.id", unique=True)
+
+
+class LivePause(SQLModel, table=True):
+    """A pause-and-react round; `synthesis` is the grouped text posted when it closed."""
+
+    __tablename__ = "live_pauses"
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="live_sessions.id", index=True)
+    prompt: str = Field(max_length=500)
+    opened_at: datetime = Field(sa_type=UTCDateTime)
+    closes_at: datetime = Field(sa_type=UTCDateTime)
+    #: open | closed
+    status: str = Field(default="open", max_length=10)
+    synthesis: str | None = Field(default=None, max_length=20000)
+
+
+class LiveReaction(SQLModel, table=True):
+    """One reaction per member and round (a second one replaces the first)."""
+
+    __tablename__ = "live_reactions"
+    __table_args__ = (UniqueConstraint("pause_id", "member_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    pause_id: int = Field(foreign_key="live_pauses.id", index=True)
+    member_id: int = Field(foreign_key="members.id")
+    text: str = Field(max_length=300)
+    platform: str = Field(max_length=10)
+    stakeholder_group: str = Field(max_length=40)
+    at: datetime = Field(sa_type=UTCDateTime)

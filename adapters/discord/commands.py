@@ -21,7 +21,8 @@ group. Only where a command sits in the Discord tree changes: `to_text` still se
 command text, so the core, the console and Slack are unaffected, and components' `custom_id`s carry
 grammar text, not Discord paths:
 
-- live sessions under `/wg live …`: `ask`, `upvote`, `queue`, `answered`, `poll`, `pause` join
+- live sessions under `/wg live …`: `ask`, `upvote`, `queue`, `answered`, `dismiss`, `poll`, `pause`,
+  `react` join
   `live start` / `live end`;
 - meeting follow-ups under `/wg meeting …`: `rsvp`, `agenda`, `ics`;
 - `results` under `/wg vote results`; `answer` under `/wg checkin answer`;
@@ -55,7 +56,7 @@ DESCRIPTION_MAX = 100
 BARE_VERB = {"vote": "cast", "meeting": "schedule", "checkin": "schedule"}
 #: grammar commands that sit under a related group on Discord (see the module docstring)
 PATHS: dict[str, tuple[str, str]] = {
-    **{name: ("live", name) for name in ("ask", "upvote", "queue", "answered", "poll", "pause")},
+    **{name: ("live", name) for name in ("ask", "upvote", "queue", "answered", "dismiss", "poll", "pause", "react")},
     **{name: ("meeting", name) for name in ("rsvp", "agenda", "ics")},
     "results": ("vote", "results"),
     "answer": ("checkin", "answer"),

@@ -23,7 +23,7 @@ from bot.sanitize import clean_line
 from bot.services.context import Ctx, channel_destinations, command, dm_destination, parse_ref, shows
 from bot.timefmt import fmt, fmt_short
 from bot.timeparse import parse_duration, parse_offsets, parse_span, parse_when
-from storage.models import Meeting, Member, Proposal, Rsvp, WorkingGroup
+from storage.models import Meeting, Member, Proposal, Rsvp, RsvpOccurrence, WorkingGroup
 
 MAX_TITLE = 200
 MAX_LINK = 500
@@ -93,14 +93,31 @@ def when_line(at: datetime, tz: str) -> str:
     return fmt(at, tz) + utc
 
 
-def rsvp_buttons(m: Meeting) -> Actions:
+def rsvp_buttons(m: Meeting, occurrence: datetime | None = None) -> Actions:
+    """Yes/No/Maybe; with `occurrence` (a series' reminder) they answer for that date only."""
+    date = f" date:{occurrence_date(m, occurrence)}" if occurrence is not None and m.rrule else ""
     return Actions(
         elements=[
-            Button(label="Yes", action=f"rsvp M{m.number} yes", style="primary"),
-            Button(label="No", action=f"rsvp M{m.number} no"),
-            Button(label="Maybe", action=f"rsvp M{m.number} maybe"),
+            Button(label="Yes", action=f"rsvp M{m.number} yes{date}", style="primary"),
+            Button(label="No", action=f"rsvp M{m.number} no{date}"),
+            Button(label="Maybe", action=f"rsvp M{m.number} maybe{date}"),
         ]
     )
+
+
+def occurrence_date(m: Meeting, at: datetime) -> str:
+    """An occurrence's name in RSVPs: its local date in the meeting's zone (YYYY-MM-DD)."""
+    return at.astimezone(ZoneInfo(m.timezone)).strftime("%Y-%m-%d")
+
+
+async def occurrence_answers(session: AsyncSession, m: Meeting, at: datetime) -> dict[int, str]:
+    """Each member's answer for the occurrence at `at`: their answer for that date, else for the series."""
+    answers = await rsvp_map(session, m.id)  # type: ignore[arg-type]
+    q = select(RsvpOccurrence).where(
+        RsvpOccurrence.meeting_id == m.id, RsvpOccurrence.occurrence == occurrence_date(m, at)
+    )
+    answers.update({r.member_id: r.answer for r in (await session.exec(q)).all()})
+    return answers
 
 
 async def active_members(session: AsyncSession, wg_id: int) -> list[Member]:
@@ -234,14 +251,14 @@ async def reminder_job(ctx: JobContext) -> None:
         if m.link:
             items.append(("Link", m.link))
         return Reply(
-            blocks=[Heading(text=title), Fields(items=items), rsvp_buttons(m)],
+            blocks=[Heading(text=title), Fields(items=items), rsvp_buttons(m, start)],
             kind="reminder",
         )
 
     assert wg.id is not None
     for ch, dest in await channel_destinations(ctx.session, wg.id):
         await ctx.send(dest, body(wg.timezone, utc=True), part=f"ch{ch.id}")
-    answers = await rsvp_map(ctx.session, m.id)  # type: ignore[arg-type]
+    answers = await occurrence_answers(ctx.session, m, start)
     for member in await active_members(ctx.session, wg.id):
         if answers.get(member.id or 0) == "no":
             continue
@@ -382,6 +399,14 @@ async def rsvp(ctx: Ctx) -> Response | Reply:
         raise UserError(f"M{m.number} was cancelled; there is nothing to answer.")
     if next_start(m, ctx.now) is None:
         raise UserError(f"M{m.number} is over; there is nothing to answer.")
+    date = ctx.cmd.options.get("date", "").strip().lower()
+    if date and date != "all":
+        return await _rsvp_occurrence(ctx, m, member, answer, date)
+    if date == "all":
+        # the whole series: earlier answers for single dates give way to this one
+        q = select(RsvpOccurrence).where(RsvpOccurrence.meeting_id == m.id, RsvpOccurrence.member_id == member.id)
+        for row in (await ctx.session.exec(q)).all():
+            await ctx.session.delete(row)
     existing = (
         await ctx.session.exec(select(Rsvp).where(Rsvp.meeting_id == m.id, Rsvp.member_id == member.id))
     ).first()
@@ -396,6 +421,48 @@ async def rsvp(ctx: Ctx) -> Response | Reply:
     if ctx.cmd.from_action:
         card = await meeting_card(ctx.session, m, wg, wg.timezone, ctx.now)
         return Response(update=card, replies=[confirm])
+    return confirm
+
+
+async def _rsvp_occurrence(ctx: Ctx, m: Meeting, member: Member, answer: str, date: str) -> Response | Reply:
+    """`/wg rsvp M<n> no date:2026-01-15`: an answer for one occurrence of a series."""
+    try:
+        day = datetime.strptime(date, "%Y-%m-%d").date()
+    except ValueError:
+        raise UserError(
+            f"Write the date as YYYY-MM-DD, or date:all for the whole series (not `{date[:20]}`)."
+        ) from None
+    if not m.rrule:
+        if occurrence_date(m, m.start_at) != date:
+            raise UserError(f"M{m.number} takes place on {occurrence_date(m, m.start_at)} only, not on {date}.")
+        at = m.start_at
+    else:
+        zone = ZoneInfo(m.timezone)
+        day_start = datetime.combine(day, datetime.min.time(), zone).astimezone(ZoneInfo("UTC"))
+        at_or_none = next(
+            recurrence.occurrences(m.rrule, series_start_local(m), m.timezone, day_start - timedelta(seconds=1)), None
+        )
+        if at_or_none is None or occurrence_date(m, at_or_none) != date:
+            nxt = next_start(m, ctx.now)
+            hint = f" The next one is on {occurrence_date(m, nxt)}." if nxt else ""
+            raise UserError(f"M{m.number} has no occurrence on {date}.{hint}")
+        at = at_or_none
+    if at + timedelta(minutes=m.duration_minutes) <= ctx.now:
+        raise UserError(f"The occurrence of M{m.number} on {date} is over; there is nothing to answer.")
+    q = select(RsvpOccurrence).where(
+        RsvpOccurrence.meeting_id == m.id, RsvpOccurrence.member_id == member.id, RsvpOccurrence.occurrence == date
+    )
+    row = (await ctx.session.exec(q)).first()
+    if row is None:
+        row = RsvpOccurrence(meeting_id=m.id, member_id=member.id, occurrence=date, answer=answer, updated_at=ctx.now)  # type: ignore[arg-type]
+    row.answer, row.updated_at = answer, ctx.now
+    ctx.session.add(row)
+    await ctx.session.flush()
+    confirm = Reply.text(
+        f"Your answer to M{m.number} “{m.title}” on {fmt(at, ctx.tz)}: {answer} (that date only).", private=True
+    )
+    if ctx.cmd.from_action:
+        return Response(replies=[confirm])
     return confirm
 
 

@@ -8,6 +8,7 @@ vote_render.py, closing and nudging through the engine in vote_jobs.py. A ballot
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlmodel import select
@@ -22,7 +23,7 @@ from bot.services import vote_store as store
 from bot.services.context import Ctx, command, parse_ref, shows
 from bot.services.proposals import get_proposal
 from bot.services.vote_render import receipt_reply, results_reply, shown_options, vote_card
-from bot.tally import ANSWERS, MAX_SCORE, METHODS, OPTION_METHODS, letter
+from bot.tally import ANSWERS, MAX_SCORE, METHODS, OPTION_METHODS, Result, letter
 from bot.timefmt import fmt
 from bot.timeparse import parse_when
 from storage.models import Ballot, BallotLogEntry, Member, Proposal, Vote, VoteVoter
@@ -35,6 +36,9 @@ OPEN_USAGE = (
     "[quorum:<n>|<n>%] [anonymous] [hidden] [balanced]"
 )
 BALLOT_USAGE = '/wg vote V<n> <choice> [reason:"..."]'
+#: other looks for a vote's card, tried in order (a live session's quick poll: buttons and text bars);
+#: a hook returns None for votes that are not its own
+CARD_HOOKS: list[Callable[[Ctx, Vote, Result, str], Awaitable[Reply | None]]] = []
 _ALIASES = {"yesno": "yes-no", "yes/no": "yes-no", "plurality": "choice", "irv": "ranked", "rcv": "ranked"}
 
 
@@ -61,7 +65,7 @@ def _quorum(raw: str) -> tuple[int | None, int | None]:
     return (None, n) if pct else (n, None)
 
 
-async def _roll_members(ctx: Ctx) -> list[Member]:
+async def roll_members(ctx: Ctx) -> list[Member]:
     wg = ctx.require_wg()
     q = select(Member).where(Member.wg_id == wg.id, Member.erased_at == None)  # noqa: E711
     return [m for m in (await ctx.session.exec(q)).all() if m.role in ("convener", "member")]
@@ -101,10 +105,53 @@ async def open_vote(ctx: Ctx) -> Reply:
         if closes <= ctx.now:
             raise UserError(f"closes: is in the past ({fmt(closes, ctx.tz)}); give a time to come.", OPEN_USAGE)
     q_count, q_pct = _quorum(opts["quorum"]) if opts.get("quorum") else (None, None)
-    voters = await _roll_members(ctx)
+    voters = await roll_members(ctx)
     if q_count is not None and q_count > len(voters):
         raise UserError(f"A quorum of {q_count} can never be met: the roll has {len(voters)} voter(s).", OPEN_USAGE)
-    flags = ctx.cmd.flags
+    vote = await create_vote(
+        ctx,
+        member,
+        proposal=proposal,
+        question=question,
+        method=method,
+        options=options,
+        closes=closes,
+        quorum=(q_count, q_pct),
+        flags=ctx.cmd.flags,
+        voters=voters,
+    )
+    subject_text = f"On proposal P{proposal.number}: {proposal.body[:600]}" if proposal else None
+    card = vote_card(
+        vote,
+        wg.timezone,
+        cast=0,
+        roll=len(voters),
+        live=None,
+        heading=f"New vote V{vote.number}: {question}",
+        subject=subject_text,
+    )
+    await ctx.announce(card, key=f"vote:{vote.id}:opened")
+    until = f", closing {fmt(closes, ctx.tz)}" if closes else ""
+    return Reply.text(f"Vote V{vote.number} opened for {len(voters)} voter(s){until}, and announced.", private=True)
+
+
+async def create_vote(
+    ctx: Ctx,
+    member: Member,
+    *,
+    proposal: Proposal | None,
+    question: str,
+    method: str,
+    options: list[str],
+    closes: datetime | None,
+    quorum: tuple[int | None, int | None],
+    flags: set[str],
+    voters: list[Member],
+) -> Vote:
+    """Record a validated vote: the frozen roll, the log's open entry, the engine's close and nudge.
+    Shared by `/wg vote open` and live sessions' quick polls."""
+    wg = ctx.require_wg()
+    q_count, q_pct = quorum
     vote = Vote(
         wg_id=wg.id,  # type: ignore[arg-type]
         number=await ctx.next_number("V"),
@@ -143,24 +190,17 @@ async def open_vote(ctx: Ctx) -> Reply:
             "options": options,
             "roll": sorted(ballots.pseudonym(vote.salt, m.id) for m in voters if m.id is not None),
             "closes": closes.isoformat() if closes else None,
-            "quorum": opts.get("quorum"),
+            "quorum": _quorum_text(quorum),
             "flags": sorted(flags),
         },
     )
     await _schedule_jobs(ctx, vote)
-    subject_text = f"On proposal P{proposal.number}: {proposal.body[:600]}" if proposal else None
-    card = vote_card(
-        vote,
-        wg.timezone,
-        cast=0,
-        roll=len(voters),
-        live=None,
-        heading=f"New vote V{vote.number}: {question}",
-        subject=subject_text,
-    )
-    await ctx.announce(card, key=f"vote:{vote.id}:opened")
-    until = f", closing {fmt(closes, ctx.tz)}" if closes else ""
-    return Reply.text(f"Vote V{vote.number} opened for {len(voters)} voter(s){until}, and announced.", private=True)
+    return vote
+
+
+def _quorum_text(quorum: tuple[int | None, int | None]) -> str | None:
+    count, pct = quorum
+    return str(count) if count is not None else (f"{pct}%" if pct is not None else None)
 
 
 async def _schedule_jobs(ctx: Ctx, vote: Vote) -> None:
@@ -330,6 +370,10 @@ async def _answer(ctx: Ctx, vote: Vote, card_tz: str, confirm: Reply) -> Respons
 async def card_now(ctx: Ctx, vote: Vote, tz: str, heading: str | None = None) -> Reply:
     assert vote.id is not None
     result = await store.count(ctx.session, vote)
+    for hook in CARD_HOOKS:
+        styled = await hook(ctx, vote, result, tz)
+        if styled is not None:
+            return styled
     live = None if vote.hidden else result
     return vote_card(vote, tz, cast=result.cast, roll=result.roll, live=live, heading=heading)
 

@@ -1,0 +1,123 @@
+"""The minutes of a live session, written at `/wg live end`: attendance by stakeholder group and
+platform, the questions with their upvotes, quick poll results, pause-round syntheses, decisions and
+action items, and the balance flag (stakeholder groups not heard from). Archived on the session row
+(shown by `/wg show M<n>` and the weekly digest). Anonymous askers are never named.
+
+Decisions are the quick polls' outcomes and lines marked as decisions ("decision:", "we agreed");
+action items are lines that commit someone ("action:", "I'll …", "we will …") — the same markers the
+offline thread summarizer looks for, applied to what was said in the session.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.reply import Block, Context, Fields, Heading, Reply, Text
+from bot.services.live_poll import bars
+from bot.services.vote_store import stored_result
+from bot.timefmt import fmt
+from storage.models import (
+    LiveAttendance,
+    LivePause,
+    LivePoll,
+    LiveQuestion,
+    LiveReaction,
+    LiveSession,
+    Meeting,
+    Member,
+    Vote,
+    WorkingGroup,
+)
+
+_DECISION = re.compile(r"^\s*(decision|decided|resolved)\s*[:\-]|\bwe (have )?(agreed|decided)\b", re.I)
+_ACTION = re.compile(r"^\s*(action( item)?|todo|to-do)\s*[:\-]|\b(I'?ll|I will|we'?ll|we will)\b", re.I)
+
+
+def counts(c: Counter[str]) -> str:
+    return ", ".join(f"{k} {n}" for k, n in sorted(c.items())) or "none"
+
+
+async def write_minutes(session: AsyncSession, live: LiveSession) -> Reply:
+    wg = await session.get(WorkingGroup, live.wg_id)
+    meeting = await session.get(Meeting, live.meeting_id)
+    assert wg is not None and meeting is not None
+    tz = wg.timezone
+    attendance = (await session.exec(select(LiveAttendance).where(LiveAttendance.session_id == live.id))).all()
+    people = {a.member_id: a.stakeholder_group for a in attendance}
+    by_platform = Counter(a.platform for a in attendance)
+    questions = (
+        await session.exec(
+            select(LiveQuestion)
+            .where(LiveQuestion.session_id == live.id)
+            .order_by(col(LiveQuestion.upvotes).desc(), col(LiveQuestion.asked_at))
+        )
+    ).all()
+    members = {
+        m.id: m for m in (await session.exec(select(Member).where(Member.wg_id == wg.id))).all() if m.id is not None
+    }
+    blocks: list[Block] = [Heading(text=f"Minutes: M{meeting.number} “{meeting.title}” (live session)")]
+    ended = fmt(live.ended_at, tz) if live.ended_at else "—"
+    blocks.append(
+        Fields(
+            items=[
+                ("Started", fmt(live.started_at, tz)),
+                ("Ended", ended),
+                ("Attendance", f"{len(people)} people"),
+                ("By stakeholder group", counts(Counter(people.values()))),
+                ("By platform", counts(by_platform)),
+            ]
+        )
+    )
+    texts: list[str] = []
+    if questions:
+        answered = sum(q.status == "answered" for q in questions)
+        lines = []
+        for q in questions:
+            m = members.get(q.member_id)
+            who = "anonymous" if q.anonymous else (m.display_name if m and m.erased_at is None else "a former member")
+            lines.append(f"Q{q.number} [{q.status}] ▲{q.upvotes} — {q.text} ({who}, {q.platform})")
+            texts.append(q.text)
+        blocks.append(Text(text=f"Questions ({len(questions)} asked, {answered} answered):\n" + "\n".join(lines)))
+    decisions: list[str] = []
+    polls = (
+        await session.exec(
+            select(Vote).join(LivePoll, col(LivePoll.vote_id) == col(Vote.id)).where(LivePoll.session_id == live.id)
+        )
+    ).all()
+    if polls:
+        lines = []
+        for v in sorted(polls, key=lambda v: v.number):
+            if v.status == "closed" and v.result is not None:
+                r = stored_result(v)
+                lines.append(f"V{v.number} “{v.question}”: {r.outcome} ({r.cast} of {r.roll} voted)")
+                lines.append(bars(list(v.options), list(r.totals), r.cast))
+                decisions.append(f"Poll V{v.number}: {r.outcome}")
+            else:
+                closes = fmt(v.closes_at or live.started_at, tz)
+                lines.append(f"V{v.number} “{v.question}”: still open, closes {closes}")
+        blocks.append(Text(text="Quick polls:\n" + "\n".join(lines)))
+    pauses = (
+        await session.exec(select(LivePause).where(LivePause.session_id == live.id).order_by(col(LivePause.opened_at)))
+    ).all()
+    reactions: list[LiveReaction] = []
+    for p in pauses:
+        reactions += (await session.exec(select(LiveReaction).where(LiveReaction.pause_id == p.id))).all()
+    if pauses:
+        blocks.append(Text(text="Pause rounds:\n" + "\n".join(f"• {p.synthesis or p.prompt}" for p in pauses)))
+    texts += [r.text for r in reactions]
+    decisions += [t for t in texts if _DECISION.search(t)]
+    actions = [t for t in texts if _ACTION.search(t) and not _DECISION.search(t)]
+    blocks.append(Text(text="Decisions:\n" + ("\n".join(f"• {d}" for d in decisions) or "• none recorded")))
+    blocks.append(Text(text="Action items:\n" + ("\n".join(f"• {a}" for a in actions) or "• none recorded")))
+    spoke = Counter([q.stakeholder_group for q in questions] + [r.stakeholder_group for r in reactions])
+    groups = sorted({m.stakeholder_group for m in members.values() if m.erased_at is None})
+    silent = [g for g in groups if g not in spoke]
+    balance = f"Questions and reactions by stakeholder group: {counts(spoke)}"
+    if silent:
+        balance += " · ⚠ not heard from: " + ", ".join(silent)
+    blocks.append(Context(text=balance))
+    return Reply(blocks=blocks, kind="summary")

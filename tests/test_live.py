@@ -1,0 +1,102 @@
+"""Live sessions through `wgbot simulate` scripts with speakers on the console, Slack and Discord:
+the Q&A queue, a quick poll closing by itself, a pause round, the minutes; per-occurrence RSVPs."""
+
+from __future__ import annotations
+
+from bot import live_themes
+from tests.test_meetings import at, run_script
+
+PLATFORMS = ["console", "discord", "slack"]
+
+
+async def test_live_session_across_three_platforms(db_url: str) -> None:
+    events = await run_script("live_session.script", db_url)
+    errors = [e.text for e in events if e.kind == "error"]
+    # bad input: a live command without a session, a second start, a poll under 30 s, a second pause
+    # round, upvoting one's own question or an answered one; each privately
+    assert any("No live session is running" in t for t in errors)
+    assert any("already running; end it first" in t for t in errors)
+    assert any("A poll lasts at least 30 seconds" in t for t in errors)
+    assert any("A pause round is already open" in t for t in errors)
+    assert any("Q2 is your own question" in t for t in errors)
+    assert any("Q1 is already answered" in t for t in errors)
+    assert all(e.to.startswith("user:") for e in events if e.kind == "error")
+    assert [e.text for e in events if "already upvoted Q1" in e.text] == [
+        "You already upvoted Q1; an upvote counts once per person."
+    ]
+
+    # ranked by upvotes, ties broken by age: Q1 and Q3 have two upvotes each, Q1 is older
+    [queue] = [e for e in events if e.text.startswith("Question queue")]
+    assert queue.platform == "discord" and queue.to == "channel:wg"
+    ranked = [line.split(" — ")[0] for line in queue.text.splitlines() if line[:1].isdigit()]
+    assert ranked == ["1. Q1 ▲2", "2. Q3 ▲2", "3. Q2 ▲1"]
+    assert "[▲ Q3] /wg upvote Q3" in queue.text
+    assert "Not heard from yet: academia, civil-society" in queue.text
+
+    # the anonymous asker (nora) is on no output line with her question, anywhere
+    anon = "Who funds the pilot CERTs?"
+    lines = [(e, line) for e in events for line in e.text.splitlines() if anon in line or "Q2" in line]
+    assert lines and all("nora" not in line for _, line in lines)
+    # nor anywhere next to it: only the meeting page (local times of every member) names nora at all
+    assert all("nora" not in e.text for e in events if anon in e.text and not e.text.startswith("M1: "))
+
+    # the 2-minute poll closes at its minute, with results, on every platform
+    closed = [e for e in events if e.text.startswith("V1 closed: Start with pilots?")]
+    assert sorted(e.platform for e in closed) == PLATFORMS
+    assert {e.at for e in closed} == {at("2026-01-05T10:04")}
+    assert all("Outcome: A: yes wins" in e.text and "Totals: A 2 · B 1 · C 0" in e.text for e in closed)
+    [card] = [e for e in events if e.platform == "slack" and e.text.startswith("Quick poll V1")]
+    assert "[A: yes] /wg vote V1 A" in card.text and "A ░░░░░░░░░░ 0 (0%) yes" in card.text
+
+    # five reactions (one replaced) → one grouped synthesis per channel when the round closes
+    rounds = [e for e in events if e.text.startswith("Pause round closed")]
+    assert sorted(e.platform for e in rounds) == PLATFORMS and {e.at for e in rounds} == {at("2026-01-05T10:07")}
+    text = rounds[0].text
+    assert "5 reaction(s) in 2 theme(s)" in text and "liability (3):" in text
+    assert "• Liability for shared incident data" not in text  # replaced by kenji's second reaction
+    assert "government 20%" in text and "technical-community 20%" in text
+
+    # minutes at live end, on every platform, and on the meeting's page
+    minutes = [e for e in events if e.text.startswith("Minutes: M1")]
+    assert sorted(e.platform for e in minutes) == PLATFORMS
+    m = minutes[0].text
+    assert "Attendance: 5 people" in m and "By platform: console 1, discord 2, slack 2" in m
+    assert "Q1 [answered] ▲2" in m and "Q2 [open] ▲1 — Who funds the pilot CERTs? (anonymous, slack)" in m
+    assert "V1 “Start with pilots?”: A: yes wins" in m and "A ███████░░░ 2 (67%) yes" in m
+    assert "Decisions:\n• Poll V1: A: yes wins" in m
+    assert "5 reaction(s) in 2 theme(s)" in m
+    [page] = [e for e in events if e.text.startswith("M1: Taxonomy call")]
+    assert "Past session" in page.text and "Q3 [dismissed] ▲2" in page.text
+
+
+async def test_a_no_to_one_occurrence_skips_only_that_reminder(db_url: str) -> None:
+    events = await run_script("rsvp_occurrence.script", db_url)
+    dms = sorted((e.at, e.to) for e in events if e.kind == "reminder" and e.to.startswith("dm:"))
+    assert dms == [
+        (at("2026-01-08T13:00"), "dm:ana"),
+        (at("2026-01-08T13:00"), "dm:kenji"),
+        (at("2026-01-15T13:00"), "dm:ana"),
+        (at("2026-01-22T13:00"), "dm:ana"),
+        (at("2026-01-22T13:00"), "dm:kenji"),
+        (at("2026-01-22T13:00"), "dm:nora"),
+    ]
+    # a reminder's buttons answer for its own occurrence
+    first = next(e for e in events if e.kind == "reminder" and e.to == "dm:kenji")
+    assert "[No] /wg rsvp M1 no date:2026-01-08" in first.text
+    errors = [e.text for e in events if e.kind == "error"]
+    assert "M1 has no occurrence on 2026-01-16. The next one is on 2026-01-08." in errors
+    assert any("Write the date as YYYY-MM-DD" in t for t in errors)
+
+
+def test_themes_ignore_the_prompt_and_fold_singletons() -> None:
+    themes = live_themes.group(
+        [
+            ("Funding for small CERTs", "a"),
+            ("Small CERTs lack staff", "b"),
+            ("Trust between vendors", "c"),
+            ("Nothing else", "d"),
+        ],
+        prompt="What about CERTs?",
+    )
+    assert [(t.name, len(t.items)) for t in themes] == [("small", 2), ("other", 2)]
+    assert live_themes.synthesis([]) == "No reactions were given."
