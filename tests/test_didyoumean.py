@@ -83,7 +83,7 @@ def test_every_option_of_every_command_is_explained_with_an_example() -> None:
         assert EXAMPLES[name].startswith("/wg " + name.replace(".", " ")), name
         for option in (*spec.options, *spec.flags):
             assert option_help(spec, option), f"{name} {option}"
-        for option in spec.options - {"title", "body", "choice"}:  # form fields (propose, vote)
+        for option in spec.options - {"title", "body", "choice", "text"}:  # form fields (propose, vote, react)
             assert f"{option}:" in spec.usage, f"{name}: usage lacks {option}:"
 
 
