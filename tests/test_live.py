@@ -37,8 +37,10 @@ async def test_live_session_across_three_platforms(db_url: str) -> None:
     anon = "Who funds the pilot CERTs?"
     lines = [(e, line) for e in events for line in e.text.splitlines() if anon in line or "Q2" in line]
     assert lines and all("nora" not in line for _, line in lines)
-    # nor anywhere next to it: only the meeting page (local times of every member) names nora at all
-    assert all("nora" not in e.text for e in events if anon in e.text and not e.text.startswith("M1: "))
+    # nor anywhere next to it, except in her own data export; the meeting page names nora only in its
+    # list of every member's local time
+    shown = [e for e in events if anon in e.text and e.to != "user:nora"]
+    assert shown and all("nora" not in e.text for e in shown if not e.text.startswith("M1: "))
 
     # the 2-minute poll closes at its minute, with results, on every platform
     closed = [e for e in events if e.text.startswith("V1 closed: Start with pilots?")]
@@ -65,8 +67,19 @@ async def test_live_session_across_three_platforms(db_url: str) -> None:
     assert "V1 “Start with pilots?”: A: yes wins" in m and "A ███████░░░ 2 (67%) yes" in m
     assert "Decisions:\n• Poll V1: A: yes wins" in m
     assert "5 reaction(s) in 2 theme(s)" in m
-    [page] = [e for e in events if e.text.startswith("M1: Taxonomy call")]
+    page, after_erasure = [e for e in events if e.text.startswith("M1: Taxonomy call")]
     assert "Past session" in page.text and "Q3 [dismissed] ▲2" in page.text
+
+    # the next weekly digest carries the minutes, on every platform
+    digests = [e for e in events if e.kind == "digest"]
+    assert sorted(e.platform for e in digests) == PLATFORMS and {e.at for e in digests} == {at("2026-01-12T09:00")}
+    assert all("Live sessions (minutes)" in e.text and "Q1 [answered] ▲2" in e.text for e in digests)
+
+    # data rights: the anonymous asker's export has her question; an erased member leaves the minutes
+    [export] = [e for e in events if e.to == "user:nora" and "wgbot-my-data" in e.text]
+    assert '"anonymous": true' in export.text and '"upvoted": [' in export.text
+    assert "(kenji, discord)" in page.text and "kenji" not in after_erasure.text
+    assert "(a former member, discord)" in after_erasure.text
 
 
 async def test_a_no_to_one_occurrence_skips_only_that_reminder(db_url: str) -> None:

@@ -10,6 +10,7 @@ from bot.services import (  # noqa: F401
     live_minutes,
     live_pause,
     live_poll,
+    live_privacy,
     live_qa,
     meetings,
     members,

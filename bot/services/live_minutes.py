@@ -16,6 +16,7 @@ from collections import Counter
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+import bot.digest.live_section  # noqa: F401  (the digest section registers itself)
 from bot.reply import Block, Context, Fields, Heading, Reply, Text
 from bot.services.live_poll import bars
 from bot.services.vote_store import stored_result

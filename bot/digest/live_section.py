@@ -1,0 +1,40 @@
+"""The digest's live-sessions section: each live session that ended in the period, with its minutes
+(as archived at `/wg live end`, so an erased member's name is already replaced there)."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.digest.sections import Period, Section, section
+from bot.timefmt import fmt_short
+from storage.models import LiveSession, Meeting, WorkingGroup
+
+
+@section(45, "live")
+async def live_section(session: AsyncSession, wg: WorkingGroup, period: Period) -> Section | None:
+    rows = (
+        await session.exec(
+            select(LiveSession, Meeting)
+            .join(Meeting, col(Meeting.id) == col(LiveSession.meeting_id))
+            .where(
+                LiveSession.wg_id == wg.id,
+                col(LiveSession.ended_at) >= period.start,
+                col(LiveSession.ended_at) < period.end,
+                col(LiveSession.minutes).is_not(None),
+            )
+            .order_by(col(LiveSession.ended_at))
+        )
+    ).all()
+    if not rows:
+        return None
+
+    def lines(tz: str) -> list[str]:
+        out: list[str] = []
+        for live, m in rows:
+            out.append(f"M{m.number} “{m.title}”, live {fmt_short(live.started_at, tz)}:")
+            body = (live.minutes or "").splitlines()[1:]  # the heading repeats the meeting
+            out += [f"  {line}" for line in body if line.strip()]
+        return out
+
+    return Section("Live sessions (minutes)", lines)

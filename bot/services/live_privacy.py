@@ -1,0 +1,91 @@
+"""Live sessions and per-occurrence RSVPs in members' data rights (bot/privacy.py hooks).
+
+Export: the member's questions (anonymous ones marked), reactions, upvotes and answers for single
+occurrences. Erasure: answers for occurrences, upvotes and attendance rows are deleted (the questions'
+upvote counts and the written minutes keep the numbers); questions and reactions stay as contributions
+of "a former member"; the member's names are replaced in the archived minutes, as in digests.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.privacy import ERASERS, EXPORTERS, FORMER
+from storage.models import (
+    Identity,
+    LiveAttendance,
+    LivePause,
+    LiveQuestion,
+    LiveReaction,
+    LiveSession,
+    LiveUpvote,
+    Meeting,
+    Member,
+    RsvpOccurrence,
+)
+
+
+async def export_live(session: AsyncSession, member: Member) -> dict[str, Any]:
+    questions = (
+        await session.exec(
+            select(LiveQuestion).where(LiveQuestion.member_id == member.id).order_by(col(LiveQuestion.number))
+        )
+    ).all()
+    reactions = (
+        await session.exec(
+            select(LivePause, LiveReaction)
+            .join(LivePause, col(LivePause.id) == col(LiveReaction.pause_id))
+            .where(LiveReaction.member_id == member.id)
+            .order_by(col(LiveReaction.id))
+        )
+    ).all()
+    upvotes = (
+        await session.exec(
+            select(LiveQuestion.number)
+            .join(LiveUpvote, col(LiveUpvote.question_id) == col(LiveQuestion.id))
+            .where(LiveUpvote.member_id == member.id)
+        )
+    ).all()
+    occurrences = (
+        await session.exec(
+            select(Meeting, RsvpOccurrence)
+            .join(Meeting, col(Meeting.id) == col(RsvpOccurrence.meeting_id))
+            .where(RsvpOccurrence.member_id == member.id)
+            .order_by(col(Meeting.number), col(RsvpOccurrence.occurrence))
+        )
+    ).all()
+    return {
+        "questions": [
+            {"id": f"Q{q.number}", "text": q.text, "anonymous": q.anonymous, "status": q.status} for q in questions
+        ],
+        "reactions": [{"prompt": p.prompt, "text": r.text} for p, r in reactions],
+        "upvoted": [f"Q{n}" for n in sorted(upvotes)],
+        "rsvps_for_single_occurrences": [
+            {"meeting": f"M{m.number}", "date": r.occurrence, "answer": r.answer} for m, r in occurrences
+        ],
+    }
+
+
+async def erase_live(session: AsyncSession, member: Member, now: datetime) -> None:
+    from bot.privacy import _scrub
+
+    await session.exec(delete(RsvpOccurrence).where(col(RsvpOccurrence.member_id) == member.id))
+    await session.exec(delete(LiveUpvote).where(col(LiveUpvote.member_id) == member.id))
+    await session.exec(delete(LiveAttendance).where(col(LiveAttendance.member_id) == member.id))
+    handles = (await session.exec(select(Identity.handle).where(Identity.member_id == member.id))).all()
+    names = sorted({member.display_name, *handles} - {"", FORMER}, key=len, reverse=True)
+    for live in (await session.exec(select(LiveSession).where(LiveSession.wg_id == member.wg_id))).all():
+        if live.minutes:
+            scrubbed = _scrub(live.minutes, names)
+            if scrubbed != live.minutes:
+                live.minutes = scrubbed
+                session.add(live)
+
+
+EXPORTERS["live"] = export_live
+ERASERS.append(erase_live)
