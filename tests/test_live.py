@@ -3,7 +3,8 @@ the Q&A queue, a quick poll closing by itself, a pause round, the minutes; per-o
 
 from __future__ import annotations
 
-from bot import live_themes
+from bot import live_themes, whitepaper
+from storage.db import Database
 from tests.test_meetings import at, run_script
 
 PLATFORMS = ["console", "discord", "slack"]
@@ -80,6 +81,17 @@ async def test_live_session_across_three_platforms(db_url: str) -> None:
     assert '"anonymous": true' in export.text and '"upvoted": [' in export.text
     assert "(kenji, discord)" in page.text and "kenji" not in after_erasure.text
     assert "(a former member, discord)" in after_erasure.text
+
+    # and the white paper has a section per live session
+    db = Database(db_url)
+    try:
+        async with db.session() as s:
+            paper = await whitepaper.build(s, await whitepaper.find_group(s, "wg"))
+    finally:
+        await db.dispose()
+    i = next(k for k, b in enumerate(paper.blocks) if b.text == "Live sessions")
+    assert paper.blocks[i + 1].text.startswith("M1 Taxonomy call")
+    assert any(item.startswith("Q2 [open] ▲1") and "anonymous" in item for item in paper.blocks[i + 2].items)
 
 
 async def test_a_no_to_one_occurrence_skips_only_that_reminder(db_url: str) -> None:

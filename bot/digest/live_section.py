@@ -1,5 +1,6 @@
-"""The digest's live-sessions section: each live session that ended in the period, with its minutes
-(as archived at `/wg live end`, so an erased member's name is already replaced there)."""
+"""Live sessions' minutes in the weekly digest (each session that ended in the period) and in the
+white paper (every session), as archived at `/wg live end` — so an erased member's name is already
+replaced there."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.digest.sections import Period, Section, section
-from bot.timefmt import fmt_short
+from bot.timefmt import fmt_date, fmt_short
+from bot.whitepaper import EXTRA_SECTIONS, Block
 from storage.models import LiveSession, Meeting, WorkingGroup
 
 
@@ -38,3 +40,26 @@ async def live_section(session: AsyncSession, wg: WorkingGroup, period: Period) 
         return out
 
     return Section("Live sessions (minutes)", lines)
+
+
+async def whitepaper_sessions(session: AsyncSession, wg: WorkingGroup) -> list[Block]:
+    """The white paper's "Live sessions" section: each session's minutes, oldest first."""
+    rows = (
+        await session.exec(
+            select(LiveSession, Meeting)
+            .join(Meeting, col(Meeting.id) == col(LiveSession.meeting_id))
+            .where(LiveSession.wg_id == wg.id, col(LiveSession.minutes).is_not(None))
+            .order_by(col(LiveSession.started_at), col(LiveSession.id))
+        )
+    ).all()
+    if not rows:
+        return []
+    blocks = [Block("h2", "Live sessions")]
+    for live, m in rows:
+        blocks.append(Block("h3", f"M{m.number} {m.title}, {fmt_date(live.started_at, 'UTC')}"))
+        body = [line.strip() for line in (live.minutes or "").splitlines()[1:] if line.strip()]
+        blocks.append(Block("ul", items=body))
+    return blocks
+
+
+EXTRA_SECTIONS.append(whitepaper_sessions)
