@@ -21,6 +21,14 @@ async def test_live_session_across_three_platforms(db_url: str) -> None:
     assert any("A pause round is already open" in t for t in errors)
     assert any("Q2 is your own question" in t for t in errors)
     assert any("Q1 is already answered" in t for t in errors)
+    assert any("The question is too long (501 characters; the limit is 500)" in t for t in errors)
+    assert any("Missing <question>" in t for t in errors)
+    assert any("Observers can read but not ask questions" in t for t in errors)
+    assert any("Observers can read but not upvote questions" in t for t in errors)
+    assert any("A poll lasts at most a day" in t for t in errors)
+    assert any("A poll needs options" in t for t in errors)
+    assert any("Only a convener can run quick polls" in t for t in errors)
+    assert not any("Can observers ask?" in e.text for e in events if e.kind != "error")
     assert all(e.to.startswith("user:") for e in events if e.kind == "error")
     assert [e.text for e in events if "already upvoted Q1" in e.text] == [
         "You already upvoted Q1; an upvote counts once per person."
