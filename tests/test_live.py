@@ -3,8 +3,11 @@ the Q&A queue, a quick poll closing by itself, a pause round, the minutes; per-o
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot import live_themes, whitepaper
 from storage.db import Database
+from tests.conftest import Harness
 from tests.test_meetings import at, run_script
 
 PLATFORMS = ["console", "discord", "slack"]
@@ -133,3 +136,36 @@ def test_themes_ignore_the_prompt_and_fold_singletons() -> None:
     )
     assert [(t.name, len(t.items)) for t in themes] == [("small", 2), ("other", 2)]
     assert live_themes.synthesis([]) == "No reactions were given."
+
+
+async def test_linking_two_members_counts_their_upvotes_once(harness: Harness) -> None:
+    from tests.test_link import code_for
+
+    h = harness
+    await h.say("ana", "/wg join civil-society")
+    await h.say("bo", "/wg join academia", platform="slack")
+    await h.say("bo_d", "/wg join academia", platform="discord")
+    await h.say("ana", '/wg meeting "Call" at:"2026-01-06 10:00 UTC"')
+    await h.say("ana", "/wg live start M1")
+    await h.say("ana", "/wg ask Who hosts the data?")
+    await h.say("bo_d", "/wg ask Which fields?", platform="discord")
+    assert "Upvoted Q1 (▲1)" in (await h.say("bo", "/wg upvote Q1", platform="slack")).replies[0].to_text()
+    assert "Upvoted Q1 (▲2)" in (await h.say("bo_d", "/wg upvote Q1", platform="discord")).replies[0].to_text()
+    await h.say("bo", "/wg upvote Q2", platform="slack")  # bo upvoted the question bo_d asked
+    await h.say("ana", '/wg pause "Worries?"')
+    await h.say("bo", "/wg react First thought", platform="slack")
+    h.clock.advance(timedelta(seconds=5))
+    await h.say("bo_d", "/wg react Second thought", platform="discord")
+    code = await code_for(h, "bo", "slack")
+    linked = await h.say("bo_d", f"/wg link {code}", platform="discord")
+    assert "two memberships are now one member" in linked.replies[0].to_text()
+    queue = (await h.say("ana", "/wg queue")).replies[0].to_text()
+    assert "Q1 ▲1 — Who hosts the data?" in queue and "Q2 ▲0 — Which fields?" in queue
+    again = (await h.say("bo", "/wg upvote Q1", platform="slack")).replies[0].to_text()
+    assert "already upvoted Q1" in again
+    h.clock.advance(timedelta(minutes=5))
+    await h.advance_to(h.clock.now())
+    await h.say("ana", "/wg live end")
+    # one reaction per person per round: the later one (from Discord) stays
+    closed = next(m.reply.to_text() for m in h.sent("console") if m.reply.to_text().startswith("Pause round closed"))
+    assert "1 reaction(s)" in closed and "• Second thought" in closed and "First thought" not in closed

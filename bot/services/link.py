@@ -116,6 +116,7 @@ async def _merge(ctx: Ctx, keep: Member, gone: Member, row: LinkCode) -> Reply:
 
     The identities, answers and authorship of `gone` move to `keep`; on each open vote only the later
     of the two ballots remains (recorded in the ballot log); `keep` takes the higher of the two roles."""
+    from bot.services.live_privacy import merge_live
     from bot.services.vote_jobs import merge_ballots
 
     s = ctx.session
@@ -150,6 +151,7 @@ async def _merge(ctx: Ctx, keep: Member, gone: Member, row: LinkCode) -> Reply:
             s.add(a)
     await s.flush()
     votes = await merge_ballots(s, keep, gone, ctx.now)
+    await merge_live(s, keep, gone)
     if _RANK.get(gone.role, 0) > _RANK.get(keep.role, 0):
         keep.role = gone.role
     gone.erased_at = ctx.now

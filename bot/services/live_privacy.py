@@ -1,4 +1,5 @@
-"""Live sessions and per-occurrence RSVPs in members' data rights (bot/privacy.py hooks).
+"""Live sessions and per-occurrence RSVPs in members' data rights (bot/privacy.py hooks) and in
+`/wg link` merging two members into one.
 
 Export: the member's questions (anonymous ones marked), reactions, upvotes and answers for single
 occurrences. Erasure: answers for occurrences, upvotes and attendance rows are deleted (the questions'
@@ -11,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -89,3 +90,59 @@ async def erase_live(session: AsyncSession, member: Member, now: datetime) -> No
 
 EXPORTERS["live"] = export_live
 ERASERS.append(erase_live)
+
+
+async def merge_live(session: AsyncSession, keep: Member, gone: Member) -> None:
+    """`/wg link` made `gone` part of `keep` (one person): their questions, reactions, attendance and
+    answers for single occurrences move over; where both upvoted one question (or `keep` upvoted a
+    question `gone` asked), one upvote is dropped and the count corrected, so one person counts once;
+    in a pause round where both reacted, the later reaction stays."""
+    assert keep.id is not None and gone.id is not None
+    await session.exec(update(LiveQuestion).where(col(LiveQuestion.member_id) == gone.id).values(member_id=keep.id))
+    await session.exec(update(LiveAttendance).where(col(LiveAttendance.member_id) == gone.id).values(member_id=keep.id))
+    await session.flush()
+    own = set((await session.exec(select(LiveQuestion.id).where(LiveQuestion.member_id == keep.id))).all())
+    kept = set((await session.exec(select(LiveUpvote.question_id).where(LiveUpvote.member_id == keep.id))).all())
+    for up in (await session.exec(select(LiveUpvote).where(LiveUpvote.member_id == gone.id))).all():
+        if up.question_id in kept or up.question_id in own:
+            await session.delete(up)
+            await session.exec(
+                update(LiveQuestion)
+                .where(col(LiveQuestion.id) == up.question_id)
+                .values(upvotes=LiveQuestion.upvotes - 1)
+            )
+        else:
+            up.member_id = keep.id
+            session.add(up)
+    for q_id in own & kept:  # keep had upvoted a question gone asked: now their own
+        await session.exec(
+            delete(LiveUpvote).where(col(LiveUpvote.question_id) == q_id, col(LiveUpvote.member_id) == keep.id)
+        )
+        await session.exec(
+            update(LiveQuestion).where(col(LiveQuestion.id) == q_id).values(upvotes=LiveQuestion.upvotes - 1)
+        )
+    mine = {r.pause_id: r for r in (await session.exec(select(LiveReaction).where(LiveReaction.member_id == keep.id)))}
+    for r in (await session.exec(select(LiveReaction).where(LiveReaction.member_id == gone.id))).all():
+        other = mine.get(r.pause_id)
+        if other is not None and other.at >= r.at:
+            await session.delete(r)
+            continue
+        if other is not None:
+            await session.delete(other)
+            await session.flush()
+        r.member_id = keep.id
+        session.add(r)
+    dates = set(
+        (
+            await session.exec(
+                select(RsvpOccurrence.meeting_id, RsvpOccurrence.occurrence).where(RsvpOccurrence.member_id == keep.id)
+            )
+        ).all()
+    )
+    for o in (await session.exec(select(RsvpOccurrence).where(RsvpOccurrence.member_id == gone.id))).all():
+        if (o.meeting_id, o.occurrence) in dates:
+            await session.delete(o)
+        else:
+            o.member_id = keep.id
+            session.add(o)
+    await session.flush()
