@@ -169,3 +169,16 @@ async def test_linking_two_members_counts_their_upvotes_once(harness: Harness) -
     # one reaction per person per round: the later one (from Discord) stays
     closed = next(m.reply.to_text() for m in h.sent("console") if m.reply.to_text().startswith("Pause round closed"))
     assert "1 reaction(s)" in closed and "• Second thought" in closed and "First thought" not in closed
+
+
+async def test_questions_are_rate_limited_per_member(harness: Harness) -> None:
+    h = harness
+    await h.say("ana", "/wg join civil-society")
+    await h.say("ana", '/wg meeting "Call" at:"2026-01-06 10:00 UTC"')
+    await h.say("ana", "/wg live start M1")
+    for n in (1, 2, 3):
+        assert f"Q{n}" in (await h.say("ana", f"/wg ask Question {n}?")).replies[0].to_text()
+    refusal = (await h.say("ana", "/wg ask One too many?")).replies[0]
+    assert refusal.kind == "error" and "You asked 3 questions in the last minute" in refusal.to_text()
+    h.clock.advance(timedelta(minutes=1))
+    assert "Q4" in (await h.say("ana", "/wg ask Now again?")).replies[0].to_text()
