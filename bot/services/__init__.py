@@ -15,6 +15,7 @@ from bot.services import (  # noqa: F401
     meetings,
     members,
     proposals,
+    rsvp,
     todo,
     vote_jobs,
     votes,

@@ -1,0 +1,111 @@
+"""`/wg rsvp M<n> yes|no|maybe [date:<YYYY-MM-DD>|all] [for:<member>]`: answers to meetings.
+
+An answer without `date:` is for the meeting (for a series: every occurrence); `date:` answers one
+occurrence of a series and overrides the series answer for that date only (`RsvpOccurrence`), so a
+reminder's buttons (which carry their occurrence's date) and reminders themselves
+(`meetings.occurrence_answers`) follow it; `date:all` answers the whole series again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+
+from bot import recurrence
+from bot.errors import UserError
+from bot.reply import Reply, Response
+from bot.services.context import Ctx, command
+from bot.services.meetings import (
+    RSVP_ANSWERS,
+    get_meeting,
+    meeting_card,
+    next_start,
+    occurrence_date,
+    series_start_local,
+)
+from bot.timefmt import fmt
+from storage.models import Meeting, Member, Rsvp, RsvpOccurrence
+
+
+@command("rsvp")
+async def rsvp(ctx: Ctx) -> Response | Reply:
+    member, proxy = await ctx.respondent("answer meeting invitations")
+    wg = ctx.require_wg()
+    m = await get_meeting(ctx, ctx.cmd.positionals[0])
+    answer = ctx.cmd.positionals[1].strip().lower()
+    if answer not in RSVP_ANSWERS:
+        raise UserError(f"Answer yes, no or maybe (not `{answer[:20]}`).", ctx.spec_usage)
+    if m.status == "cancelled":
+        raise UserError(f"M{m.number} was cancelled; there is nothing to answer.")
+    if next_start(m, ctx.now) is None:
+        raise UserError(f"M{m.number} is over; there is nothing to answer.")
+    date = ctx.cmd.options.get("date", "").strip().lower()
+    if date and date != "all":
+        return await _rsvp_occurrence(ctx, m, member, answer, date, proxy=proxy)
+    if date == "all":
+        # the whole series: earlier answers for single dates give way to this one
+        q = select(RsvpOccurrence).where(RsvpOccurrence.meeting_id == m.id, RsvpOccurrence.member_id == member.id)
+        for row in (await ctx.session.exec(q)).all():
+            await ctx.session.delete(row)
+    existing = (
+        await ctx.session.exec(select(Rsvp).where(Rsvp.meeting_id == m.id, Rsvp.member_id == member.id))
+    ).first()
+    if existing is None:
+        existing = Rsvp(meeting_id=m.id, member_id=member.id, answer=answer, updated_at=ctx.now)  # type: ignore[arg-type]
+    existing.answer, existing.updated_at = answer, ctx.now
+    ctx.session.add(existing)
+    await ctx.session.flush()
+    series = " (for the whole series)" if m.rrule else ""
+    whose = f"{member.display_name}'s" if proxy else "Your"
+    confirm = Reply.text(f"{whose} answer to M{m.number} “{m.title}”: {answer}{series}.", private=True)
+    if ctx.cmd.from_action:
+        card = await meeting_card(ctx.session, m, wg, wg.timezone, ctx.now)
+        return Response(update=card, replies=[confirm])
+    return confirm
+
+
+async def _rsvp_occurrence(
+    ctx: Ctx, m: Meeting, member: Member, answer: str, date: str, *, proxy: bool
+) -> Response | Reply:
+    """`/wg rsvp M<n> no date:2026-01-15`: an answer for one occurrence of a series."""
+    try:
+        day = datetime.strptime(date, "%Y-%m-%d").date()
+    except ValueError:
+        raise UserError(
+            f"Write the date as YYYY-MM-DD, or date:all for the whole series (not `{date[:20]}`)."
+        ) from None
+    if not m.rrule:
+        if occurrence_date(m, m.start_at) != date:
+            raise UserError(f"M{m.number} takes place on {occurrence_date(m, m.start_at)} only, not on {date}.")
+        at = m.start_at
+    else:
+        zone = ZoneInfo(m.timezone)
+        day_start = datetime.combine(day, datetime.min.time(), zone).astimezone(ZoneInfo("UTC"))
+        at_or_none = next(
+            recurrence.occurrences(m.rrule, series_start_local(m), m.timezone, day_start - timedelta(seconds=1)), None
+        )
+        if at_or_none is None or occurrence_date(m, at_or_none) != date:
+            nxt = next_start(m, ctx.now)
+            hint = f" The next one is on {occurrence_date(m, nxt)}." if nxt else ""
+            raise UserError(f"M{m.number} has no occurrence on {date}.{hint}")
+        at = at_or_none
+    if at + timedelta(minutes=m.duration_minutes) <= ctx.now:
+        raise UserError(f"The occurrence of M{m.number} on {date} is over; there is nothing to answer.")
+    q = select(RsvpOccurrence).where(
+        RsvpOccurrence.meeting_id == m.id, RsvpOccurrence.member_id == member.id, RsvpOccurrence.occurrence == date
+    )
+    row = (await ctx.session.exec(q)).first()
+    if row is None:
+        row = RsvpOccurrence(meeting_id=m.id, member_id=member.id, occurrence=date, answer=answer, updated_at=ctx.now)  # type: ignore[arg-type]
+    row.answer, row.updated_at = answer, ctx.now
+    ctx.session.add(row)
+    await ctx.session.flush()
+    whose = f"{member.display_name}'s" if proxy else "Your"
+    confirm = Reply.text(
+        f"{whose} answer to M{m.number} “{m.title}” on {fmt(at, ctx.tz)}: {answer} (that date only).", private=True
+    )
+    if ctx.cmd.from_action:
+        return Response(replies=[confirm])
+    return confirm
