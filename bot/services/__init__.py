@@ -18,5 +18,6 @@ from bot.services import (  # noqa: F401
     rsvp,
     todo,
     vote_jobs,
+    vote_reports,
     votes,
 )
