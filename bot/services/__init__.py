@@ -19,4 +19,5 @@ from bot.services import (  # noqa: F401
     todo,
     vote_jobs,
     votes,
+    web,
 )
