@@ -10,6 +10,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from adapters.httphost import HttpHost
 from bot.bootstrap import App, build
 from bot.config import Settings
 
@@ -42,15 +43,25 @@ def platform_starters(settings: Settings) -> list[Starter]:
     return starters
 
 
-async def serve(settings: Settings, *, slack_http: bool = False, host: str = "0.0.0.0", port: int = 3000) -> None:
+async def serve(
+    settings: Settings, *, slack_http: bool = False, host: str = "0.0.0.0", port: int = 3000, web: bool = False
+) -> None:
     starters = platform_starters(settings)
-    if not (settings.slack_configured or settings.discord_configured):
+    if not (settings.slack_configured or settings.discord_configured or web):
         raise NothingConfigured
     app = await build(settings)
-    options = {"slack_http": slack_http, "host": host, "port": port}
+    http = HttpHost(host, port)
+    options = {"slack_http": slack_http, "host": host, "port": port, "http": http}
     jobs: list[Awaitable[None]] = []
     for starter in starters:
         jobs += await starter(app, settings, options)
+    if web:
+        from adapters.web.server import WebRecord
+
+        http.extend(WebRecord(app.db, app.clock).install)
+    if http.used:
+        # one server for Slack's HTTP mode and the web record: the router is complete by now
+        jobs.append(http.serve())
     jobs += app.background()
     tasks = [asyncio.ensure_future(j) for j in jobs]
     stop = asyncio.Event()

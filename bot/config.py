@@ -12,6 +12,8 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default="sqlite:///wgbot.db", alias="WGBOT_DATABASE_URL")
     log_level: str = Field(default="INFO", alias="WGBOT_LOG_LEVEL")
+    #: the absolute base of links in chat, digests and e-mails (the web record, the calendar feed)
+    public_url: str | None = Field(default=None, alias="WGBOT_PUBLIC_URL")
 
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")

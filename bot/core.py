@@ -47,8 +47,10 @@ class Core:
         *,
         rng: random.Random | None = None,
         on_enqueued: Callable[[], None] | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.db = db
+        self.public_url = public_url
         self.clock = clock
         self.rng = rng or random.Random()
         self._on_enqueued = on_enqueued or (lambda: None)
@@ -100,7 +102,7 @@ class Core:
                 if event_id is not None:
                     session.add(InboundEvent(platform=platform, event_id=event_id[:200], received_at=self.clock.now()))
                     await session.flush()
-                ctx = Ctx(session=session, cmd=cmd, now=self.clock.now(), rng=self.rng)
+                ctx = Ctx(session=session, cmd=cmd, now=self.clock.now(), rng=self.rng, public_url=self.public_url)
                 await self._resolve(ctx)
                 result = await handler(ctx)
         except UserError as exc:

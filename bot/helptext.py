@@ -25,6 +25,8 @@ OPTIONS: dict[str, str] = {
     "member:region": "their UN region: african, asia-pacific, eastern-european, latin-american-caribbean, weog",
     "digest:email": "receive it by e-mail at this address",
     "settings:digest": 'the weekly digest time, "<weekday> <HH:MM>", or off',
+    "settings:web": "who can read the group's web record: private (only through its secret link) or public",
+    "settings:summaries": "on shows thread summaries on the web record; off (the default) leaves them out",
     "theme": "one of the group's themes (see /wg show on a proposal, or the settings)",
     "title": "the title (the form field; on one line you quote it instead)",
     "body": "the text (the form field; on one line it follows the title)",
@@ -98,6 +100,7 @@ EXAMPLES: dict[str, str] = {
     "poll": '/wg poll "Start with a pilot?" options:"yes, later, no" for:2m',
     "pause": '/wg pause "What worries you most about sharing data?" for:5m',
     "react": "/wg react Liability when data crosses borders",
+    "web.link": "/wg web link rotate",
 }
 
 

@@ -58,6 +58,8 @@ class Ctx:
     member: Member | None = None
     identity: Identity | None = None
     notes: list[str] = field(default_factory=list)
+    #: WGBOT_PUBLIC_URL: where the web record and the calendar feed are served (None: not served)
+    public_url: str | None = None
 
     @property
     def spec_usage(self) -> str:
