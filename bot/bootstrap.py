@@ -119,7 +119,7 @@ async def build(
         dispatcher.wake()
         waker.wake()  # a command may have scheduled something due soon
 
-    core = Core(db, clock, rng=rng, on_enqueued=on_enqueued)
+    core = Core(db, clock, rng=rng, on_enqueued=on_enqueued, limits=settings.limits)
     app = App(
         settings=settings,
         db=db,
