@@ -119,7 +119,9 @@ async def build(
         dispatcher.wake()
         waker.wake()  # a command may have scheduled something due soon
 
-    core = Core(db, clock, rng=rng, on_enqueued=on_enqueued, public_url=settings.public_url)
+    core = Core(
+        db, clock, rng=rng, on_enqueued=on_enqueued, public_url=settings.public_url, limits=settings.limits
+    )
     app = App(
         settings=settings,
         db=db,

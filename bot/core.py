@@ -15,22 +15,26 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 import bot.services  # noqa: F401  (registers the handlers)
+from bot import ratelimit
 from bot.clock import Clock
 from bot.command import Command, UserRef, Where
 from bot.didyoumean import answer_unknown
 from bot.errors import UnknownCommand, UserError
 from bot.grammar import SPECS, Spec, parse
+from bot.ratelimit import Limits
 from bot.reply import Reply, Response
-from bot.services.context import HANDLERS, Ctx, identity_is
+from bot.services.context import HANDLERS, Ctx, adopt_identities, find_channel, identity_is
+from bot.services.invites import group_of_invitation
 from storage.db import Database
-from storage.models import Channel, Identity, InboundEvent, Member, WorkingGroup
+from storage.models import Identity, InboundEvent, Member, WorkingGroup
 
 log = logging.getLogger(__name__)
 #: commands that work before the speaker has a group or a membership (link finds the group by its code)
 NO_GROUP_NEEDED = {"help", "bind", "link"}
 NOT_A_MEMBER = (
     "You are not a member of any working group yet. To join one, run /wg join <stakeholder-group> "
-    "in a channel bound to it, or ask one of its conveners for an invitation."
+    "in a channel bound to it, or ask one of its conveners for an invitation code and send here: "
+    "/wg join <stakeholder-group> invite:<code>"
 )
 
 
@@ -48,9 +52,11 @@ class Core:
         rng: random.Random | None = None,
         on_enqueued: Callable[[], None] | None = None,
         public_url: str | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.db = db
         self.public_url = public_url
+        self.limits = limits or Limits()
         self.clock = clock
         self.rng = rng or random.Random()
         self._on_enqueued = on_enqueued or (lambda: None)
@@ -97,15 +103,32 @@ class Core:
                 await self.seen_event(platform, event_id)
             word = cmd.name.replace(".", " ")
             return Response(replies=[Reply.error(f"`/wg {word}` is not available yet. Type /wg help for what works.")])
+        if (refusal := await self._over_command_limit(cmd)) is not None:
+            if event_id is not None:
+                await self.seen_event(platform, event_id)
+            return Response(replies=[Reply.error(refusal)])
+        ctx: Ctx | None = None
         try:
             async with self.db.transaction() as session:
                 if event_id is not None:
                     session.add(InboundEvent(platform=platform, event_id=event_id[:200], received_at=self.clock.now()))
                     await session.flush()
-                ctx = Ctx(session=session, cmd=cmd, now=self.clock.now(), rng=self.rng, public_url=self.public_url)
+                ctx = Ctx(
+                    session=session,
+                    cmd=cmd,
+                    now=self.clock.now(),
+                    rng=self.rng,
+                    public_url=self.public_url,
+                    limits=self.limits,
+                )
                 await self._resolve(ctx)
                 result = await handler(ctx)
         except UserError as exc:
+            if ctx is not None and ctx.on_refusal:
+                # what a refusal must leave behind (a wrong code counted), in a transaction of its own
+                async with self.db.transaction() as session:
+                    for record in ctx.on_refusal:
+                        await record(session)
             if event_id is not None and await self.seen_event(platform, event_id):
                 return Response()
             return Response(replies=[Reply.error(exc.message, exc.usage)])
@@ -122,6 +145,21 @@ class Core:
         self._on_enqueued()
         return result if isinstance(result, Response) else Response(replies=[result])
 
+    async def _over_command_limit(self, cmd: Command) -> str | None:
+        """Count this command against its sender's per-minute limit; the refusal text when over it."""
+        limit = self.limits.commands
+        if limit.off:
+            return None
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            count = await ratelimit.hit(session, ratelimit.person_key("cmd", cmd.user), limit, now)
+        if count <= limit.count:
+            return None
+        return (
+            f"You are sending commands too fast (the limit is {limit.count} {ratelimit.per(limit)}). "
+            f"Try again in {ratelimit.wait_text(now, limit)}."
+        )
+
     async def _resolve(self, ctx: Ctx) -> None:
         """Find the speaker's working group (from the channel, else from their memberships) and member.
 
@@ -130,20 +168,19 @@ class Core:
         the bot is no way into a group (an invitation is, see /wg join … invite:).
         """
         s, where, user = ctx.session, ctx.cmd.where, ctx.cmd.user
-        ch = (
-            await s.exec(
-                select(Channel).where(
-                    Channel.platform == where.platform,
-                    Channel.workspace == where.workspace,
-                    Channel.channel_id == where.channel_id,
-                )
-            )
-        ).first()
+        if ctx.cmd.name == "join" and "invite" in ctx.cmd.options:  # the invitation names the group
+            ctx.wg, ctx.invitation = await group_of_invitation(ctx, ctx.cmd.options["invite"])
+            await self._find_member(ctx, ctx.wg)
+            return
+        ch = await find_channel(s, where)
         wg: WorkingGroup | None = None
         if ch is not None:
             wg = await s.get(WorkingGroup, ch.wg_id)
         else:
             idents = (await s.exec(select(Identity).where(*identity_is(user)))).all()
+            if not idents and user.workspace:
+                await adopt_identities(s, user)
+                idents = (await s.exec(select(Identity).where(*identity_is(user)))).all()
             wg_ids = {i.wg_id for i in idents}
             if len(wg_ids) == 1:
                 wg = await s.get(WorkingGroup, wg_ids.pop())
@@ -154,13 +191,21 @@ class Core:
             if ctx.cmd.name not in NO_GROUP_NEEDED:
                 ctx.require_wg()
             return
-        ident = (await s.exec(select(Identity).where(Identity.wg_id == wg.id, *identity_is(user)))).first()
-        if ident is not None:
-            member = await s.get(Member, ident.member_id)
-            if member is not None and member.erased_at is None:
-                ctx.member, ctx.identity = member, ident
+        await self._find_member(ctx, wg)
         if ctx.member is None and ctx.cmd.name not in (*NO_GROUP_NEEDED, "join") and ctx.cmd.name in SPECS:
             ctx.require_member()
+
+    @staticmethod
+    async def _find_member(ctx: Ctx, wg: WorkingGroup) -> None:
+        q = select(Identity).where(Identity.wg_id == wg.id, *identity_is(ctx.cmd.user))
+        ident = (await ctx.session.exec(q)).first()
+        if ident is None and ctx.cmd.user.workspace:
+            await adopt_identities(ctx.session, ctx.cmd.user)
+            ident = (await ctx.session.exec(q)).first()
+        if ident is not None:
+            member = await ctx.session.get(Member, ident.member_id)
+            if member is not None and member.erased_at is None:
+                ctx.member, ctx.identity = member, ident
 
     async def event_handled(self, platform: str, event_id: str) -> bool:
         async with self.db.session() as s:

@@ -11,17 +11,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.command import PLATFORMS, Command, UserRef
+from bot import ratelimit
+from bot.command import PLATFORMS, Command, UserRef, Where
 from bot.errors import Forbidden, NotFound, UserError
 from bot.grammar import SPECS
 from bot.outbox import Destination, enqueue
+from bot.ratelimit import Limits
 from bot.reply import Reply, Response
 from storage.db import dialect_insert
-from storage.models import Channel, Identity, Member, Sequence, WorkingGroup
+from storage.models import Channel, Identity, Invitation, Member, Sequence, WorkingGroup
 
 Handler = Callable[["Ctx"], Awaitable[Response | Reply]]
 HANDLERS: dict[str, Handler] = {}
@@ -60,6 +62,11 @@ class Ctx:
     notes: list[str] = field(default_factory=list)
     #: WGBOT_PUBLIC_URL: where the web record and the calendar feed are served (None: not served)
     public_url: str | None = None
+    limits: Limits = field(default_factory=Limits)
+    #: the invitation a `join … invite:<code>` came with (it named the group)
+    invitation: Invitation | None = None
+    #: work a refusal must still commit (counting a wrong code): run by Core in its own transaction
+    on_refusal: list[Callable[[AsyncSession], Awaitable[object]]] = field(default_factory=list)
 
     @property
     def spec_usage(self) -> str:
@@ -139,11 +146,25 @@ class Ctx:
         """Post to every channel bound to the group, on every platform (once each, by key)."""
         wg = self.require_wg()
         assert wg.id is not None
+        await self._count_announcement()
         if reply.kind == "reply":
             reply = reply.model_copy(update={"kind": "announcement"})
         for ch, dest in await channel_destinations(self.session, wg.id):
             await enqueue(
                 self.session, key=f"{key}:ch{ch.id}", destination=dest, reply=reply, now=self.now, wg_id=wg.id
+            )
+
+    async def _count_announcement(self) -> None:
+        """A member may cause only so many announcements an hour (each goes to every bound channel)."""
+        limit = self.limits.announcements
+        if self.member is None or limit.off:
+            return
+        count = await ratelimit.hit(self.session, f"announce:member:{self.member.id}", limit, self.now)
+        if count > limit.count:
+            raise UserError(
+                f"You have caused {limit.count} announcements this hour, the most one member may "
+                f"({limit.count} {ratelimit.per(limit)}, so channels stay readable and reminders on time). "
+                f"Try again in {ratelimit.wait_text(self.now, limit)}."
             )
 
     async def dm(self, member: Member, reply: Reply, key: str) -> bool:
@@ -202,20 +223,58 @@ class Ctx:
             return next(iter(candidates.values()))
         if not candidates:
             raise NotFound(f"No member `{text[:40]}` in this working group.")
-        refs = [await member_refs(self.session, m) for m in sorted(candidates.values(), key=lambda m: m.id or 0)]
-        listed = "; ".join(
-            f"{m.display_name}: {r}"
-            for m, r in zip(sorted(candidates.values(), key=lambda m: m.id or 0), refs, strict=True)
-        )
+        named = []
+        for m in sorted(candidates.values(), key=lambda m: m.id or 0):
+            refs = await member_refs(self.session, m)
+            first_handle = refs.split("@", 1)[0]
+            named.append(refs if m.display_name == first_handle else f"{refs} (“{m.display_name}”)")
         raise UserError(
-            f"`{text[:40]}` could mean several members ({listed}). Name one as handle@platform or mention them."
+            f"`{text[:40]}` could mean several members: {' or '.join(named)}. "
+            "Name one as handle@platform, or mention them."
         )
 
 
 async def member_refs(session: AsyncSession, member: Member) -> str:
-    """How to name a member unambiguously: `bob@slack, bob@discord` (one per linked account)."""
+    """How to name a member unambiguously: `bob@slack/bob_d@discord` (one per linked account)."""
     q = select(Identity).where(Identity.member_id == member.id).order_by(col(Identity.id))
-    return ", ".join(f"{i.handle}@{i.platform}" for i in (await session.exec(q)).all())
+    return "/".join(f"{i.handle}@{i.platform}" for i in (await session.exec(q)).all())
+
+
+async def find_channel(session: AsyncSession, where: Where) -> Channel | None:
+    """The bound channel a command came from: its id is only compared within its platform and workspace.
+
+    A channel bound before workspaces were recorded (migration 0005) has an empty workspace; the first
+    command from it with a workspace adopts it. Until then a deployment served one Slack workspace
+    (one token), and Discord channel ids are globally unique, so that channel can only be this one."""
+    q = select(Channel).where(
+        Channel.platform == where.platform, Channel.workspace == where.workspace, Channel.channel_id == where.channel_id
+    )
+    found = (await session.exec(q)).first()
+    if found is None and where.workspace:
+        legacy = select(Channel).where(
+            Channel.platform == where.platform, Channel.workspace == "", Channel.channel_id == where.channel_id
+        )
+        found = (await session.exec(legacy)).first()
+        if found is not None:
+            found.workspace = where.workspace
+            session.add(found)
+            await session.flush()
+    return found
+
+
+async def adopt_identities(session: AsyncSession, user: UserRef) -> None:
+    """Identities recorded before workspaces were (see `find_channel`) take the speaker's workspace."""
+    if not user.workspace:
+        return
+    await session.exec(
+        update(Identity)
+        .where(
+            col(Identity.platform) == user.platform,
+            col(Identity.workspace) == "",
+            col(Identity.user_id) == user.user_id,
+        )
+        .values(workspace=user.workspace)
+    )
 
 
 def identity_is(user: UserRef) -> tuple[ColumnElement[bool], ...]:
@@ -264,6 +323,6 @@ async def channel_destinations(session: AsyncSession, wg_id: int) -> list[tuple[
 def parse_ref(value: str, letter: str, what: str) -> int:
     """`P3`, `p3`, `#P3` → 3; anything else is a clear error."""
     v = value.strip().lstrip("#").upper()
-    if len(v) >= 2 and v[0] == letter and v[1:].isdigit() and len(v) < 10:
+    if len(v) >= 2 and v[0] == letter and v[1:].isascii() and v[1:].isdigit() and len(v) < 10:
         return int(v[1:])
     raise UserError(f"`{value[:40]}` is not a {what} id; they look like {letter}1, {letter}2, …")
