@@ -61,12 +61,15 @@ def run(
 ) -> None:
     """Start every adapter whose credentials are set, the scheduler and the outbox dispatcher."""
     from adapters.logs import setup_logging
-    from adapters.runtime import NothingConfigured, serve
+    from adapters.runtime import AdaptersStopped, NothingConfigured, StartupError, serve
 
     settings = Settings()
     setup_logging(settings)
     try:
         asyncio.run(serve(settings, slack_http=slack_http, host=host, port=port, web=web))
+    except (StartupError, AdaptersStopped) as exc:
+        err.print(f"wgbot: {exc}", markup=False)
+        raise typer.Exit(1) from None
     except NothingConfigured:
         err.print(
             "No chat platform is configured: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (or SLACK_SIGNING_SECRET "
@@ -367,7 +370,7 @@ def doctor() -> None:
     table = Table("check", "status", "details")
     failed = False
     for check in asyncio.run(run_checks(Settings())):
-        colour = {"ok": "green", "missing": "yellow", "fail": "red"}[check.status]
+        colour = {"ok": "green", "optional": "blue", "missing": "yellow", "warn": "yellow", "fail": "red"}[check.status]
         table.add_row(check.name, f"[{colour}]{check.status}[/{colour}]", check.detail)
         failed |= check.status == "fail"
     Console().print(table)
@@ -375,4 +378,13 @@ def doctor() -> None:
 
 
 def main() -> None:
-    app()
+    """The console script. Errors a person can fix (a bad or unreachable database, an unknown working
+    group) end the process with one line and exit status 1, never a traceback."""
+    from bot.errors import UserError
+    from storage.db import DatabaseError
+
+    try:
+        app()
+    except (DatabaseError, UserError) as exc:
+        err.print(f"wgbot: {exc}", markup=False)
+        sys.exit(1)
