@@ -17,6 +17,7 @@ from sqlmodel import select
 import bot.services  # noqa: F401  (registers the handlers)
 from bot.clock import Clock
 from bot.command import Command, UserRef, Where
+from bot.deps import Deps, Followup
 from bot.didyoumean import answer_unknown
 from bot.errors import UnknownCommand, UserError
 from bot.grammar import SPECS, Spec, parse
@@ -47,8 +48,10 @@ class Core:
         *,
         rng: random.Random | None = None,
         on_enqueued: Callable[[], None] | None = None,
+        deps: Deps | None = None,
     ) -> None:
         self.db = db
+        self.deps = deps
         self.clock = clock
         self.rng = rng or random.Random()
         self._on_enqueued = on_enqueued or (lambda: None)
@@ -100,7 +103,7 @@ class Core:
                 if event_id is not None:
                     session.add(InboundEvent(platform=platform, event_id=event_id[:200], received_at=self.clock.now()))
                     await session.flush()
-                ctx = Ctx(session=session, cmd=cmd, now=self.clock.now(), rng=self.rng)
+                ctx = Ctx(session=session, cmd=cmd, now=self.clock.now(), rng=self.rng, deps=self.deps)
                 await self._resolve(ctx)
                 result = await handler(ctx)
         except UserError as exc:
@@ -118,7 +121,21 @@ class Core:
             log.exception("command %s failed", cmd.name)
             return Response(replies=[Reply.error("Something went wrong on our side; nothing was changed.")])
         self._on_enqueued()
+        if isinstance(result, Followup):
+            return await self._follow_up(cmd, result)
         return result if isinstance(result, Response) else Response(replies=[result])
+
+    async def _follow_up(self, cmd: Command, followup: Followup) -> Response:
+        """The slow part of a command, outside any transaction; it commits its own changes."""
+        try:
+            response = await followup.run()
+        except UserError as exc:
+            return Response(replies=[Reply.error(exc.message, exc.usage)])
+        except Exception:
+            log.exception("command %s failed after its checks", cmd.name)
+            return Response(replies=[Reply.error("Something went wrong on our side; please try again later.")])
+        self._on_enqueued()
+        return response
 
     async def _resolve(self, ctx: Ctx) -> None:
         """Find the speaker's working group (from the channel, else from their memberships) and member.

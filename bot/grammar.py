@@ -181,7 +181,13 @@ SPECS: dict[str, Spec] = {
             rest_required=True,
             options={"for"},
         ),
-        _spec("summarize", "/wg summarize [<thread>]", "Summarize a discussion thread.", optional=("thread",)),
+        _spec(
+            "summarize",
+            "/wg summarize [<thread>] [lang:<code>]",
+            "Summarize a discussion thread.",
+            optional=("thread",),
+            options={"lang"},
+        ),
         _spec("digest.preview", "/wg digest preview", "Preview this week's digest."),
         _spec("digest.send", "/wg digest send", "Send the digest now (convener)."),
         _spec(

@@ -16,6 +16,7 @@ from bot.services import (  # noqa: F401
     members,
     proposals,
     rsvp,
+    summaries,
     todo,
     vote_jobs,
     votes,

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.command import PLATFORMS, Command, UserRef
+from bot.deps import Deps, Followup
 from bot.errors import Forbidden, NotFound, UserError
 from bot.grammar import SPECS
 from bot.outbox import Destination, enqueue
@@ -23,7 +24,7 @@ from bot.reply import Reply, Response
 from storage.db import dialect_insert
 from storage.models import Channel, Identity, Member, Sequence, WorkingGroup
 
-Handler = Callable[["Ctx"], Awaitable[Response | Reply]]
+Handler = Callable[["Ctx"], Awaitable[Response | Reply | Followup]]
 HANDLERS: dict[str, Handler] = {}
 #: `/wg show X<n>` dispatches on the letter: P → proposals, M → meetings, …
 SHOW_HANDLERS: dict[str, Callable[[Ctx, int], Awaitable[Response | Reply]]] = {}
@@ -58,6 +59,13 @@ class Ctx:
     member: Member | None = None
     identity: Identity | None = None
     notes: list[str] = field(default_factory=list)
+    #: slow collaborators (thread readers, summarizer); None in a core built without them
+    deps: Deps | None = None
+
+    def require_deps(self) -> Deps:
+        if self.deps is None:
+            raise UserError("This needs the full bot (thread readers and the summarizer); it is not set up here.")
+        return self.deps
 
     @property
     def spec_usage(self) -> str:
