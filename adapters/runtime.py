@@ -10,6 +10,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from adapters.llm import llm_from_settings
 from bot.bootstrap import App, build
 from bot.config import Settings
 
@@ -46,7 +47,7 @@ async def serve(settings: Settings, *, slack_http: bool = False, host: str = "0.
     starters = platform_starters(settings)
     if not (settings.slack_configured or settings.discord_configured):
         raise NothingConfigured
-    app = await build(settings)
+    app = await build(settings, llm=llm_from_settings(settings))
     options = {"slack_http": slack_http, "host": host, "port": port}
     jobs: list[Awaitable[None]] = []
     for starter in starters:
