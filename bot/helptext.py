@@ -17,6 +17,7 @@ OPTIONS: dict[str, str] = {
     "region": "your UN region: african, asia-pacific, eastern-european, latin-american-caribbean, weog",
     "tz": "an IANA time zone such as Europe/Paris or America/New_York (not EST or CET)",
     "lang": "a language code such as en, fr, es, pt-BR",
+    "summarize:lang": "the language of the summary (default: the group's), a code such as en, fr, es",
     "email": "an e-mail address",
     "name": "your display name, in quotes if it has spaces",
     "settings:name": "the working group's new name",
@@ -98,6 +99,9 @@ EXAMPLES: dict[str, str] = {
     "poll": '/wg poll "Start with a pilot?" options:"yes, later, no" for:2m',
     "pause": '/wg pause "What worries you most about sharing data?" for:5m',
     "react": "/wg react Liability when data crosses borders",
+    "summarize": "/wg summarize lang:fr",
+    "privacy.opt-out": "/wg privacy opt-out",
+    "privacy.opt-in": "/wg privacy opt-in",
 }
 
 

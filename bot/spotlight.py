@@ -7,7 +7,7 @@ cannot know the boundary (and any marker-looking line is defused anyway).
 
 Whatever comes back is filtered before anyone sees it (OWASP LLM05, improper output handling; the
 LLM01 exfiltration scenario is a link in a summary): links and bare domains not present verbatim in
-the thread are removed, mentions and broadcasts are neutralised, points must cite messages that
+the thread are removed (with the point or sentence that carried them), mentions and broadcasts are neutralised, points must cite messages that
 exist, and every field and list has a length bound. Pseudonyms stay until rendering
 (`Transcript.unname`), so the stored summary names nobody.
 """
@@ -28,6 +28,7 @@ _LINKISH = re.compile(
 )
 _BARE_HOST = re.compile(r"\b(?:[a-z0-9-]+\.)+(?:com|org|net|io|ai|example|xyz|ru|cn|info|biz|co|app|dev)\b", re.I)
 _MD_LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
 _ANGLE = re.compile(r"<[@#!][^>]*>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -77,13 +78,23 @@ class OutputFilter:
 
         return _BARE_HOST.sub(host, text)
 
-    def text(self, text: str | None, limit: int) -> str:
+    def text(self, text: str | None, limit: int, *, drop_on_link: bool = False) -> str:
+        """Filtered text; with `drop_on_link`, nothing when a link had to be removed (a point that
+        carried a made-up link carries a made-up claim too)."""
         if not text:
             return ""
         text = _CONTROL.sub("", text)
+        before = self.removed_links
         text = self._links(text)
+        if drop_on_link and self.removed_links != before:
+            return ""
         text = _ANGLE.sub("", text)
         return neutralize(_shorten(text, limit))
+
+    def _tldr(self, text: str) -> str:
+        """The TL;DR cites nothing, so a sentence that needed a link removed is dropped whole."""
+        kept = [t for part in _SENTENCES.split(text or "") if (t := self.text(part, LIMITS["tldr"], drop_on_link=True))]
+        return _shorten(" ".join(kept), LIMITS["tldr"]) or "(no summary)"
 
     def _sources(self, sources: list[str]) -> list[str]:
         known = {line.ref for line in self.transcript.lines}
@@ -96,7 +107,7 @@ class OutputFilter:
 
     def _point(self, p: Point) -> Point | None:
         sources = self._sources(p.sources)
-        text = self.text(p.text, LIMITS["text"])
+        text = self.text(p.text, LIMITS["text"], drop_on_link=True)
         if not sources or not text:
             return None  # a claim that cites nothing in the thread is not reported
         return Point(text=text, sources=sources)
@@ -121,11 +132,11 @@ class OutputFilter:
         positions: list[Position] = []
         for pos in doc.positions:
             sources = self._sources(pos.sources)
-            text = self.text(pos.position, LIMITS["text"])
+            text = self.text(pos.position, LIMITS["text"], drop_on_link=True)
             if sources and text:
                 positions.append(Position(group=self.text(pos.group, LIMITS["group"]), position=text, sources=sources))
         return SummaryDoc(
-            tldr=self.text(doc.tldr, LIMITS["tldr"]),
+            tldr=self._tldr(doc.tldr),
             key_points=points(doc.key_points, COUNTS["key_points"]),
             decisions=points(doc.decisions, COUNTS["decisions"]),
             action_items=actions[: COUNTS["action_items"]],

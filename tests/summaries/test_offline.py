@@ -142,9 +142,11 @@ def test_the_output_filter_drops_foreign_links_unsourced_claims_and_mentions() -
             open_questions=[Point(text="x" * 1000, sources=["m1"])],
         )
     )
-    assert "attacker.example" not in doc.tldr and "https://example.org/spec" in doc.tldr
+    assert "attacker.example" not in doc.tldr and "https://example.org/spec" not in doc.tldr  # sentence dropped
     assert "<@U1>" not in doc.tldr and "@everyone" not in doc.tldr
     assert doc.key_points[0].text == "Person-1 shared the spec" and doc.key_points[0].sources == ["m1"]
+    kept = f.apply(SummaryDoc(tldr="Ann shared https://example.org/spec. Then http://x.example/a said more."))
+    assert kept.tldr == "Ann shared https://example.org/spec."
     assert doc.decisions == []
     assert len(doc.open_questions[0].text) <= 300
 
