@@ -7,9 +7,9 @@ cannot know the boundary (and any marker-looking line is defused anyway).
 
 Whatever comes back is filtered before anyone sees it (OWASP LLM05, improper output handling; the
 LLM01 exfiltration scenario is a link in a summary): links and bare domains not present verbatim in
-the thread are removed (with the point or sentence that carried them), mentions and broadcasts are neutralised, points must cite messages that
-exist, and every field and list has a length bound. Pseudonyms stay until rendering
-(`Transcript.unname`), so the stored summary names nobody.
+the thread are removed (with the point or sentence that carried them), mentions and broadcasts
+are neutralised, points must cite messages that exist, and every field and list has a length
+bound. Pseudonyms stay until rendering (`Transcript.unname`), so the stored summary names nobody.
 """
 
 from __future__ import annotations
