@@ -167,9 +167,17 @@ def build_transcript(lines: list[ChatLine], speakers: dict[tuple[str, str], Spea
         else None
     )
 
+    # mention markup names a user id: looked up exactly, whatever its length
+    by_id: dict[str, str] = {}
+    for (platform, user_id), sp in speakers.items():
+        label = labels.get((platform, user_id))
+        by_id[user_id.lower()] = "someone" if sp.opted_out or label is None else label
+    for (_platform, author_id), label in labels.items():
+        by_id.setdefault(author_id.lower(), label)
+
     def scrub(text: str) -> str:
         def mention(m: re.Match[str]) -> str:
-            return replacements.get(m.group(1).lower()) or "someone"
+            return by_id.get(m.group(1).lower()) or replacements.get(m.group(1).lower()) or "someone"
 
         text = _MENTION.sub(mention, text)
         if names_re is not None:

@@ -193,3 +193,35 @@ async def test_the_monthly_token_cap_hands_over_to_the_offline_summarizer(
         assert len(server.requests) == 1
     finally:
         await env.llm.close()
+
+
+async def test_usage_is_reported_per_group_and_month(env: LlmEnv, server: FakeOpenAI) -> None:
+    from bot.usage import usage_by_month
+
+    await _thread(env)
+    await env.summary()
+    [(wg, month, calls, tokens_in, tokens_out, summaries)] = await usage_by_month(env.app.db)
+    assert (wg, month, calls, summaries) == ("wg", env.app.clock.now().strftime("%Y-%m"), 1, 1)
+    req = server.requests[0]
+    assert tokens_in == sum(len(m["content"]) for m in req["messages"]) // 4 and tokens_out > 0
+
+
+async def test_doctor_checks_the_endpoint_and_the_model(server: FakeOpenAI) -> None:
+    from adapters.doctor import check_llm
+    from bot.config import Settings
+
+    base = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test", "WGBOT_LLM_MAX_RETRIES": 0}
+    ok = await check_llm(Settings(WGBOT_LLM_MODEL="test-model", **base))  # type: ignore[arg-type]
+    assert ok.status == "ok" and "test-model listed" in ok.detail
+    missing = await check_llm(Settings(WGBOT_LLM_MODEL="gpt-9", **base))  # type: ignore[arg-type]
+    assert (
+        missing.status == "fail"
+        and "does not list the model gpt-9" in missing.detail
+        and "test-model" in missing.detail
+    )
+    down = await check_llm(
+        Settings(OPENAI_BASE_URL="http://127.0.0.1:9/v1", OPENAI_API_KEY="sk-test", WGBOT_LLM_MAX_RETRIES=0)  # type: ignore[arg-type]
+    )
+    assert down.status == "fail" and "could not be reached" in down.detail and "sk-test" not in down.detail
+    off = await check_llm(Settings(OPENAI_BASE_URL=None, OPENAI_API_KEY=None))  # type: ignore[arg-type]
+    assert off.status == "missing" and "offline summarizer" in off.detail
