@@ -76,7 +76,8 @@ def month_start(now: datetime) -> datetime:
 @command("summarize")
 async def summarize(ctx: Ctx) -> Followup:
     deps = ctx.require_deps()
-    member = ctx.require_member()
+    # a summary is posted for everyone and spends the group's model budget: not for observers
+    member = ctx.require_participant("ask for thread summaries")
     wg = ctx.require_wg()
     assert wg.id is not None and member.id is not None
     where = ctx.cmd.where
