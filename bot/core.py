@@ -18,11 +18,12 @@ import bot.services  # noqa: F401  (registers the handlers)
 from bot.clock import Clock
 from bot.command import Command, UserRef, Where
 from bot.deps import Deps, Followup
-from bot.didyoumean import answer_unknown
+from bot.didyoumean import answer_unknown, is_plain_words
 from bot.errors import UnknownCommand, UserError
 from bot.grammar import SPECS, Spec, parse
 from bot.reply import Reply, Response
 from bot.services.context import HANDLERS, Ctx, identity_is
+from bot.suggest import suggest_command
 from storage.db import Database
 from storage.models import Channel, Identity, InboundEvent, Member, WorkingGroup
 
@@ -78,10 +79,24 @@ class Core:
             if event_id is not None and await self.seen_event(user.platform, event_id):
                 return Response()
             if isinstance(exc, UnknownCommand):
-                return Response(replies=[answer_unknown(exc.typed, available_commands())])
+                return Response(replies=[await self._unknown(exc.typed, user, where)])
             return Response(replies=[Reply.error(exc.message, exc.usage)])
         cmd.from_action = from_action
         return await self.handle(cmd, event_id=event_id)
+
+    async def _unknown(self, typed: str, user: UserRef, where: Where) -> Reply:
+        """Text that is no command: with a model, plain words get the command it would run, for the
+        person to confirm (bot/suggest.py); otherwise, and for typos, the offline "did you mean"."""
+        commands = available_commands()
+        if self.deps is not None and self.deps.llm is not None and is_plain_words(typed, commands):
+            try:
+                suggestion = await suggest_command(self.deps, typed, user, where, set(commands))
+            except Exception:
+                log.exception("suggesting a command failed; answering offline")
+                suggestion = None
+            if suggestion is not None:
+                return suggestion
+        return answer_unknown(typed, commands)
 
     async def handle(self, cmd: Command, *, event_id: str | None = None) -> Response:
         """Run a command in one transaction.

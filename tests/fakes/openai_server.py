@@ -166,9 +166,23 @@ def _merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def suggestion(request: str) -> dict[str, Any]:
+    """The fake's idea of the command for a plain-words request (wrong on purpose for some)."""
+    low = request.lower()
+    if "meeting" in low:
+        return {"command": '/wg meeting "Weekly sync" at:"2026-01-06 10:00"', "why": "schedules it"}
+    if "convener" in low:
+        return {"command": "role bob convener", "why": "makes bob a convener"}
+    if "nonsense" in low:
+        return {"command": "frobnicate everything now", "why": "made up"}
+    return {"command": "", "why": "no command fits"}
+
+
 def model_answer(user: str) -> dict[str, Any]:
     m = _BLOCK.search(user)
     data = m.group(2) if m else ""
+    if "The commands wgbot knows" in user:
+        return suggestion(data)
     if "CURRENT SUMMARY:" in data:
         prev_text, _, new_text = data.partition("\n\nNEW MESSAGES:\n")
         previous = json.loads(prev_text.split("CURRENT SUMMARY:\n", 1)[1])
