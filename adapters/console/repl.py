@@ -2,8 +2,9 @@
 
 Type commands as in chat (`/wg propose "Title" body`); prefix a line with `name:` to speak as
 someone else (`bob: /wg join academia`), like a simulation script; `bob [t1]: text` is a chat
-message in thread t1, which `alice [t1]: /wg summarize` (or `/wg summarize t1`) then summarizes. Messages the bot sends to the
-console channel and to console DMs are printed as they are delivered by the outbox.
+message in thread t1, which `alice [t1]: /wg summarize` (or `/wg summarize t1`) then summarizes.
+Messages the bot sends to the console channel and to console DMs are printed as they are delivered
+by the outbox.
 """
 
 from __future__ import annotations
