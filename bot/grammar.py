@@ -68,9 +68,9 @@ SPECS: dict[str, Spec] = {
         _spec("bind", "/wg bind [<wg name>]", "Bind this channel to a working group.", rest="wg"),
         _spec(
             "settings",
-            '/wg settings [tz:<zone>] [digest:"<weekday> <HH:MM>"|digest:off] [name:"<name>"]',
+            '/wg settings [tz:<zone>] [digest:"<weekday> <HH:MM>"|digest:off] [name:"<name>"] [lang:<code>]',
             "Change the working group's settings (convener).",
-            options={"tz", "digest", "name"},
+            options={"tz", "digest", "name", "lang"},
         ),
         _spec(
             "role",

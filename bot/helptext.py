@@ -25,6 +25,7 @@ OPTIONS: dict[str, str] = {
     "member:tz": "their IANA time zone (default: the group's)",
     "member:region": "their UN region: african, asia-pacific, eastern-european, latin-american-caribbean, weog",
     "digest:email": "receive it by e-mail at this address",
+    "settings:lang": "the language thread summaries are written in, a code such as en, fr, es",
     "settings:digest": 'the weekly digest time, "<weekday> <HH:MM>", or off',
     "theme": "one of the group's themes (see /wg show on a proposal, or the settings)",
     "title": "the title (the form field; on one line you quote it instead)",

@@ -53,6 +53,7 @@ class Previous:
     engine: str
     language: str
     prompt_version: str
+    model: str | None = None
 
 
 @dataclass
@@ -100,7 +101,7 @@ class Summarizer:
             and previous.language == lang
             and previous.prompt_version == version
         ):
-            return Outcome(previous.doc, previous.engine, None, version, cached=True)
+            return Outcome(previous.doc, previous.engine, previous.model, version, cached=True)
         if self.structured is None or self.llm is None:
             return self._offline(transcript, None)
         if tokens_left is not None and tokens_left <= 0:

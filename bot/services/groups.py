@@ -13,6 +13,7 @@ from bot.grammar import SPECS, find_spec
 from bot.reply import Context, Fields, Heading, Reply, Response, Text
 from bot.sanitize import clean_line
 from bot.services.context import HANDLERS, Ctx, command, identity_is
+from bot.services.members import valid_language
 from bot.vocab import DEFAULT_THEMES, WEEKDAYS, timezone
 from storage.models import Channel, Identity, Member, WorkingGroup
 
@@ -194,7 +195,9 @@ async def settings(ctx: Ctx) -> Reply:
         return Reply(
             blocks=[
                 Heading(text=f"Settings of “{wg.name}”"),
-                Fields(items=[("Time zone", wg.timezone), ("Digest", digest_label(wg))]),
+                Fields(
+                    items=[("Time zone", wg.timezone), ("Digest", digest_label(wg)), ("Summary language", wg.language)]
+                ),
                 Context(text=SPECS["settings"].usage),
             ],
             private=True,
@@ -205,6 +208,7 @@ async def settings(ctx: Ctx) -> Reply:
     new_tz = timezone(opts["tz"]) if "tz" in opts else None
     new_digest = parse_digest(opts["digest"]) if "digest" in opts else None
     new_name = _valid_name(opts["name"]) if "name" in opts else None
+    new_lang = valid_language(opts["lang"]) if "lang" in opts else None
     if new_name is not None and new_name.lower() != wg.name.lower():
         clash = (
             await ctx.session.exec(select(WorkingGroup).where(func.lower(WorkingGroup.name) == new_name.lower()))
@@ -220,6 +224,9 @@ async def settings(ctx: Ctx) -> Reply:
     if new_name is not None:
         wg.name = new_name
         changes.append(f"name “{new_name}”")
+    if new_lang is not None:
+        wg.language = new_lang
+        changes.append(f"summary language {new_lang}")
     ctx.session.add(wg)
     await ctx.session.flush()
     if new_tz is not None or new_digest is not None:

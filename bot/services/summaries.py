@@ -122,7 +122,9 @@ async def summarize(ctx: Ctx) -> Followup:
     ).first()
     previous = None
     if prev_row is not None and (doc := doc_from_json(prev_row.doc)) is not None:
-        previous = Previous(prev_row.fingerprint, doc, prev_row.engine, prev_row.language, prev_row.prompt_version)
+        previous = Previous(
+            prev_row.fingerprint, doc, prev_row.engine, prev_row.language, prev_row.prompt_version, prev_row.model
+        )
     tokens_left = None
     if deps.monthly_token_cap is not None:
         used = (

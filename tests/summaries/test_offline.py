@@ -153,3 +153,33 @@ def test_the_output_filter_drops_foreign_links_unsourced_claims_and_mentions() -
 
 def test_offline_on_an_empty_transcript_says_so() -> None:
     assert "no messages" in summarize_offline(build_transcript([], {})).tldr
+
+
+async def test_cached_summaries_are_pruned_after_the_retention_period(harness: Harness) -> None:
+    from datetime import timedelta
+
+    from bot.retention import Retention
+
+    await _group_with_thread(harness)
+    await harness.say("alice", "/wg summarize", thread="t1")
+    retention = Retention(harness.app.db, harness.clock, summaries=timedelta(days=90))
+    harness.clock.set(harness.clock.now() + timedelta(days=89))
+    await retention.prune()
+    async with harness.app.db.session() as s:
+        assert len((await s.exec(select(ThreadSummary))).all()) == 1
+    harness.clock.set(harness.clock.now() + timedelta(days=2))
+    await retention.prune()
+    async with harness.app.db.session() as s:
+        assert (await s.exec(select(ThreadSummary))).all() == []
+
+
+async def test_the_group_language_is_the_default_summary_language(harness: Harness) -> None:
+    await _group_with_thread(harness)
+    [err] = (await harness.say("bob", "/wg settings lang:fr")).replies
+    assert err.kind == "error" and "Only a convener" in err.to_text()
+    [ok] = (await harness.say("alice", "/wg settings lang:fr")).replies
+    assert "summary language fr" in ok.to_text()
+    [summary] = (await harness.say("bob", "/wg summarize", thread="t1")).replies
+    assert summary.to_text().startswith("Résumé du fil")
+    [en] = (await harness.say("bob", "/wg summarize lang:en", thread="t1")).replies
+    assert en.to_text().startswith("Thread summary")
