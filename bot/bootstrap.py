@@ -66,7 +66,7 @@ class App:
         return [
             self.waker.run(),
             self.dispatcher.run_forever(poll=outbox_poll),
-            Retention(self.db, self.clock, summaries=timedelta(days=self.settings.summary_retention_days)).run(),
+            Retention(self.db, self.clock).run(),
         ]
 
     async def run_due(self) -> int:

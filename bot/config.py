@@ -35,8 +35,6 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(default=2, ge=0, le=5, alias="WGBOT_LLM_MAX_RETRIES")
     #: tokens (in + out) per working group and calendar month; past it the offline summarizer answers
     llm_monthly_token_cap: int | None = Field(default=None, ge=0, alias="WGBOT_LLM_MONTHLY_TOKEN_CAP")
-    #: how long cached thread summaries (hashes and the summary, never thread text) are kept
-    summary_retention_days: int = Field(default=90, ge=1, alias="WGBOT_SUMMARY_RETENTION_DAYS")
     summary_max_messages: int = Field(default=5000, ge=10, alias="WGBOT_SUMMARY_MAX_MESSAGES")
 
     smtp_host: str | None = Field(default=None, alias="SMTP_HOST")

@@ -17,7 +17,7 @@ from sqlmodel import col
 
 from bot.clock import Clock
 from storage.db import Database
-from storage.models import InboundEvent, OutboxMessage, ThreadSummary
+from storage.models import InboundEvent, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,6 @@ class Retention:
     clock: Clock
     events: timedelta = timedelta(days=2)
     sent_messages: timedelta = timedelta(days=30)
-    #: cached thread summaries (per-message hashes and the summary; thread text is never stored)
-    summaries: timedelta = timedelta(days=90)
 
     async def prune(self) -> tuple[int, int]:
         now = self.clock.now()
@@ -40,7 +38,6 @@ class Retention:
                     col(OutboxMessage.status) == "sent", col(OutboxMessage.sent_at) < now - self.sent_messages
                 )
             )
-            await s.exec(delete(ThreadSummary).where(col(ThreadSummary.created_at) < now - self.summaries))
         return ev.rowcount, out.rowcount
 
     async def run(self, every: float = 3600.0) -> None:

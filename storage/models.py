@@ -542,7 +542,7 @@ class ThreadSummary(SQLModel, table=True):
     No thread text is kept: `fingerprint` holds one short hash per message (of what would be sent to
     the model, after the privacy filter), enough to tell an unchanged thread (no call), a thread that
     only grew (an incremental update from `doc`), and one edited or with a member opted out (a full
-    summary). Rows are pruned after the retention period (`Retention.summaries`).
+    summary). Rows older than `WGBOT_RETENTION_DAYS` go in the daily purge (bot/purge.py).
     """
 
     __tablename__ = "thread_summaries"

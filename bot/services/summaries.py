@@ -17,9 +17,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, func
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.deps import Deps, Followup
 from bot.errors import UserError
+from bot.purge import purger
 from bot.reply import Reply, Response
 from bot.services.context import Ctx, command
 from bot.summarizer import Outcome, Previous, doc_from_json
@@ -221,6 +223,13 @@ async def _store(
                 created_at=now,
             )
         )
+
+
+@purger("thread summaries")
+async def purge_summaries(session: AsyncSession, cutoff: datetime) -> int:
+    """Cached summaries (hashes and the pseudonymous summary) older than the retention period."""
+    result = await session.exec(delete(ThreadSummary).where(col(ThreadSummary.created_at) < cutoff))
+    return int(result.rowcount or 0)
 
 
 @command("privacy.opt-out")

@@ -155,20 +155,18 @@ def test_offline_on_an_empty_transcript_says_so() -> None:
     assert "no messages" in summarize_offline(build_transcript([], {})).tldr
 
 
-async def test_cached_summaries_are_pruned_after_the_retention_period(harness: Harness) -> None:
+async def test_cached_summaries_go_in_the_daily_retention_purge(harness: Harness) -> None:
     from datetime import timedelta
 
-    from bot.retention import Retention
+    from bot import purge
 
     await _group_with_thread(harness)
     await harness.say("alice", "/wg summarize", thread="t1")
-    retention = Retention(harness.app.db, harness.clock, summaries=timedelta(days=90))
-    harness.clock.set(harness.clock.now() + timedelta(days=89))
-    await retention.prune()
+    await purge.ensure_planned(harness.app.db, harness.clock.now(), 30)
+    await harness.advance_to(harness.clock.now() + timedelta(days=29))
     async with harness.app.db.session() as s:
         assert len((await s.exec(select(ThreadSummary))).all()) == 1
-    harness.clock.set(harness.clock.now() + timedelta(days=2))
-    await retention.prune()
+    await harness.advance_to(harness.clock.now() + timedelta(days=2))
     async with harness.app.db.session() as s:
         assert (await s.exec(select(ThreadSummary))).all() == []
 
