@@ -181,3 +181,19 @@ async def test_the_group_language_is_the_default_summary_language(harness: Harne
     assert summary.to_text().startswith("Résumé du fil")
     [en] = (await harness.say("bob", "/wg summarize lang:en", thread="t1")).replies
     assert en.to_text().startswith("Thread summary")
+
+
+async def test_the_weekly_digest_reports_what_summarized_threads_concluded(harness: Harness) -> None:
+    from datetime import timedelta
+
+    await _group_with_thread(harness)
+    [before] = (await harness.say("alice", "/wg digest preview")).replies
+    assert "Thread summaries" not in before.to_text()
+    await harness.say("bob", "/wg summarize", thread="t1")
+    await harness.advance_to(harness.clock.now() + timedelta(minutes=5))
+    [preview] = (await harness.say("alice", "/wg digest preview")).replies
+    text = preview.to_text()
+    section = text.split("Thread summaries", 1)[1]
+    assert "A console thread (offline summarizer)" in section
+    assert "Decision: We agreed to use MITRE ATLAS as the primary taxonomy" in section
+    assert "Person-" not in text  # the cache is pseudonymous; the digest names nobody
