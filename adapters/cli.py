@@ -363,6 +363,38 @@ def export_chart(
 
 
 @app.command()
+def usage(
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: WGBOT_DATABASE_URL).")] = None,
+) -> None:
+    """Tokens spent at the LLM, per working group and month (and the monthly cap, if set)."""
+    from bot.usage import usage_by_month
+    from storage.db import Database
+
+    settings = Settings(WGBOT_DATABASE_URL=db) if db else Settings()
+
+    async def go() -> list[tuple[str, str, int, int, int, int]]:
+        database = Database(settings.database_url)
+        try:
+            await database.upgrade()
+            return await usage_by_month(database)
+        finally:
+            await database.dispose()
+
+    rows = asyncio.run(go())
+    if not rows:
+        print("no LLM usage recorded (summaries so far came from the offline summarizer, or none were asked)")
+        return
+    cap = settings.llm_monthly_token_cap
+    table = Table(
+        "working group", "month", "calls", "tokens in", "tokens out", "summaries", *(["of cap"] if cap else [])
+    )
+    for wg, month, calls, tin, tout, summaries in rows:
+        extra = [f"{(tin + tout) * 100 // cap}% of {cap}"] if cap else []
+        table.add_row(wg, month, str(calls), str(tin), str(tout), str(summaries), *extra)
+    Console(width=160).print(table)
+
+
+@app.command()
 def doctor() -> None:
     """Check configuration and connectivity, and say what is missing and how to fix it."""
     from adapters.doctor import run_checks

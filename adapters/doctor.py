@@ -62,14 +62,24 @@ async def check_database(settings: Settings) -> Check:
 
 
 async def check_llm(settings: Settings) -> Check:
+    """Reachable, key accepted, model listed (GET /models) — one cheap call, no tokens spent."""
     if not settings.llm_configured:
         return Check(
             "LLM",
             "optional",
-            "no OPENAI_API_KEY / OPENAI_BASE_URL (optional): nothing uses an LLM yet; thread summaries, "
-            "when they land, fall back to an offline summarizer.",
+            "no OPENAI_API_KEY / OPENAI_BASE_URL (optional): thread summaries come from the offline summarizer. "
+            "Set OPENAI_BASE_URL (and OPENAI_API_KEY, WGBOT_LLM_MODEL) for a hosted or local model.",
         )
-    return Check("LLM", "ok", f"model {settings.llm_model} at {settings.openai_base_url or 'api.openai.com'}")
+    from adapters.llm.openai_client import OpenAICompatibleLLM
+    from bot.llm import LLMError
+
+    llm = OpenAICompatibleLLM.from_settings(settings)
+    try:
+        return Check("LLM", "ok", await llm.check())
+    except LLMError as exc:
+        return Check("LLM", "fail", f"{exc}. Summaries fall back to the offline summarizer until this is fixed.")
+    finally:
+        await llm.close()
 
 
 async def check_smtp(settings: Settings) -> Check:

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from adapters.httphost import HttpHost
+from adapters.llm import llm_from_settings
 from bot.bootstrap import App, build
 from bot.config import Settings
 
@@ -75,7 +76,7 @@ async def serve(
     for _name, verify, _start in starters:
         if verify is not None:
             await verify(settings, options)
-    app = await build(settings)
+    app = await build(settings, llm=llm_from_settings(settings))
     status: dict[str, str] = {}
     app.extras["adapter_status"] = status
     platform: dict[asyncio.Future[None], str] = {}

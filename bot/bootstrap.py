@@ -19,10 +19,14 @@ from bot import purge  # registers the daily retention job's handler
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.core import Core
+from bot.deps import Deps
 from bot.engine import Engine
+from bot.llm import LLM
 from bot.outbox import Dispatcher, Sender
 from bot.retention import Retention
 from bot.scheduler import Waker
+from bot.summarizer import Summarizer, SummaryConfig
+from bot.threads import ThreadSource
 from storage.db import Database
 
 
@@ -94,7 +98,10 @@ async def build(
     senders: list[Sender] | None = None,
     worker_id: str | None = None,
     upgrade: bool = True,
+    llm: LLM | None = None,
 ) -> App:
+    """`llm`: the model port (adapters/llm builds the OpenAI-compatible one from the settings); without
+    it summaries come from the offline summarizer."""
     db = db or Database(settings.database_url)
     if upgrade:
         await db.upgrade()
@@ -119,8 +126,32 @@ async def build(
         dispatcher.wake()
         waker.wake()  # a command may have scheduled something due soon
 
+    thread_sources: dict[str, ThreadSource] = {}
+    summarizer = Summarizer(
+        llm,
+        SummaryConfig(
+            context_tokens=settings.llm_context_tokens,
+            max_output_tokens=settings.llm_max_output_tokens,
+            concurrency=settings.llm_concurrency,
+        ),
+    )
+    deps = Deps(
+        db=db,
+        clock=clock,
+        summarizer=summarizer,
+        llm=llm,
+        thread_sources=thread_sources,
+        monthly_token_cap=settings.llm_monthly_token_cap,
+        max_thread_messages=settings.summary_max_messages,
+    )
     core = Core(
-        db, clock, rng=rng, on_enqueued=on_enqueued, public_url=settings.public_url, limits=settings.limits
+        db,
+        clock,
+        rng=rng,
+        on_enqueued=on_enqueued,
+        public_url=settings.public_url,
+        limits=settings.limits,
+        deps=deps,
     )
     app = App(
         settings=settings,
@@ -133,6 +164,7 @@ async def build(
         engine=engine,
         waker=waker,
     )
+    app.extras["thread_sources"] = thread_sources
     app.due_work += [engine, dispatcher]
     if upgrade:
         # a group without a pending digest (created before digests, or its job failed) gets one

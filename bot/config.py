@@ -37,6 +37,17 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(default=None, alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")
     llm_model: str = Field(default="gpt-4o-mini", alias="WGBOT_LLM_MODEL")
+    #: the model's context window, in tokens: long threads are split to fit it (map-reduce)
+    llm_context_tokens: int = Field(default=8192, ge=1024, alias="WGBOT_LLM_CONTEXT_TOKENS")
+    llm_max_output_tokens: int = Field(default=1200, ge=200, alias="WGBOT_LLM_MAX_OUTPUT_TOKENS")
+    #: calls in flight at once while summarizing one long thread
+    llm_concurrency: int = Field(default=3, ge=1, le=16, alias="WGBOT_LLM_CONCURRENCY")
+    llm_timeout_seconds: float = Field(default=60, gt=0, alias="WGBOT_LLM_TIMEOUT_SECONDS")
+    #: retries after a 429 or 5xx (the server's Retry-After is honoured)
+    llm_max_retries: int = Field(default=2, ge=0, le=5, alias="WGBOT_LLM_MAX_RETRIES")
+    #: tokens (in + out) per working group and calendar month; past it the offline summarizer answers
+    llm_monthly_token_cap: int | None = Field(default=None, ge=0, alias="WGBOT_LLM_MONTHLY_TOKEN_CAP")
+    summary_max_messages: int = Field(default=5000, ge=10, alias="WGBOT_SUMMARY_MAX_MESSAGES")
 
     smtp_host: str | None = Field(default=None, alias="SMTP_HOST")
     smtp_port: int = Field(default=587, alias="SMTP_PORT")

@@ -18,13 +18,15 @@ import bot.services  # noqa: F401  (registers the handlers)
 from bot import ratelimit
 from bot.clock import Clock
 from bot.command import Command, UserRef, Where
-from bot.didyoumean import answer_unknown
+from bot.deps import Deps, Followup
+from bot.didyoumean import answer_unknown, is_plain_words
 from bot.errors import UnknownCommand, UserError
 from bot.grammar import SPECS, Spec, parse
 from bot.ratelimit import Limits
 from bot.reply import Reply, Response
 from bot.services.context import HANDLERS, Ctx, adopt_identities, find_channel, identity_is
 from bot.services.invites import group_of_invitation
+from bot.suggest import suggest_command
 from storage.db import Database
 from storage.models import Identity, InboundEvent, Member, WorkingGroup
 
@@ -53,10 +55,12 @@ class Core:
         on_enqueued: Callable[[], None] | None = None,
         public_url: str | None = None,
         limits: Limits | None = None,
+        deps: Deps | None = None,
     ) -> None:
         self.db = db
         self.public_url = public_url
         self.limits = limits or Limits()
+        self.deps = deps
         self.clock = clock
         self.rng = rng or random.Random()
         self._on_enqueued = on_enqueued or (lambda: None)
@@ -83,10 +87,24 @@ class Core:
             if event_id is not None and await self.seen_event(user.platform, event_id):
                 return Response()
             if isinstance(exc, UnknownCommand):
-                return Response(replies=[answer_unknown(exc.typed, available_commands())])
+                return Response(replies=[await self._unknown(exc.typed, user, where)])
             return Response(replies=[Reply.error(exc.message, exc.usage)])
         cmd.from_action = from_action
         return await self.handle(cmd, event_id=event_id)
+
+    async def _unknown(self, typed: str, user: UserRef, where: Where) -> Reply:
+        """Text that is no command: with a model, plain words get the command it would run, for the
+        person to confirm (bot/suggest.py); otherwise, and for typos, the offline "did you mean"."""
+        commands = available_commands()
+        if self.deps is not None and self.deps.llm is not None and is_plain_words(typed, commands):
+            try:
+                suggestion = await suggest_command(self.deps, typed, user, where, set(commands))
+            except Exception:
+                log.exception("suggesting a command failed; answering offline")
+                suggestion = None
+            if suggestion is not None:
+                return suggestion
+        return answer_unknown(typed, commands)
 
     async def handle(self, cmd: Command, *, event_id: str | None = None) -> Response:
         """Run a command in one transaction.
@@ -120,6 +138,7 @@ class Core:
                     rng=self.rng,
                     public_url=self.public_url,
                     limits=self.limits,
+                    deps=self.deps,
                 )
                 await self._resolve(ctx)
                 result = await handler(ctx)
@@ -143,6 +162,8 @@ class Core:
             log.exception("command %s failed", cmd.name)
             return Response(replies=[Reply.error("Something went wrong on our side; nothing was changed.")])
         self._on_enqueued()
+        if isinstance(result, Followup):
+            return await self._follow_up(cmd, result)
         return result if isinstance(result, Response) else Response(replies=[result])
 
     async def _over_command_limit(self, cmd: Command) -> str | None:
@@ -159,6 +180,18 @@ class Core:
             f"You are sending commands too fast (the limit is {limit.count} {ratelimit.per(limit)}). "
             f"Try again in {ratelimit.wait_text(now, limit)}."
         )
+
+    async def _follow_up(self, cmd: Command, followup: Followup) -> Response:
+        """The slow part of a command, outside any transaction; it commits its own changes."""
+        try:
+            response = await followup.run()
+        except UserError as exc:
+            return Response(replies=[Reply.error(exc.message, exc.usage)])
+        except Exception:
+            log.exception("command %s failed after its checks", cmd.name)
+            return Response(replies=[Reply.error("Something went wrong on our side; please try again later.")])
+        self._on_enqueued()
+        return response
 
     async def _resolve(self, ctx: Ctx) -> None:
         """Find the speaker's working group (from the channel, else from their memberships) and member.

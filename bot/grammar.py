@@ -70,10 +70,10 @@ SPECS: dict[str, Spec] = {
         _spec("bind", "/wg bind [<wg name>]", "Bind this channel to a working group.", rest="wg"),
         _spec(
             "settings",
-            '/wg settings [tz:<zone>] [digest:"<weekday> <HH:MM>"|digest:off] [name:"<name>"] '
+            '/wg settings [tz:<zone>] [digest:"<weekday> <HH:MM>"|digest:off] [name:"<name>"] [lang:<code>] '
             "[web:private|public] [summaries:on|off]",
             "Change the working group's settings (convener).",
-            options={"tz", "digest", "name", "web", "summaries"},
+            options={"tz", "digest", "name", "lang", "web", "summaries"},
         ),
         _spec(
             "role",
@@ -191,7 +191,13 @@ SPECS: dict[str, Spec] = {
             rest_required=True,
             options={"for"},
         ),
-        _spec("summarize", "/wg summarize [<thread>]", "Summarize a discussion thread.", optional=("thread",)),
+        _spec(
+            "summarize",
+            "/wg summarize [<thread>] [lang:<code>]",
+            "Summarize a discussion thread.",
+            optional=("thread",),
+            options={"lang"},
+        ),
         _spec("digest.preview", "/wg digest preview", "Preview this week's digest."),
         _spec("digest.send", "/wg digest send", "Send the digest now (convener)."),
         _spec(

@@ -17,6 +17,7 @@ OPTIONS: dict[str, str] = {
     "region": "your UN region: african, asia-pacific, eastern-european, latin-american-caribbean, weog",
     "tz": "an IANA time zone such as Europe/Paris or America/New_York (not EST or CET)",
     "lang": "a language code such as en, fr, es, pt-BR",
+    "summarize:lang": "the language of the summary (default: the group's), a code such as en, fr, es",
     "email": "an e-mail address",
     "name": "your display name, in quotes if it has spaces",
     "settings:name": "the working group's new name",
@@ -24,6 +25,7 @@ OPTIONS: dict[str, str] = {
     "member:tz": "their IANA time zone (default: the group's)",
     "member:region": "their UN region: african, asia-pacific, eastern-european, latin-american-caribbean, weog",
     "digest:email": "receive it by e-mail at this address",
+    "settings:lang": "the language thread summaries are written in, a code such as en, fr, es",
     "settings:digest": 'the weekly digest time, "<weekday> <HH:MM>", or off',
     "settings:web": "who can read the group's web record: private (only through its secret link) or public",
     "settings:summaries": "on shows thread summaries on the web record; off (the default) leaves them out",
@@ -104,6 +106,9 @@ EXAMPLES: dict[str, str] = {
     "pause": '/wg pause "What worries you most about sharing data?" for:5m',
     "react": "/wg react Liability when data crosses borders",
     "web.link": "/wg web link rotate",
+    "summarize": "/wg summarize lang:fr",
+    "privacy.opt-out": "/wg privacy opt-out",
+    "privacy.opt-in": "/wg privacy opt-in",
 }
 
 

@@ -1,5 +1,38 @@
-"""LLM prompt templates, as files (Jinja2), shipped with the package.
+"""The LLM prompt templates, as files shipped with the package (`pip install .` includes them).
 
-Summaries and digests load their templates from here with importlib.resources, so a deployment can
-review exactly what is sent to a model.
+`version(name)` is the template family's declared version plus a short hash of its files' text,
+so a summary stored with `summary-1+3f2a9c1d` says exactly which prompts produced it, and editing a
+template without bumping the number still changes what is recorded.
 """
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from importlib import resources
+
+from jinja2 import Environment, StrictUndefined
+
+#: bump when the meaning of a template family changes
+VERSIONS = {"summary": 1, "suggest": 1}
+FILES = {
+    "summary": ("summary_system.txt", "summary_map.j2", "summary_reduce.j2", "summary_update.j2", "repair.j2"),
+    "suggest": ("suggest_system.txt", "suggest_user.j2", "repair.j2"),
+}
+
+_env = Environment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False)
+
+
+@cache
+def text(name: str) -> str:
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+
+
+def render(name: str, **values: object) -> str:
+    return _env.from_string(text(name)).render(**values).strip()
+
+
+@cache
+def version(family: str) -> str:
+    digest = hashlib.sha256("\x00".join(text(f) for f in FILES[family]).encode()).hexdigest()[:8]
+    return f"{family}-{VERSIONS[family]}+{digest}"

@@ -32,6 +32,8 @@ class WorkingGroup(SQLModel, table=True):
     digest_weekday: int | None = Field(default=0)
     digest_time: str = Field(default="09:00", max_length=5)
     themes: list[str] = Field(default_factory=list, sa_type=JSON)
+    #: the language summaries are written in unless `lang:` says otherwise
+    language: str = Field(default="en", max_length=16)
     created_at: datetime = Field(sa_type=UTCDateTime)
     #: who created the group with the first `/wg bind` (they become its convener when they join);
     #: none for a group no person created (the simulation's `wg`): its first joiner is convener
@@ -552,3 +554,52 @@ class WebAccess(SQLModel, table=True):
     link_secret: str = Field(max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime)
     rotated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ThreadSummary(SQLModel, table=True):
+    """One summary of a chat thread, the cache that makes asking again free.
+
+    No thread text is kept: `fingerprint` holds one short hash per message (of what would be sent to
+    the model, after the privacy filter), enough to tell an unchanged thread (no call), a thread that
+    only grew (an incremental update from `doc`), and one edited or with a member opted out (a full
+    summary). Rows older than `WGBOT_RETENTION_DAYS` go in the daily purge (bot/purge.py).
+    """
+
+    __tablename__ = "thread_summaries"
+    __table_args__ = (Index("ix_thread_summaries_thread", "wg_id", "platform", "channel_id", "thread_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    wg_id: int = Field(foreign_key="working_groups.id")
+    platform: str = Field(max_length=20)
+    channel_id: str = Field(max_length=100)
+    thread_id: str = Field(max_length=100)
+    #: [[message id, hash], …] of the messages summarised, in thread order
+    fingerprint: list[list[str]] = Field(default_factory=list, sa_type=JSON)
+    #: the validated summary (bot.summary_schema.SummaryDoc), speakers still pseudonymous
+    doc: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    #: `llm` or `offline`
+    engine: str = Field(max_length=10)
+    model: str | None = Field(default=None, max_length=100)
+    prompt_version: str = Field(max_length=40)
+    language: str = Field(default="en", max_length=16)
+    tokens_in: int = Field(default=0)
+    tokens_out: int = Field(default=0)
+    calls: int = Field(default=0)
+    note: str | None = Field(default=None, max_length=300)
+    requested_by: int | None = Field(default=None, foreign_key="members.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class LlmUsage(SQLModel, table=True):
+    """Tokens spent at the LLM, per call purpose: what `wgbot usage` reports and the monthly cap reads."""
+
+    __tablename__ = "llm_usage"
+    __table_args__ = (Index("ix_llm_usage_wg_at", "wg_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    wg_id: int = Field(foreign_key="working_groups.id")
+    at: datetime = Field(sa_type=UTCDateTime)
+    #: `summary`, `suggest`
+    purpose: str = Field(max_length=20)
+    model: str = Field(max_length=100)
+    tokens_in: int = Field(default=0)
+    tokens_out: int = Field(default=0)
+    calls: int = Field(default=0)

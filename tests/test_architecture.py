@@ -5,7 +5,18 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-FORBIDDEN = ("adapters", "slack_bolt", "slack_sdk", "discord", "aiosmtplib", "typer", "rich")
+FORBIDDEN = (
+    "adapters",
+    "slack_bolt",
+    "slack_sdk",
+    "discord",
+    "aiosmtplib",
+    "typer",
+    "rich",
+    "openai",
+    "httpx",
+    "httpx2",
+)
 
 
 def test_core_imports_no_adapter_or_platform_sdk() -> None:

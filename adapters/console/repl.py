@@ -1,8 +1,10 @@
 """`wgbot console`: chat with the bot in the terminal, on the real clock.
 
 Type commands as in chat (`/wg propose "Title" body`); prefix a line with `name:` to speak as
-someone else (`bob: /wg join academia`), like a simulation script. Messages the bot sends to the
-console channel and to console DMs are printed as they are delivered by the outbox.
+someone else (`bob: /wg join academia`), like a simulation script; `bob [t1]: text` is a chat
+message in thread t1, which `alice [t1]: /wg summarize` (or `/wg summarize t1`) then summarizes.
+Messages the bot sends to the console channel and to console DMs are printed as they are delivered
+by the outbox.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import re
 from rich.console import Console
 from rich.panel import Panel
 
+from adapters.console.chatlog import ChatLog
+from adapters.llm import llm_from_settings
 from bot.bootstrap import App, build
 from bot.command import UserRef, Where
 from bot.config import Settings
@@ -22,7 +26,7 @@ from bot.outbox import Outgoing
 from bot.reply import Reply
 
 CHANNEL = "console"
-_SPEAKER = re.compile(r"^(?P<name>[A-Za-z0-9_.\-]+)\s*(?:\[(?P<thread>[^\]]+)\])?\s*:\s(?P<text>/.*)$")
+_SPEAKER = re.compile(r"^(?P<name>[A-Za-z0-9_.\-]+)\s*(?:\[(?P<thread>[^\]]+)\])?\s*:\s(?P<text>.*)$")
 
 
 PROMPT = "> "
@@ -67,8 +71,11 @@ def show(console: Console, reply: Reply, title: str) -> None:
 
 async def run_console(settings: Settings, speaker: str | None = None) -> None:
     console = Console()
-    terminal = TerminalSender(console)
-    app: App = await build(settings, senders=[terminal])
+    app: App = await build(settings, senders=[TerminalSender(console)], llm=llm_from_settings(settings))
+    chat = ChatLog(app.clock)
+    sources = app.extras["thread_sources"]
+    assert isinstance(sources, dict)
+    sources["console"] = chat.source("console")
     default = speaker or getpass.getuser() or "me"
     background = [asyncio.create_task(t) for t in app.background(outbox_poll=2.0)]
     console.print(
@@ -91,12 +98,15 @@ async def run_console(settings: Settings, speaker: str | None = None) -> None:
                 break
             name, thread, text = default, None, line
             m = _SPEAKER.match(line)
-            if m:
+            if m and (m.group("thread") or m.group("text").startswith("/")):
                 name, thread, text = m.group("name"), m.group("thread"), m.group("text")
-            if not text.startswith("/"):
-                text = "/wg " + text if text.split()[0].lower() != "wg" else text
             user = UserRef("console", name, name)
             where = Where("console", CHANNEL, CHANNEL, thread_id=thread)
+            if thread is not None and not text.startswith("/"):
+                await chat.record(user, where, text)  # `name [t1]: text` is a chat message in thread t1
+                continue
+            if not text.startswith("/"):
+                text = "/wg " + text if text.split()[0].lower() != "wg" else text
             response = await app.core.handle_text(text, user, where)
             for reply in response.replies:
                 show(console, reply, f"to {name}" if reply.private else f"channel:{CHANNEL}")

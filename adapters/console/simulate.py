@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
+from adapters.console.chatlog import ChatLog
 from bot.bootstrap import App, build
 from bot.clock import VirtualClock
 from bot.command import PLATFORMS, UserRef, Where
@@ -251,6 +252,12 @@ async def simulate(
     db = Database(database_url)
     senders = [RecordingSender(p, clock, emit) for p in (*PLATFORMS, "email")]
     app = await build(settings, clock=clock, db=db, rng=random.Random(0), senders=list(senders), worker_id="simulate")
+    chat = ChatLog(clock)
+    app.extras["on_chat"] = chat.record
+    sources = app.extras["thread_sources"]
+    assert isinstance(sources, dict)
+    for platform in PLATFORMS:
+        sources[platform] = chat.source(platform)
     try:
         await ensure_sim_group(app)
         await Simulation(app, clock, emit).run(lines)

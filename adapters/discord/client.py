@@ -7,6 +7,9 @@ thread summaries read what members wrote (`channel.history`); without it Discord
 with empty text. Interactions (slash commands, buttons, selects, modals) need no intent. Nothing
 else is requested: no channel messages (`guild_messages`), no members, no presences.
 
+Besides `/wg`, a message context menu entry, **Summarize thread**, runs `/wg summarize` on the thread
+a message is in, or was started from.
+
 Application commands are synced in `setup_hook`, which discord.py runs once per `login()`, i.e. once
 per process start, not in `on_ready`, which fires again after a session could not be resumed.
 """
@@ -22,12 +25,14 @@ from discord import app_commands
 
 from adapters.discord.commands import build_group
 from adapters.discord.components import ActionButton, ActionSelect
-from adapters.discord.interactions import DEFER_AFTER, Bridge, user_ref, where_of
+from adapters.discord.interactions import DEFER_AFTER, Bridge, summarize_command, user_ref, where_of
 from adapters.discord.messages import on_direct_message
 from bot.core import Core
 from bot.lookup import suggest_ids, suggest_timezones
 
 log = logging.getLogger(__name__)
+#: the message context menu entry (Discord: "Apps" → this name)
+SUMMARIZE_MENU = "Summarize thread"
 
 
 def intents() -> discord.Intents:
@@ -48,6 +53,7 @@ class WgClient(discord.Client):
         self.bridge = Bridge(core, defer_after=defer_after)
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(build_group(self._run_command, self._complete))
+        self.tree.add_command(app_commands.ContextMenu(name=SUMMARIZE_MENU, callback=self._summarize_menu))
         self.synced = 0
         self.ready_count = 0
         self.ready_event = asyncio.Event()
@@ -78,6 +84,18 @@ class WgClient(discord.Client):
             await self.bridge.on_modal_submit(interaction)
 
     async def _run_command(self, interaction: discord.Interaction[Any], text: str) -> None:
+        await self.bridge.run_interaction(interaction, text, from_action=False)
+
+    async def _summarize_menu(self, interaction: discord.Interaction[Any], message: discord.Message) -> None:
+        """The message menu's "Summarize thread": the thread the message is in, or the one started from it."""
+        text = summarize_command(interaction, message)
+        if text is None:
+            await interaction.response.send_message(
+                "That message has no thread. Use “Summarize thread” on a message inside a thread, or on the "
+                "message a thread was started from.",
+                ephemeral=True,
+            )
+            return
         await self.bridge.run_interaction(interaction, text, from_action=False)
 
     async def _complete(

@@ -68,6 +68,18 @@ def where_of(interaction: discord.Interaction[Any]) -> Where:
     return Where(platform="discord", channel_id=str(channel_id), channel_name=name, workspace=str(interaction.guild_id))
 
 
+def summarize_command(interaction: discord.Interaction[Any], message: discord.Message) -> str | None:
+    """The command the "Summarize thread" menu runs on `message`, or None when it has no thread.
+
+    Inside a thread, that thread; on a message a thread was started from, that thread, whose id is the
+    message's id (the grammar's `<thread>` is resolved against the parent channel)."""
+    if where_of(interaction).thread_id is not None:
+        return "summarize"
+    if message.thread is not None or message.flags.has_thread:
+        return f"summarize {message.id}"
+    return None
+
+
 def order_key(interaction: discord.Interaction[Any]) -> tuple[str, str]:
     """One person in one conversation: their commands there apply in the order they were sent."""
     return (str(interaction.user.id), str(interaction.channel_id or 0))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.digest import summaries as _summaries  # noqa: F401  (registers the thread summaries section)
 from bot.digest.sections import SECTIONS, Period, Section
 from bot.reply import Block, Context, Heading, Reply, Text
 from bot.timefmt import fmt_date

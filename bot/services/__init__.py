@@ -17,6 +17,7 @@ from bot.services import (  # noqa: F401
     members,
     proposals,
     rsvp,
+    summaries,
     todo,
     vote_jobs,
     vote_reports,

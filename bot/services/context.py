@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import ratelimit
 from bot.command import PLATFORMS, Command, UserRef, Where
+from bot.deps import Deps, Followup
 from bot.errors import Forbidden, NotFound, UserError
 from bot.grammar import SPECS
 from bot.outbox import Destination, enqueue
@@ -25,7 +26,7 @@ from bot.reply import Reply, Response
 from storage.db import dialect_insert
 from storage.models import Channel, Identity, Invitation, Member, Sequence, WorkingGroup
 
-Handler = Callable[["Ctx"], Awaitable[Response | Reply]]
+Handler = Callable[["Ctx"], Awaitable[Response | Reply | Followup]]
 HANDLERS: dict[str, Handler] = {}
 #: `/wg show X<n>` dispatches on the letter: P → proposals, M → meetings, …
 SHOW_HANDLERS: dict[str, Callable[[Ctx, int], Awaitable[Response | Reply]]] = {}
@@ -67,6 +68,13 @@ class Ctx:
     invitation: Invitation | None = None
     #: work a refusal must still commit (counting a wrong code): run by Core in its own transaction
     on_refusal: list[Callable[[AsyncSession], Awaitable[object]]] = field(default_factory=list)
+    #: slow collaborators (thread readers, summarizer); None in a core built without them
+    deps: Deps | None = None
+
+    def require_deps(self) -> Deps:
+        if self.deps is None:
+            raise UserError("This needs the full bot (thread readers and the summarizer); it is not set up here.")
+        return self.deps
 
     @property
     def spec_usage(self) -> str:

@@ -386,7 +386,15 @@ class DiscordServer:
         if m := re.fullmatch(r"/applications/(\d+)/commands", path):
             if method == "PUT":
                 self.commands = [
-                    {**c, "id": str(self.new_id()), "application_id": str(self.app_id), "version": "1"} for c in body
+                    # like Discord, context-menu commands come back with an empty description
+                    {
+                        "description": "",
+                        **c,
+                        "id": str(self.new_id()),
+                        "application_id": str(self.app_id),
+                        "version": "1",
+                    }
+                    for c in body
                 ]
                 return 200, self.commands
             return 200, self.commands
