@@ -1,7 +1,7 @@
 """thread summaries and llm usage
 
 Revision ID: 0007_summaries
-Revises: 0010_live
+Revises: 0011_web
 Create Date: 2026-11-29 20:55:21.586951
 """
 
@@ -17,7 +17,7 @@ import storage.types
 
 
 revision: str = '0007_summaries'
-down_revision: str | None = '0010_live'
+down_revision: str | None = '0011_web'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
