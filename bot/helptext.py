@@ -42,6 +42,7 @@ OPTIONS: dict[str, str] = {
     "reason": "why, in quotes",
     "for": "how long it stays open",
     "rsvp:for": "(convener) record the answer of a member reachable only by e-mail, who replied by e-mail",
+    "digest:for": "(convener) stop the e-mails of a member reachable only by e-mail who asked to unsubscribe",
     "answer:for": "(convener) record the answer of a member reachable only by e-mail, who replied by e-mail",
     "anonymous": "(flag) hide who said what",
     "hidden": "(flag) hide results until it closes",
