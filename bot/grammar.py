@@ -209,9 +209,10 @@ SPECS: dict[str, Spec] = {
         ),
         _spec(
             "digest.unsubscribe",
-            "/wg digest unsubscribe [dm|email]",
+            "/wg digest unsubscribe [dm|email] [for:<member>]",
             "Stop receiving the digest (by DM, by e-mail, or both).",
             optional=("how",),
+            options={"for"},
         ),
         _spec(
             "web.link",
