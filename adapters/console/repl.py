@@ -71,7 +71,8 @@ def show(console: Console, reply: Reply, title: str) -> None:
 
 async def run_console(settings: Settings, speaker: str | None = None) -> None:
     console = Console()
-    app: App = await build(settings, senders=[TerminalSender(console)], llm=llm_from_settings(settings))
+    terminal = TerminalSender(console)
+    app: App = await build(settings, senders=[terminal], llm=llm_from_settings(settings))
     chat = ChatLog(app.clock)
     sources = app.extras["thread_sources"]
     assert isinstance(sources, dict)
