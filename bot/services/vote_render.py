@@ -161,17 +161,33 @@ def receipt_reply(vote: Vote, choice_text: str, code: str, *, changed: bool | No
     return Reply.text("\n".join(lines), private=True)
 
 
+def visible_parts(parts: dict[str, Part], anonymous: bool) -> tuple[dict[str, Part], int]:
+    """The breakdown rows an anonymous vote may show, and how many ballots are folded away.
+
+    A row of fewer than `MIN_CELL` voters would name its voters. Folding it alone is not enough: the
+    totals minus the rows shown give the folded ballots, so while fewer than `MIN_CELL` ballots are
+    folded the smallest shown rows are folded too (possibly all of them)."""
+    if not anonymous:
+        return dict(parts), 0
+    shown = {name: p for name, p in parts.items() if p.n >= MIN_CELL}
+    folded = sum(p.n for name, p in parts.items() if name not in shown)
+    while 0 < folded < MIN_CELL and shown:
+        smallest = min(shown, key=lambda name: (shown[name].n, name))
+        folded += shown.pop(smallest).n
+    return shown, folded
+
+
 def _part_lines(parts: dict[str, Part], result: Result, anonymous: bool) -> list[str]:
     lines: list[str] = []
-    folded = 0
-    for name, p in parts.items():
-        if anonymous and p.n < MIN_CELL:
-            folded += p.n
-            continue
+    shown, folded = visible_parts(parts, anonymous)
+    for name, p in shown.items():
         probe = Result(method=result.method, labels=result.labels, roll=0, cast=p.n, totals=p.totals)
         lines.append(f"{name} ({p.n}): {counts_line(probe)}")
     if folded:
-        lines.append(f"{folded} ballot(s) from groups of fewer than {MIN_CELL} voters, not shown (anonymous vote)")
+        lines.append(
+            f"{folded} ballot(s) not shown by group: an anonymous vote shows no group of fewer than {MIN_CELL} "
+            "voters, nor any row that would let one be worked out from the totals"
+        )
     return lines
 
 
@@ -215,7 +231,8 @@ def results_reply(
     if result.by_region:
         blocks.append(Text(text="By region:\n" + "\n".join(_part_lines(result.by_region, result, vote.anonymous))))
     if result.opposed_by:
-        shown = [g for g in result.opposed_by if not vote.anonymous or result.by_group[g].n >= MIN_CELL]
+        visible, _ = visible_parts(result.by_group, vote.anonymous)
+        shown = [g for g in result.opposed_by if g in visible]
         hidden = len(result.opposed_by) - len(shown)
         text = ", ".join(shown)
         if hidden:
