@@ -54,7 +54,9 @@ async def test_queue_buttons_edit_in_place_and_count_once_per_linked_person(
     click = await server.push_click(message, "wg:upvote Q2", user=bob)
     rec = await bot.callback(click)
     assert rec.body["type"] == 7, "the queue message is edited in place"
-    lines = [line.replace("\\", "") for line in embed_text(data(rec)).splitlines() if line[:1].isdigit()]  # markdown escapes
+    lines = [
+        line.replace("\\", "") for line in embed_text(data(rec)).splitlines() if line[:1].isdigit()
+    ]  # markdown escapes
     assert lines[0].startswith("1. Q2 ▲1") and lines[1].startswith("2. Q1 ▲0")
     (note,) = await server.wait_request("POST", rf"^/webhooks/\d+/{click}$", since=since)
     assert note.body["flags"] & EPHEMERAL and "already upvoted Q2" in embed_text(note.body)
