@@ -90,8 +90,8 @@ def test_demo_runs_from_the_installed_package_data(tmp_path: Path) -> None:
     assert {e["at"] for e in digests} == {"2026-01-12T08:00:00Z"} and out[-1]["kind"] == "digest"
     assert "Capacity building for small CERTs" in digests[0]["text"]
     assert "# wg: white paper" in paper.read_text(encoding="utf-8") and "white paper" in r.stderr
-    [summary] = [e for e in out if e["kind"] == "summary"]
-    assert summary["to"] == "thread:t2" and "offline summarizer" in summary["text"]
+    [summary] = [e for e in out if e["kind"] == "summary" and e["to"] == "thread:t2"]  # (live minutes are too)
+    assert "offline summarizer" in summary["text"]
     assert "We agreed to start from MITRE ATLAS" in summary["text"] and "— carlos, due friday" in summary["text"]
 
 
