@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -60,6 +60,8 @@ class Outgoing:
     reply: Reply
     attempts: int
     created_at: datetime
+    #: set for an edit: the platform's id of the message to replace (see `enqueue(edit_of=…)`)
+    edit_ref: str | None = None
 
 
 class DeliveryError(Exception):
@@ -88,8 +90,14 @@ async def enqueue(
     now: datetime,
     wg_id: int | None = None,
     not_before: datetime | None = None,
+    edit_of: str | None = None,
 ) -> bool:
-    """Record a message to send. Returns False when a message with this key already exists."""
+    """Record a message to send. Returns False when a message with this key already exists.
+
+    With `edit_of` (the key of an earlier message to the same destination) the message replaces that
+    one in place where the platform can edit (Slack chat.update, Discord message edit); the
+    destination's order guarantees the original went out first. Where it cannot, or the original was
+    never delivered, the edit is dropped."""
     values = {
         "key": key[:255],
         "wg_id": wg_id,
@@ -102,6 +110,7 @@ async def enqueue(
         "attempts": 0,
         "not_before": not_before or now,
         "created_at": now,
+        "edit_of": edit_of,
     }
     stmt = dialect_insert(session, OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
     result = await session.exec(stmt)
@@ -197,8 +206,15 @@ class Dispatcher:
             attempts=row.attempts,
             created_at=row.created_at,
         )
+        edit = getattr(sender, "edit", None)
+        if row.edit_of is not None:
+            msg = replace(msg, edit_ref=await self._original_ref(row.edit_of))
+            if msg.edit_ref is None or edit is None:
+                # the original never went out (or this platform cannot edit): nothing to replace
+                await self._mark_sent(row, None)
+                return True
         try:
-            ref = await sender.send(msg)
+            ref = await edit(msg) if msg.edit_ref is not None and edit is not None else await sender.send(msg)
         except DeliveryError as exc:
             await self._failed(row, str(exc), exc.retry_after, exc.permanent)
             return False
@@ -206,13 +222,22 @@ class Dispatcher:
             log.exception("sending outbox message %s to %s failed", row.id, row.label)
             await self._failed(row, f"{type(exc).__name__}", None, False)
             return False
+        await self._mark_sent(row, ref)
+        return True
+
+    async def _original_ref(self, key: str) -> str | None:
+        o = OutboxMessage
+        async with self.db.session() as s:
+            found = (await s.exec(select(o.status, o.platform_ref).where(col(o.key) == key))).first()
+        return found[1] if found is not None and found[0] == "sent" else None
+
+    async def _mark_sent(self, row: OutboxMessage, ref: str | None) -> None:
         async with self.db.transaction() as s:
             await s.exec(
                 update(OutboxMessage)
                 .where(col(OutboxMessage.id) == row.id, col(OutboxMessage.claimed_by) == self.worker_id)
                 .values(status="sent", sent_at=self.clock.now(), platform_ref=ref, lease_until=None)
             )
-        return True
 
     async def _failed(self, row: OutboxMessage, error: str, retry_after: float | None, permanent: bool) -> None:
         # a sender may ride out longer outages than the default (e-mail: a day of backoff)

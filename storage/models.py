@@ -164,6 +164,8 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     #: the platform's id for the sent message (Slack ts, Discord message id), for later updates
     platform_ref: str | None = Field(default=None, max_length=100)
+    #: the key of an earlier message this one replaces in place (a vote card with fresh counts)
+    edit_of: str | None = Field(default=None, max_length=255)
     last_error: str | None = Field(default=None, max_length=500)
 
 

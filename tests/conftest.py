@@ -115,10 +115,15 @@ class Recorder:
 
     platform: str
     sent: list[Outgoing] = field(default_factory=list)
+    edited: list[Outgoing] = field(default_factory=list)
 
     async def send(self, message: Outgoing) -> str | None:
         self.sent.append(message)
         return f"{self.platform}-{message.id}"
+
+    async def edit(self, message: Outgoing) -> str | None:
+        self.edited.append(message)
+        return message.edit_ref
 
 
 @dataclass

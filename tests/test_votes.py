@@ -189,3 +189,24 @@ async def test_a_ballot_cast_on_slack_and_changed_on_discord_by_a_linked_member_
     assert "changed: B" in text(await group.say("ben_d", "/wg vote V1 B", platform="discord"))
     results = text(await group.say("ana", "/wg results V1"))
     assert "Turnout: 1 of 3" in results and "ben: B" in results and "A 0 · B 1" in results
+
+
+async def test_every_card_is_edited_in_place_after_ballots_and_once_more_at_close(group: Harness) -> None:
+    from bot.reply import Actions
+
+    await group.say("ana", '/wg vote open "Venue?" options:"Geneva, Nairobi"')
+    originals = {m.destination.platform: m for m in group.sent() if m.kind == "announcement"}
+    assert len(originals) == 3
+    await group.say("ben", "/wg vote V1 A", platform="slack")
+    await group.say("chen", "/wg vote V1 B", platform="discord")
+    assert not any(r.edited for r in group.recorders.values()), "edits wait for the end of the window"
+    await group.advance_to(group.clock.now() + timedelta(minutes=1))
+    edits = [m for r in group.recorders.values() for m in r.edited]
+    assert sorted(m.destination.platform for m in edits) == ["console", "discord", "slack"], "one per card"
+    for m in edits:
+        assert m.edit_ref == f"{m.destination.platform}-{originals[m.destination.platform].id}"
+        assert "Participation: 2 of 3 voted" in m.reply.to_text() and "A 1 · B 1" in m.reply.to_text()
+    await group.say("ana", "/wg vote close V1")
+    closing = [m for r in group.recorders.values() for m in r.edited if "closed-card" in m.key]
+    assert len(closing) == 3 and all("Outcome: A: Geneva wins" in m.reply.to_text() for m in closing)
+    assert not any(isinstance(b, Actions) for m in closing for b in m.reply.blocks), "no buttons once closed"

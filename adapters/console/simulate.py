@@ -103,6 +103,12 @@ class RecordingSender:
         self.emit(Event(self.clock.now(), self.platform, label, message.kind, message.reply.to_text()))
         return f"{message.id}"
 
+    async def edit(self, message: Outgoing) -> str | None:
+        """An earlier message replaced in place (a vote card with fresh counts): printed as such."""
+        text = "(edits the earlier message)\n" + message.reply.to_text()
+        self.emit(Event(self.clock.now(), self.platform, message.destination.label, message.kind, text))
+        return message.edit_ref
+
 
 async def ensure_sim_group(app: App) -> None:
     """A fresh simulation has one WG `wg` (UTC, digest Monday 09:00) bound to `wg` on every platform."""

@@ -19,7 +19,7 @@ import logging
 import aiohttp
 import discord
 
-from adapters.discord.render import render
+from adapters.discord.render import render, render_update
 from bot.outbox import DeliveryError, Outgoing
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,31 @@ class DiscordSender:
         except ValueError:
             pass
         raise DeliveryError(f"not a Discord address: {address[:60]}", permanent=True)
+
+    async def edit(self, message: Outgoing) -> str | None:
+        """Replace a sent message in place (its embeds and components)."""
+        assert message.edit_ref is not None
+        kind, _, rest = message.destination.address.partition(":")
+        channel = rest.partition("/")[2] if kind == "thread" else rest
+        if kind not in ("channel", "thread") or not channel.isdigit() or not message.edit_ref.isdigit():
+            raise DeliveryError(f"cannot edit a message at {message.destination.address[:60]}", permanent=True)
+        msg = render_update(message.reply)
+        async with self._limit:
+            try:
+                target = self.client.get_partial_messageable(int(channel)).get_partial_message(int(message.edit_ref))
+                await target.edit(
+                    content=msg.content or None,
+                    embeds=msg.embeds,
+                    view=msg.view,
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
+            except (discord.Forbidden, discord.NotFound) as exc:
+                raise DeliveryError(f"Discord refused the edit ({exc.status})", permanent=True) from exc
+            except discord.HTTPException as exc:
+                raise DeliveryError(f"Discord edit failed ({exc.status})", retry_after=30) from exc
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                raise DeliveryError(f"cannot reach Discord: {type(exc).__name__}") from exc
+        return message.edit_ref
 
     async def send(self, message: Outgoing) -> str | None:
         if self.client.http.token is None:

@@ -26,7 +26,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.render import Message, render_reply
+from adapters.slack.render import Message, render_reply, render_single
 from bot.outbox import DeliveryError, Outgoing
 
 log = logging.getLogger(__name__)
@@ -132,6 +132,19 @@ class SlackSender:
             self._progress[message.id] = (index + 1, first_ts)
         self._progress.pop(message.id, None)
         return first_ts
+
+    async def edit(self, message: Outgoing) -> str | None:
+        """Replace a sent message (its first page) in place: chat.update with the original's ts."""
+        channel, _ = parse_address(message.destination.address)
+        assert message.edit_ref is not None
+        page = render_single(message.reply)
+        try:
+            await self.client.chat_update(channel=channel, ts=message.edit_ref, text=page.text, blocks=page.blocks)
+        except SlackApiError as exc:
+            raise delivery_error(exc, f"chat.update in {message.destination.label}") from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryError(f"chat.update in {message.destination.label}: {type(exc).__name__}") from None
+        return message.edit_ref
 
     async def _post(self, channel: str, thread_ts: str | None, page: Message, *, label: str) -> str | None:
         lock = self._locks.setdefault(channel, asyncio.Lock())

@@ -19,5 +19,6 @@ from bot.services import (  # noqa: F401
     summaries,
     todo,
     vote_jobs,
+    vote_reports,
     votes,
 )

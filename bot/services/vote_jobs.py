@@ -4,23 +4,91 @@ two members.
 `vote.close` is a planning-grade job (`grace=False`): however long the bot was down, the vote still
 closes — once, with the results announced in every channel and marked late. `vote.nudge` is a
 message to people: found later than the grace period, or after the vote closed, it is skipped.
+
+`vote.refresh` keeps the announcement current everywhere: a ballot (typed, clicked, on any
+platform) schedules one refresh per vote per `REFRESH` window, which edits the card in every bound
+channel in place with the participation (and the counts unless hidden) through the outbox; closing
+edits it once more, without the buttons. The card clicked on is also updated at once by the adapter.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import ballots
-from bot.engine import JobContext, Skip, job_handler
+from bot.engine import JobContext, Skip, job_handler, schedule
+from bot.outbox import enqueue
 from bot.reply import Context, Reply, Text
 from bot.services import vote_store as store
 from bot.services.context import channel_destinations, dm_destination
-from bot.services.vote_render import HOW, results_reply
+from bot.services.vote_render import HOW, results_reply, vote_card
 from bot.timefmt import fmt
-from storage.models import Ballot, Member, Vote, VoteVoter, WorkingGroup
+from storage.models import Ballot, LivePoll, Member, Vote, VoteVoter, WorkingGroup
+
+#: the announcement is edited at most once per vote in this window, however many ballots come in
+REFRESH = timedelta(minutes=1)
+
+
+async def schedule_refresh(session: AsyncSession, vote: Vote, now: datetime) -> None:
+    """After a ballot: one refresh of the vote's cards at the end of the current window (idempotent)."""
+    step = int(REFRESH.total_seconds())
+    window = int(now.timestamp()) // step + 1
+    await schedule(
+        session,
+        kind="vote.refresh",
+        key=f"vote:{vote.id}:refresh:{window}",
+        due_at=datetime.fromtimestamp(window * step, UTC),
+        now=now,
+        wg_id=vote.wg_id,
+        ref=f"vote:{vote.id}",
+        useful_until=vote.closes_at,
+        payload={"vote_id": vote.id},
+    )
+
+
+async def edit_cards(session: AsyncSession, vote: Vote, now: datetime, key: str) -> int:
+    """Edit the vote's announcement in every bound channel to its current state; returns how many."""
+    assert vote.id is not None
+    wg = await session.get(WorkingGroup, vote.wg_id)
+    assert wg is not None and wg.id is not None
+    result = await store.count(session, vote)
+    live = None if vote.hidden or vote.anonymous or vote.status != "open" else result
+    poll = (await session.exec(select(LivePoll.id).where(LivePoll.vote_id == vote.id))).first()
+    if poll is not None:  # a live session's quick poll keeps its own look
+        from bot.services.live_poll import poll_card
+
+        card = poll_card(vote, result, wg.timezone)
+    else:
+        card = vote_card(
+            vote,
+            wg.timezone,
+            cast=result.cast,
+            roll=result.roll,
+            live=live,
+            heading=f"New vote V{vote.number}: {vote.question}",
+        )
+    card = card.model_copy(update={"kind": "announcement"})
+    made = 0
+    for ch, dest in await channel_destinations(session, wg.id):
+        made += await enqueue(
+            session,
+            key=f"{key}:ch{ch.id}",
+            destination=dest,
+            reply=card,
+            now=now,
+            wg_id=wg.id,
+            edit_of=f"vote:{vote.id}:opened:ch{ch.id}",
+        )
+    return made
+
+
+@job_handler("vote.refresh")
+async def refresh_job(ctx: JobContext) -> None:
+    vote = await _open_vote(ctx)
+    ctx.enqueued += await edit_cards(ctx.session, vote, ctx.now, key=f"job:{ctx.job.key}")
 
 
 async def _open_vote(ctx: JobContext) -> Vote:
@@ -49,6 +117,7 @@ async def close_job(ctx: JobContext) -> None:
     reply = reply.model_copy(update={"kind": "announcement"})
     for ch, dest in await channel_destinations(ctx.session, wg.id):
         await ctx.send(dest, reply, part=f"ch{ch.id}")
+    ctx.enqueued += await edit_cards(ctx.session, vote, ctx.now, key=f"vote:{vote.id}:closed-card")
 
 
 @job_handler("vote.nudge")

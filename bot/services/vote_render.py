@@ -2,7 +2,8 @@
 
 Counts appear only when the vote is not `hidden` or has closed. An `anonymous` vote never shows who
 chose what: results list reasons without names, breakdown rows of fewer than `MIN_CELL` voters are
-folded together (a group of one would name its voter), and the receipt does not repeat the choice.
+folded together (a group of one would name its voter), the receipt does not repeat the choice, and
+its cards show participation only (a card updated the moment someone clicks would tell their choice).
 """
 
 from __future__ import annotations
@@ -123,6 +124,8 @@ def vote_card(
         fields.append(("Closes", fmt(vote.closes_at, tz) if vote.closes_at else "when a convener closes it"))
     else:
         fields.append(("Closed", fmt(vote.closed_at, tz) if vote.closed_at else "closed"))
+        if vote.outcome:
+            fields.insert(0, ("Outcome", vote.outcome))
     if vote.quorum_count is not None:
         fields.append(("Quorum", f"{vote.quorum_count} ballot(s)"))
     elif vote.quorum_percent is not None:

@@ -22,6 +22,7 @@ from bot.sanitize import clean, clean_line
 from bot.services import vote_store as store
 from bot.services.context import Ctx, command, parse_ref, shows
 from bot.services.proposals import get_proposal
+from bot.services.vote_jobs import edit_cards, schedule_refresh
 from bot.services.vote_render import receipt_reply, results_reply, shown_options, vote_card
 from bot.tally import ANSWERS, MAX_SCORE, METHODS, OPTION_METHODS, Result, letter
 from bot.timefmt import fmt
@@ -350,6 +351,7 @@ async def cast(ctx: Ctx) -> Response | Reply:
     existing.choice, existing.reason, existing.log_seq, existing.cast_at = choice, reason, entry.seq, ctx.now
     ctx.session.add(existing)
     await ctx.session.flush()
+    await schedule_refresh(ctx.session, vote, ctx.now)
     confirm = receipt_reply(
         vote,
         describe(vote.method, vote.options, choice),
@@ -374,7 +376,7 @@ async def card_now(ctx: Ctx, vote: Vote, tz: str, heading: str | None = None) ->
         styled = await hook(ctx, vote, result, tz)
         if styled is not None:
             return styled
-    live = None if vote.hidden else result
+    live = None if vote.hidden or vote.anonymous else result
     return vote_card(vote, tz, cast=result.cast, roll=result.roll, live=live, heading=heading)
 
 
@@ -387,6 +389,7 @@ async def close_vote(ctx: Ctx) -> Reply:
         raise UserError(f"V{vote.number} is already closed.")
     result = await store.close(ctx.session, vote, ctx.now)
     await cancel_jobs(ctx.session, f"vote:{vote.id}", ctx.now, "the vote was closed by a convener")
+    await edit_cards(ctx.session, vote, ctx.now, key=f"vote:{vote.id}:closed-card")
     reply = results_reply(
         vote,
         result,

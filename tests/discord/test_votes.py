@@ -4,10 +4,12 @@ the receipt is ephemeral and the clicked announcement is edited in place."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import func, select
 
+from bot.clock import VirtualClock
 from storage.db import Database
 from storage.models import Ballot
 from tests.discord.conftest import Bot, assert_no_pings
@@ -145,3 +147,29 @@ async def test_more_than_25_options_fall_back_to_a_form_and_say_so(
     assert [c["custom_id"] for c in inputs] == ["choice", "reason"]
     rec = await bot.callback(await server.push_modal_submit("wgf:vote V1", {"choice": "AB"}, user=bob))
     assert "recorded: AB" in embed_text(data(rec))
+
+
+async def test_a_typed_ballot_edits_the_announcement_in_place_through_the_outbox(
+    bot: Bot, server: DiscordServer, clock: VirtualClock, alice: FakeUser, bob: FakeUser
+) -> None:
+    await setup_group(bot, alice, bob)
+    message = await open_vote(bot, server, alice, subject="Adopt the charter?", method="yes-no")
+    rec = await bot.command(["vote", "cast"], bob, id="V1", choice="yes")
+    assert data(rec)["flags"] & EPHEMERAL and "recorded: yes" in embed_text(data(rec))
+    clock.advance(timedelta(minutes=1))
+    since = server.mark()
+    await bot.app.run_due()
+    (edit,) = await server.wait_request(
+        "PATCH", rf"^/channels/{server.channel_id}/messages/{message['id']}$", since=since
+    )
+    assert "Participation: 1 of 2 voted" in embed_text(edit.body) and "yes 1" in embed_text(edit.body)
+    assert custom_ids(edit.body) == ["wg:vote V1 yes", "wg:vote V1 no", "wg:vote V1 abstain"]
+    assert edit.body["allowed_mentions"] == {"parse": []}
+    # closing edits it once more, without the buttons
+    await bot.command(["vote", "close"], alice, id="V1")
+    since = server.mark()
+    await bot.app.run_due()
+    edits = await server.wait_request(
+        "PATCH", rf"^/channels/{server.channel_id}/messages/{message['id']}$", since=since
+    )
+    assert "Outcome: adopted" in embed_text(edits[-1].body) and custom_ids(edits[-1].body) == []

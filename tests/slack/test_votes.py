@@ -9,10 +9,10 @@ import asyncio
 import json
 from typing import Any
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from adapters.slack.updates import UpdateThrottle
-from storage.models import Ballot
+from storage.models import Ballot, OutboxMessage
 from tests.slack.conftest import SlackEnv
 from tests.slack.test_http import setup_group
 
@@ -184,3 +184,23 @@ async def test_updates_of_one_message_are_coalesced_to_the_latest() -> None:
     now[0] = 5.0
     await throttle.submit("card", send("later"))
     assert sent[-1] == "later"
+
+
+async def test_a_typed_ballot_edits_the_posted_card_in_place_through_the_outbox(slack: SlackEnv) -> None:
+    from datetime import timedelta
+
+    await setup_group(slack)
+    await open_vote(slack, 'vote open "Adopt the charter?" method:yes-no')
+    async with slack.app.db.session() as s:
+        q = select(OutboxMessage.platform_ref).where(
+            OutboxMessage.platform == "slack", col(OutboxMessage.key).startswith("vote:1:opened:")
+        )
+        posted_ts = (await s.exec(q)).one()
+    assert (await slack.slash("vote V1 no", user="U2", user_name="bo"))[0] == 200
+    await slack.settle()
+    assert slack.fake.of("chat.update") == [], "typed: no clicked card; the outbox edits it later"
+    await slack.advance_to(slack.clock.now() + timedelta(minutes=1))
+    [edited] = slack.fake.of("chat.update")
+    assert edited["channel"] == "C1" and edited["ts"] == posted_ts
+    assert "Participation: 1 of 2 voted" in edited["text"] and "no 1" in edited["text"]
+    slack.check_all()
