@@ -4,6 +4,7 @@ autocompletion, buttons, and what the outbox sends — checked on the REST calls
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -405,3 +406,19 @@ async def test_one_persons_commands_apply_in_the_order_sent(
     ]
     assert len(answers) == 3 and "P1 recorded" in answers[0], answers
     assert not any("no proposal" in a.lower() or "went wrong" in a.lower() for a in answers), answers
+
+
+async def test_privacy_export_is_an_ephemeral_json_file(bot: Bot, server: DiscordServer, alice: FakeUser) -> None:
+    await bot.command(["bind"], alice)
+    await bot.command(["join"], alice, group="civil-society", region="weog")
+    since = len(server.requests)
+    await bot.command(["privacy", "export"], alice)
+    await bot.app.run_due()
+    with_files = [r for r in server.requests[since:] if isinstance(r.body, dict) and r.body.get("files")]
+    assert len(with_files) == 1, [r.path for r in server.requests[since:]]
+    [sent] = with_files
+    payload = sent.body.get("data", sent.body)
+    assert payload.get("flags", 0) & 64, "ephemeral: only the member sees it"
+    assert sent.body["files"][0].endswith(".json")
+    data = json.loads(sent.body["file_contents"][0])
+    assert data["profile"]["stakeholder_group"] == "civil-society" and data["identities"][0]["platform"] == "discord"

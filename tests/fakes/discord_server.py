@@ -333,13 +333,14 @@ class DiscordServer:
         body: Any = None
         if request.can_read_body:
             if request.content_type == "multipart/form-data":
-                body = {"files": []}
+                body = {"files": [], "file_contents": []}
                 reader = await request.multipart()
                 async for part in reader:
                     if part.name == "payload_json":  # type: ignore[union-attr]
                         body.update(json.loads(await part.text()))  # type: ignore[union-attr]
                     else:
                         body["files"].append(part.filename)  # type: ignore[union-attr]
+                        body["file_contents"].append(await part.read())  # type: ignore[union-attr]
             else:
                 raw = await request.text()
                 body = json.loads(raw) if raw else None

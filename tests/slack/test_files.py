@@ -82,3 +82,17 @@ async def test_doctor_asks_for_the_upload_scopes(fake_slack: FakeSlackAPI) -> No
     settings = Settings(SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake_slack.url)
     check = await check_slack(settings)
     assert check.status == "fail" and "files:write" in check.detail
+
+
+async def test_privacy_export_sends_the_json_file_privately(slack: SlackEnv) -> None:
+    await setup_group(slack)
+    status, _ = await slack.slash("privacy export", user="U2", user_name="bo")
+    assert status == 200
+    await slack.settle()
+    [shared] = slack.fake.shared()
+    assert shared.channel == "DU2" and shared.filename.endswith(".json")  # Bo's DM with the bot
+    assert shared.content is not None
+    data = json.loads(shared.content.decode("utf-8"))
+    assert data["profile"]["stakeholder_group"] == "academia"
+    assert data["identities"][0]["platform"] == "slack"
+    assert slack.fake.of("chat.postMessage") == []  # nothing public
