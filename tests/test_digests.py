@@ -168,6 +168,8 @@ async def test_settings_move_or_stop_the_digest(harness: Harness) -> None:
     assert await pending() == [MONDAY]
     await harness.say("ana", '/wg settings digest:"friday 17:00" tz:Europe/Paris')
     assert await pending() == [datetime(2026, 1, 9, 16, 0, tzinfo=UTC)]
+    await harness.say("ana", '/wg settings digest:"monday 09:00" tz:UTC')  # back to the first time
+    assert await pending() == [MONDAY]
     await harness.say("ana", "/wg settings digest:off")
     assert await pending() == []
     harness.clear()

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -61,16 +62,20 @@ async def plan(session: AsyncSession, wg: WorkingGroup, now: datetime, *, after:
     due = next_due(wg, after or now)
     if due is None:
         return False
-    return await schedule(
-        session,
-        kind=KIND,
-        key=f"digest:wg{wg.id}:{due:%Y%m%dT%H%MZ}",
-        due_at=due,
-        now=now,
-        wg_id=wg.id,
-        ref=_ref(wg),
+    key = f"digest:wg{wg.id}:{due:%Y%m%dT%H%MZ}"
+    made = await schedule(
+        session, kind=KIND, key=key, due_at=due, now=now, wg_id=wg.id, ref=_ref(wg),
         payload={"wg_id": wg.id, "due": due.isoformat()},
-    )
+    )  # fmt: skip
+    if not made:
+        # the schedule went back to a time whose job a settings change had cancelled: revive it
+        revived = await session.exec(
+            update(ScheduledJob)
+            .where(col(ScheduledJob.key) == key, col(ScheduledJob.status) == "cancelled")
+            .values(status="pending", not_before=due, attempts=0, done_at=None, note=None, claimed_by=None)
+        )
+        made = bool(revived.rowcount)
+    return made
 
 
 async def _pending(session: AsyncSession, wg: WorkingGroup) -> list[ScheduledJob]:
