@@ -193,9 +193,10 @@ SPECS: dict[str, Spec] = {
         ),
         _spec(
             "digest.unsubscribe",
-            "/wg digest unsubscribe [dm|email]",
+            "/wg digest unsubscribe [dm|email] [for:<member>]",
             "Stop receiving the digest (by DM, by e-mail, or both).",
             optional=("how",),
+            options={"for"},
         ),
         _spec("link", "/wg link [<code>]", "Link your Slack and Discord identities.", optional=("code",)),
         _spec("privacy.opt-out", "/wg privacy opt-out", "Leave your messages out of AI summaries."),

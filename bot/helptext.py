@@ -43,6 +43,7 @@ OPTIONS: dict[str, str] = {
     "reason": "why, in quotes",
     "for": "how long it stays open: 90s, 2m, 1h (30 seconds to a day)",
     "rsvp:for": "(convener) record the answer of a member reachable only by e-mail, who replied by e-mail",
+    "digest:for": "(convener) stop the e-mails of a member reachable only by e-mail who asked to unsubscribe",
     "answer:for": "(convener) record the answer of a member reachable only by e-mail, who replied by e-mail",
     "rsvp:date": "one occurrence of a series, YYYY-MM-DD in the meeting's zone; all for the whole series",
     "react:text": "your one-line reaction (the form field; on one line it follows react)",

@@ -89,8 +89,8 @@ def subject_of(reply: Reply) -> str:
 def footer(kind: str, addr: str) -> str:
     if kind == "digest":
         return (
-            f"You receive this weekly digest at {addr} because you subscribed. To stop: /wg digest unsubscribe "
-            "in the chat, or reply with “unsubscribe” and a convener removes you."
+            f"You receive this weekly digest at {addr} because you subscribed or a convener added you. To stop: "
+            "/wg digest unsubscribe in the chat, or reply with “unsubscribe” and a convener stops it."
         )
     return (
         f"Sent by wgbot to {addr}, a member of the working group. To stop these e-mails, reply with "

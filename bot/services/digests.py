@@ -22,10 +22,17 @@ from bot.digest.compose import Digest as Composed
 from bot.digest.compose import compose
 from bot.digest.sections import Period
 from bot.engine import JobContext, cancel_jobs, job_handler, schedule
-from bot.errors import UserError
+from bot.errors import Forbidden, UserError
 from bot.outbox import Destination, enqueue
 from bot.reply import Reply
-from bot.services.context import Ctx, channel_destinations, command, dm_destination, email_destination
+from bot.services.context import (
+    Ctx,
+    channel_destinations,
+    command,
+    dm_destination,
+    email_destination,
+    email_only,
+)
 from bot.services.members import valid_email
 from bot.timeparse import localize
 from storage.db import Database
@@ -228,6 +235,12 @@ async def subscribe(ctx: Ctx) -> Reply:
 @command("digest.unsubscribe")
 async def unsubscribe(ctx: Ctx) -> Reply:
     m = ctx.require_member()
+    if (ctx.cmd.options.get("for") or "").strip():
+        # an e-mail-only member replied "unsubscribe": a convener acts on it
+        ctx.require_convener("unsubscribe other members")
+        m = await ctx.member_by_ref(ctx.cmd.options["for"])
+        if not await email_only(ctx.session, m):
+            raise Forbidden(f"{m.display_name} can unsubscribe in the chat; this is for e-mail-only members.")
     how = ctx.cmd.positionals[0].strip().lower() if ctx.cmd.positionals else "all"
     if how not in ("all", "dm", "email", "e-mail"):
         raise ctx.fail(f"`{how[:20]}` is not a subscription: use dm or email (or nothing for both).")
@@ -242,4 +255,6 @@ async def unsubscribe(ctx: Ctx) -> Reply:
         m.digest_email = False
     ctx.session.add(m)
     stopped = " and ".join(w for w, on in (("DM", stop_dm), ("e-mail", stop_email)) if on)
+    if m is not ctx.member:
+        return Reply.text(f"{m.display_name} no longer receives the digest by {stopped}.", private=True)
     return Reply.text(f"Digest by {stopped} stopped. It is still posted in the group's channels.", private=True)

@@ -227,3 +227,7 @@ async def test_a_convener_records_an_email_only_members_answers(harness: Harness
         assert r.replies[0].kind == "error" and expected in r.replies[0].to_text(), r.replies[0].to_text()
     agenda = (await harness.say("ana", "/wg show M1")).replies[0].to_text()
     assert "1 yes" in agenda
+    r = await harness.say("ana", '/wg digest unsubscribe for:"Ngozi Okafor"')
+    assert r.replies[0].to_text() == "Ngozi Okafor no longer receives the digest by e-mail."
+    r = await harness.say("ben", '/wg digest unsubscribe for:"Ngozi Okafor"')
+    assert r.replies[0].kind == "error" and "Only a convener" in r.replies[0].to_text()
