@@ -177,3 +177,63 @@ async def test_settings_move_or_stop_the_digest(harness: Harness) -> None:
     assert [m for m in harness.sent() if m.kind == "digest"] == []
     me = (await harness.say("ana", "/wg me")).replies[0].to_text()
     assert "Digest: off for this group" in me
+
+
+async def test_votes_opened_and_closed_are_in_the_digest_with_outcome_and_breakdown(harness: Harness) -> None:
+    await harness.say("ana", "/wg join civil-society region:weog")
+    await harness.say("ben", "/wg join government region:african", platform="slack")
+    await harness.say("chen", "/wg join academia region:asia-pacific", platform="discord")
+    await harness.say("ana", '/wg propose "Shared glossary" One glossary.')
+    r = await harness.say("ana", "/wg vote open P1 method:yes-no")
+    assert r.replies[0].kind != "error", r.replies[0].to_text()
+    r = await harness.say("ana", '/wg vote open "Meet monthly?" method:yes-no')
+    assert r.replies[0].kind != "error", r.replies[0].to_text()
+    for who, platform, choice in (("ana", "console", "yes"), ("ben", "slack", "no"), ("chen", "discord", "yes")):
+        r = await harness.say(who, f"/wg vote V1 {choice}", platform=platform)
+        assert r.replies[0].kind != "error", r.replies[0].to_text()
+    await harness.say("ana", "/wg vote close V1")
+    harness.clear()
+    await harness.advance_to(MONDAY + timedelta(minutes=1))
+    [text] = [m.reply.to_text() for m in harness.sent("console") if m.kind == "digest"]
+    assert "Votes" in text
+    assert "Opened: V2 “Meet monthly?” (yes-no" in text
+    closed = text[text.index("Closed: V1") :]
+    assert "Turnout: 3 of 3" in closed and "By stakeholder group:" in closed
+    assert "government (1)" in closed or "fewer than" in closed
+    assert "civil-society: 1 ballot, 1 proposal" in text[text.index("Participation") :]
+
+
+async def test_privacy_export_lists_named_ballots(harness: Harness) -> None:
+    await harness.say("ana", "/wg join civil-society")
+    await harness.say("ana", '/wg vote open "Meet monthly?" method:yes-no')
+    await harness.say("ana", '/wg vote V1 yes reason:"works for me"')
+    await harness.say("ana", '/wg vote open "Secret?" method:yes-no anonymous')
+    await harness.say("ana", "/wg vote V2 no")
+    r = await harness.say("ana", "/wg privacy export")
+    import json
+
+    from bot.reply import Attachment
+
+    [file] = [b for b in r.replies[0].blocks if isinstance(b, Attachment)]
+    ballots = json.loads(file.content)["ballots"]
+    assert ballots[0]["vote"] == "V1" and ballots[0]["reason"] == "works for me"
+    assert ballots[1] == {"vote": "V2", "question": "Secret?", "note": "anonymous vote: your choice is not exported"}
+
+
+async def test_white_paper_shows_decisions_with_vote_results(harness: Harness) -> None:
+    from bot import whitepaper
+    from bot.whitepaper_render import to_markdown
+
+    await harness.say("ana", "/wg join civil-society")
+    await harness.say("ben", "/wg join government", platform="slack")
+    await harness.say("ana", '/wg propose "Shared glossary" One glossary. theme:"cybersecurity of AI"')
+    await harness.say("ana", "/wg vote open P1 method:yes-no")
+    await harness.say("ana", "/wg vote V1 yes")
+    await harness.say("ben", "/wg vote V1 yes", platform="slack")
+    await harness.say("ana", "/wg vote close V1")
+    async with harness.app.db.session() as s:
+        wg = await whitepaper.find_group(s, "wg")
+        text = to_markdown(await whitepaper.build(s, wg))
+    section = text[text.index("## Theme: cybersecurity of AI") :]
+    assert "**P1 Shared glossary**" in section and "Vote V1 (yes-no): Outcome:" in section
+    assert "Turnout: 2 of 2" in section

@@ -119,3 +119,23 @@ async def test_retention_purge_runs_daily_through_the_engine(harness: Harness, m
     await harness.advance_to(START + timedelta(days=2))
     first = datetime(2026, 1, 6, 3, 0, tzinfo=UTC)
     assert calls == [first - timedelta(days=180), first + timedelta(days=1) - timedelta(days=180)]
+
+
+async def test_erasing_a_voter_keeps_the_tally_and_the_ballot_log_verifies(harness: Harness) -> None:
+    from bot.audit import verify_all
+
+    await harness.say("ana", "/wg join civil-society")
+    await harness.say("ben", "/wg join government", platform="slack")
+    await harness.say("ana", '/wg vote open "Meet monthly?" method:yes-no')
+    await harness.say("ana", "/wg vote V1 yes")
+    await harness.say("ben", '/wg vote V1 no reason:"too often"', platform="slack")
+    await harness.say("ana", "/wg vote close V1")
+    before = (await harness.say("ana", "/wg results V1")).replies[0].to_text()
+    assert "ben" in before
+    await harness.say("ben", "/wg privacy erase confirm", platform="slack")
+    after = (await harness.say("ana", "/wg results V1")).replies[0].to_text()
+    assert "ben" not in after and "a former member" in after
+    strip = [line for line in before.splitlines() if "ben" not in line]
+    assert [line for line in after.splitlines() if "a former member" not in line] == strip
+    results = await verify_all(harness.app.db)
+    assert results and all(ok for ok, _ in results), results
