@@ -18,7 +18,6 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.digest import votes as _votes  # noqa: F401  (registers the votes section and ballots)
 from bot.digest.compose import Digest as Composed
 from bot.digest.compose import compose
 from bot.digest.sections import Period

@@ -41,7 +41,7 @@ async def test_slack_http_mode_and_web_record_share_one_port(
             async with http.get(f"http://127.0.0.1:{port}/r/{token}/") as resp:
                 assert resp.status == 200 and "<h1>wg</h1>" in await resp.text()
             async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                assert resp.status < 500  # Slack's other routes untouched by the record's guard
+                assert resp.status < 500, await resp.text()  # Slack's other routes untouched by the record's guard
     finally:
         for job in jobs:
             job.close()  # type: ignore[attr-defined]
