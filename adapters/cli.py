@@ -372,7 +372,7 @@ def doctor() -> None:
     table = Table("check", "status", "details")
     failed = False
     for check in asyncio.run(run_checks(Settings())):
-        colour = {"ok": "green", "missing": "yellow", "fail": "red"}[check.status]
+        colour = {"ok": "green", "optional": "blue", "missing": "yellow", "warn": "yellow", "fail": "red"}[check.status]
         table.add_row(check.name, f"[{colour}]{check.status}[/{colour}]", check.detail)
         failed |= check.status == "fail"
     Console().print(table)
@@ -380,4 +380,13 @@ def doctor() -> None:
 
 
 def main() -> None:
-    app()
+    """The console script. Errors a person can fix (a bad or unreachable database, an unknown working
+    group) end the process with one line and exit status 1, never a traceback."""
+    from bot.errors import UserError
+    from storage.db import DatabaseError
+
+    try:
+        app()
+    except (DatabaseError, UserError) as exc:
+        err.print(f"wgbot: {exc}", markup=False)
+        sys.exit(1)

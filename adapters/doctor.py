@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
+import os
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import text
 
@@ -14,7 +19,7 @@ from storage.db import Database, redact
 @dataclass
 class Check:
     name: str
-    status: str  # ok | missing | fail
+    status: str  # ok | missing | optional | warn | fail
     detail: str
 
 
@@ -26,7 +31,15 @@ async def check_database(settings: Settings) -> Check:
     try:
         db = Database(settings.database_url)
     except Exception as exc:
-        return Check("database", "fail", f"{redact(settings.database_url)}: {exc}. Fix WGBOT_DATABASE_URL.")
+        return Check("database", "fail", f"{exc} Fix WGBOT_DATABASE_URL.")
+    if db.is_sqlite and not await asyncio.to_thread(os.path.exists, str(db.url.database)):
+        # connecting would create the file: a check must not change anything
+        await db.dispose()
+        return Check(
+            "database",
+            "missing",
+            f"no database file yet at {db.url.database}: `wgbot db upgrade` creates it (the bot also does on start).",
+        )
     try:
         async with db.engine.connect() as conn:
             try:
@@ -53,7 +66,7 @@ async def check_llm(settings: Settings) -> Check:
     if not settings.llm_configured:
         return Check(
             "LLM",
-            "missing",
+            "optional",
             "no OPENAI_API_KEY / OPENAI_BASE_URL (optional): thread summaries come from the offline summarizer. "
             "Set OPENAI_BASE_URL (and OPENAI_API_KEY, WGBOT_LLM_MODEL) for a hosted or local model.",
         )
@@ -85,9 +98,43 @@ async def check_email_deliveries(settings: Settings) -> Check:
 PLATFORM_CHECKS: list[Callable[[Settings], Awaitable[Check]]] = []
 
 
+#: wgbot's top-level packages; their generic names can clash with other distributions
+PACKAGES = ("bot", "adapters", "storage", "prompts")
+
+
+def foreign_packages(root: Path | None = None) -> list[tuple[str, str]]:
+    """(package, where it is found) for each of wgbot's packages that resolves outside wgbot's own
+    tree: another distribution's `bot` or `storage` shadowing ours in a shared environment."""
+    root = root or Path(__file__).resolve().parent.parent
+    found: list[tuple[str, str]] = []
+    for name in PACKAGES:
+        module = sys.modules.get(name)
+        spec = module.__spec__ if module is not None else importlib.util.find_spec(name)
+        locations = list(spec.submodule_search_locations or []) if spec is not None else []
+        if spec is not None and not locations and spec.origin:
+            locations = [str(Path(spec.origin).parent)]
+        paths = [Path(p).resolve() for p in locations]
+        if not paths or any(p != root / name for p in paths):
+            found.append((name, ", ".join(str(p) for p in paths) or "nowhere"))
+    return found
+
+
+def check_packages() -> Check:
+    foreign = foreign_packages()
+    if not foreign:
+        return Check("packages", "ok", "bot, adapters, storage and prompts are wgbot's own")
+    where = "; ".join(f"`{name}` from {path}" for name, path in foreign)
+    return Check(
+        "packages",
+        "warn",
+        f"{where}: another distribution's module shadows wgbot's. Install wgbot in its own virtual "
+        "environment (or with pipx).",
+    )
+
+
 async def run_checks(settings: Settings) -> list[Check]:
     _load_platform_checks()
-    checks = [await check_database(settings)]
+    checks = [check_packages(), await check_database(settings)]
     for platform_check in PLATFORM_CHECKS:
         checks.append(await platform_check(settings))
     checks += [await check_llm(settings), await check_smtp(settings), await check_email_deliveries(settings)]

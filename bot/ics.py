@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, vCalAddress, vRecur
 from sqlmodel import col, select
 
+from bot.errors import UserError
 from storage.db import Database
 from storage.models import Meeting, WorkingGroup
 
@@ -57,6 +58,11 @@ def filename(meeting: Meeting) -> str:
 async def export_all(db: Database, now: datetime, wg_name: str | None = None) -> tuple[bytes, int]:
     """Every meeting (of one group, or of all) as one calendar; returns the file and how many events."""
     async with db.session() as s:
+        if wg_name is not None:
+            names = list((await s.exec(select(WorkingGroup.name).order_by(col(WorkingGroup.id)))).all())
+            if wg_name not in names:
+                known = ", ".join(f"“{n}”" for n in names) or "none yet"
+                raise UserError(f"No working group named “{wg_name}” (groups: {known}).")
         q = select(Meeting, WorkingGroup).join(WorkingGroup, col(WorkingGroup.id) == col(Meeting.wg_id))
         if wg_name is not None:
             q = q.where(WorkingGroup.name == wg_name)

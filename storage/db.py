@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,13 +26,32 @@ _DRIVERS = {
 }
 
 
+class DatabaseError(ValueError):
+    """A database that cannot be used as configured. The message is one line, safe to show (the
+    password is hidden) and says how to fix it; the CLI prints it instead of a traceback."""
+
+
 def normalize_url(url: str) -> URL:
     """Accept the usual spellings (`sqlite:///x.db`, `postgresql://…`, `postgresql+psycopg://…`)."""
-    u = make_url(url)
+    try:
+        u = make_url(url)
+    except Exception:
+        raise DatabaseError(
+            f"`{redact(url)}` is not a database URL: use sqlite:///wgbot.db or postgresql://user@host/db."
+        ) from None
     backend = u.get_backend_name()
     if backend not in ("sqlite", "postgresql", "postgres"):
-        raise ValueError(f"unsupported database `{backend}`: use sqlite or postgresql")
+        raise DatabaseError(
+            f"unsupported database `{backend}://` in {redact(u)}: use sqlite:///wgbot.db or postgresql://user@host/db."
+        )
     return u.set(drivername=_DRIVERS[backend])
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's own words for a failed connection, on one line."""
+    inner: BaseException = getattr(exc, "orig", None) or exc
+    text = " ".join(str(inner).split()) or type(inner).__name__
+    return text[:200]
 
 
 def redact(url: str | URL) -> str:
@@ -58,7 +78,10 @@ class Database:
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
             if self.url.database in (None, "", ":memory:"):
-                raise ValueError("use a file for SQLite (an in-memory database is not shared between connections)")
+                raise DatabaseError(
+                    "an in-memory SQLite database is not shared between connections and is lost on exit: "
+                    "use a file, e.g. sqlite:///wgbot.db."
+                )
             kwargs["poolclass"] = NullPool
         else:
             kwargs.update(pool_size=5, max_overflow=5, pool_pre_ping=True)
@@ -80,8 +103,17 @@ class Database:
         async with self._sessions() as session, session.begin():
             yield session
 
+    async def check(self) -> None:
+        """Connect once; a database that cannot be reached raises DatabaseError saying where and why."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.exec_driver_sql("SELECT 1")
+        except (OSError, SQLAlchemyError) as exc:
+            raise DatabaseError(f"cannot reach the database {redact(self.url)}: {_reason(exc)}") from None
+
     async def upgrade(self, revision: str = "head") -> None:
         """Bring the schema to `revision` with Alembic (also run on start-up)."""
+        await self.check()
         async with self.engine.begin() as conn:
             await conn.run_sync(_run_upgrade, revision)
 

@@ -15,7 +15,7 @@ from storage.models import OutboxMessage
 
 async def check_smtp(settings: Settings) -> Check:
     if not settings.smtp_configured:
-        return Check("e-mail", "missing", "no SMTP_HOST: nothing is e-mailed (channels and DMs still get everything).")
+        return Check("e-mail", "optional", "no SMTP_HOST: nothing is e-mailed (channels and DMs still get everything).")
     if not settings.smtp_from:
         return Check("e-mail", "fail", "SMTP_HOST is set but SMTP_FROM is not: set the sender address.")
     steps: list[str] = []

@@ -1,0 +1,83 @@
+"""The CLI fails with one line and a non-zero exit status, never a traceback, on what a person can fix;
+`wgbot doctor` changes nothing and tells optional parts from missing ones."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wgbot(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("WGBOT_", "SLACK_", "DISCORD_"))}
+    env = dict(env or {})
+    first = [env.pop("PYTHONPATH")] if "PYTHONPATH" in env else []
+    clean["PYTHONPATH"] = os.pathsep.join([*first, str(ROOT)])
+    return subprocess.run(
+        [sys.executable, "-c", "from adapters.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env={**clean, "COLUMNS": "300", **env},
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], expected: str) -> None:
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("wgbot: ") and expected in lines[0], lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("db", "upgrade"), "cannot reach the database postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"),
+        (("export", "ics", "--db", "postgresql://postgres:hunter22@127.0.0.1:1/nowhere"), "Connect call failed"),
+        (("console", "--db", "postgresql://postgres@127.0.0.1:1/nowhere"), "cannot reach the database"),
+        (("console", "--db", "foo://somewhere/db"), "unsupported database `foo://`"),
+        (("console", "--db", "sqlite:///:memory:"), "in-memory SQLite database"),
+    ],
+)
+def test_database_trouble_is_one_line(tmp_path: Path, args: tuple[str, ...], expected: str) -> None:
+    result = wgbot(*args, cwd=tmp_path, env={"WGBOT_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nowhere"})
+    one_line_error(result, expected)
+    assert "hunter22" not in result.stderr
+
+
+def test_export_of_an_unknown_group_fails_and_keeps_the_file(tmp_path: Path) -> None:
+    env = {"WGBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'wg.db'}"}
+    assert wgbot("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
+    out = tmp_path / "team.ics"
+    out.write_text("my calendar")
+    result = wgbot("export", "ics", "--wg", "nope", "--out", str(out), cwd=tmp_path, env=env)
+    one_line_error(result, "No working group named “nope”")
+    assert out.read_text() == "my calendar"
+
+
+def test_doctor_creates_no_database_and_marks_optional_parts(tmp_path: Path) -> None:
+    result = wgbot("doctor", cwd=tmp_path, env={"WGBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"})
+    assert not (tmp_path / "fresh.db").exists()
+    assert list(tmp_path.iterdir()) == []
+    cells = [line.split("│") for line in result.stdout.splitlines() if "│" in line]
+    rows = {c[1].strip(): c[2].strip() for c in cells}
+    assert rows["LLM"] == "optional" and rows["e-mail"] == "optional"
+    assert rows["database"] == "missing"
+    assert rows["packages"] == "ok"
+
+
+def test_doctor_warns_when_a_package_is_shadowed(tmp_path: Path) -> None:
+    other = tmp_path / "elsewhere" / "prompts"
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text("")
+    result = wgbot("doctor", cwd=tmp_path, env={"PYTHONPATH": str(tmp_path / "elsewhere")})
+    [row] = [line for line in result.stdout.splitlines() if line.startswith("│ packages")]
+    assert "│ warn" in row and f"`prompts` from {other}" in row and "own virtual environment" in row
