@@ -58,12 +58,15 @@ def run(
 ) -> None:
     """Start every adapter whose credentials are set, the scheduler and the outbox dispatcher."""
     from adapters.logs import setup_logging
-    from adapters.runtime import NothingConfigured, serve
+    from adapters.runtime import AdaptersStopped, NothingConfigured, StartupError, serve
 
     settings = Settings()
     setup_logging(settings)
     try:
         asyncio.run(serve(settings, slack_http=slack_http, host=host, port=port))
+    except (StartupError, AdaptersStopped) as exc:
+        err.print(f"wgbot: {exc}", markup=False)
+        raise typer.Exit(1) from None
     except NothingConfigured:
         err.print(
             "No chat platform is configured: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (or SLACK_SIGNING_SECRET "

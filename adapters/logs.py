@@ -4,8 +4,12 @@ token, in the message and in tracebacks alike."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import logging
 import re
+from datetime import UTC, datetime
 
 from bot.config import Settings
 
@@ -52,12 +56,73 @@ def secret_values(settings: Settings) -> list[str]:
     return values
 
 
+#: exceptions that mean "the network or the platform is unreachable": expected, retried, and logged
+#: as one line (type and message) rather than a traceback per attempt
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (OSError, asyncio.TimeoutError)
+#: (logger prefix, text) of lines that say nothing useful about wgbot: discord.py's voice support (PyNaCl, davey)
+#: (wgbot has no voice), Bolt's note that the client given wins over SLACK_BOT_TOKEN (on purpose)
+NOISE = (("discord.client", "voice will NOT be supported"), ("slack_bolt", "`token` will be unused"))
+#: libraries whose INFO lines are routine (migrations run, the waker's job re-added every tick)
+QUIET = ("aiosqlite", "sqlalchemy.engine", "discord.gateway", "apscheduler", "alembic", "slack_sdk")
+
+
+def _network_errors() -> tuple[type[BaseException], ...]:
+    extra: list[type[BaseException]] = []
+    with contextlib.suppress(ImportError):
+        import aiohttp
+
+        extra.append(aiohttp.ClientError)
+    with contextlib.suppress(ImportError):
+        import discord
+
+        extra += [discord.ConnectionClosed, discord.GatewayNotFound, discord.DiscordServerError]
+    return (*NETWORK_ERRORS, *extra)
+
+
+class NoiseFilter(logging.Filter):
+    """Drops the known useless lines, and turns a network error's traceback into one line."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.network = _network_errors()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if any(record.name.startswith(prefix) and text in record.getMessage() for prefix, text in NOISE):
+            return False
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and isinstance(exc, self.network):
+            record.msg = f"{record.getMessage()} ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log collectors (WGBOT_LOG_FORMAT=json)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
 def setup_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if settings.log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(NoiseFilter())
     handler.addFilter(SecretFilter(secret_values(settings)))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
-    for noisy in ("aiosqlite", "sqlalchemy.engine", "discord.gateway", "apscheduler.executors"):
+    for noisy in QUIET:
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -21,53 +21,116 @@ class NothingConfigured(Exception):
     pass
 
 
+class StartupError(Exception):
+    """The configuration cannot work (a refused token, a missing setting, an unreachable platform at
+    start). The message is one line that names the variable to fix; `wgbot run` exits with status 1."""
+
+
+class AdaptersStopped(Exception):
+    """Every chat adapter has stopped and none could recover: the process ends with a non-zero status."""
+
+
+def one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 #: a platform starter adds its sender to the app and returns the coroutines to run
 Starter = Callable[[App, Settings, dict[str, Any]], Awaitable[list[Awaitable[None]]]]
+#: a platform check run before anything starts; raises StartupError
+Verifier = Callable[[Settings, dict[str, Any]], Awaitable[None]]
 
 
-def platform_starters(settings: Settings) -> list[Starter]:
-    starters: list[Starter] = []
-    if settings.slack_configured:
+def platform_starters(settings: Settings) -> list[tuple[str, Verifier | None, Starter]]:
+    starters: list[tuple[str, Verifier | None, Starter]] = []
+    if settings.slack_bot_token is not None:
         from adapters.slack.runtime import start as start_slack
+        from adapters.slack.runtime import verify as verify_slack
 
-        starters.append(start_slack)
+        starters.append(("Slack", verify_slack, start_slack))
     if settings.discord_configured:
         from adapters.discord.runtime import start as start_discord
+        from adapters.discord.runtime import verify as verify_discord
 
-        starters.append(start_discord)
+        starters.append(("Discord", verify_discord, start_discord))
     if settings.smtp_configured:
         with contextlib.suppress(ModuleNotFoundError):
             from adapters.email.runtime import start as start_email
 
-            starters.append(start_email)
+            starters.append(("e-mail", None, start_email))
     return starters
 
 
 async def serve(settings: Settings, *, slack_http: bool = False, host: str = "0.0.0.0", port: int = 3000) -> None:
+    """Verify every configured platform's credentials, then run the adapters and the background
+    loops until SIGINT/SIGTERM. An adapter that stops (its token revoked, a bug) is logged in one
+    line and the others keep running; when none is left the process ends with AdaptersStopped."""
     starters = platform_starters(settings)
-    if not (settings.slack_configured or settings.discord_configured):
+    if settings.slack_bot_token is None and not settings.discord_configured:
         raise NothingConfigured
+    options: dict[str, Any] = {"slack_http": slack_http, "host": host, "port": port}
+    for _name, verify, _start in starters:
+        if verify is not None:
+            await verify(settings, options)
     app = await build(settings, llm=llm_from_settings(settings))
-    options = {"slack_http": slack_http, "host": host, "port": port}
-    jobs: list[Awaitable[None]] = []
-    for starter in starters:
-        jobs += await starter(app, settings, options)
-    jobs += app.background()
-    tasks = [asyncio.ensure_future(j) for j in jobs]
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    log.info("wgbot running (worker %s)", app.worker_id)
-    waiter = asyncio.ensure_future(stop.wait())
-    done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
-    for task in done:
-        if task is not waiter and task.exception():
-            log.error("a component stopped: %r", task.exception())
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
-    await app.close()
+    status: dict[str, str] = {}
+    app.extras["adapter_status"] = status
+    platform: dict[asyncio.Future[None], str] = {}
+    try:
+        for name, _verify, starter in starters:
+            for job in await starter(app, settings, options):
+                platform[asyncio.ensure_future(job)] = name
+                status[name] = "running"
+        _add_probes(app, status)
+        internal = [asyncio.ensure_future(j) for j in app.background()]
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        log.info("wgbot running (worker %s): %s", app.worker_id, ", ".join(sorted(set(platform.values()))))
+        waiter = asyncio.ensure_future(stop.wait())
+        pending: set[asyncio.Future[Any]] = {waiter, *platform, *internal}
+        failure: str | None = None
+        while failure is None and not waiter.done():
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is waiter:
+                    continue
+                exc = None if task.cancelled() else task.exception()
+                reason = one_line(exc) if exc is not None else "ended"
+                if task in platform:
+                    status[platform[task]] = "stopped"
+                    log.error("%s adapter stopped (%s); the others keep running", platform[task], reason)
+                    if not any(t in pending for t in platform):
+                        failure = "every chat adapter has stopped"
+                else:
+                    failure = f"a background loop stopped ({reason})"
+        for task in pending:
+            task.cancel()
+        for task in pending:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if failure is not None:
+            raise AdaptersStopped(failure)
+    finally:
+        await app.close()
+
+
+def _add_probes(app: App, status: dict[str, str]) -> None:
+    """Let the Slack HTTP endpoint's /healthz see the Discord connection too."""
+    slack = app.extras.get("slack")
+    client = app.extras.get("discord_client")
+    if slack is None or client is None:
+        return
+
+    def discord_state() -> str:
+        if status.get("Discord") == "stopped":
+            return "stopped"
+        ws = getattr(client, "ws", None)
+        ready = getattr(client, "is_ready", lambda: False)() and not getattr(client, "is_closed", lambda: True)()
+        return "connected" if ready and ws is not None and ws.open else "connecting"
+
+    probes = getattr(slack, "probes", None)
+    if isinstance(probes, dict):
+        probes["discord"] = discord_state

@@ -3,6 +3,8 @@ never show in a repr, a log line or an error message."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -12,6 +14,8 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default="sqlite:///wgbot.db", alias="WGBOT_DATABASE_URL")
     log_level: str = Field(default="INFO", alias="WGBOT_LOG_LEVEL")
+    #: `text` for people, `json` (one object per line) for log collectors
+    log_format: Literal["text", "json"] = Field(default="text", alias="WGBOT_LOG_FORMAT")
 
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
@@ -21,6 +25,9 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")
     discord_api_base: str | None = Field(default=None, alias="DISCORD_API_BASE")
     discord_gateway_url: str | None = Field(default=None, alias="DISCORD_GATEWAY_URL")
+    #: several processes on one token: each runs one shard (0…count-1) of the gateway; see the README
+    discord_shard_id: int | None = Field(default=None, ge=0, alias="DISCORD_SHARD_ID")
+    discord_shard_count: int | None = Field(default=None, ge=1, alias="DISCORD_SHARD_COUNT")
 
     openai_api_key: SecretStr | None = Field(default=None, alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")

@@ -106,6 +106,8 @@ class Bridge:
         self.core = core
         self.defer_after = defer_after
         self.tasks = TaskTracker()
+        #: interactions this bridge has finished with (answered, or left to the process that did)
+        self.finished = 0
 
     def track(self, coro: Coroutine[Any, Any, T], *, key: Hashable | None = None) -> asyncio.Task[T]:
         """Run background work tracked (never garbage-collected, failures logged); with a `key`,
@@ -124,23 +126,41 @@ class Bridge:
         await self.run_interaction(interaction, text, from_action=False)
 
     async def run_interaction(self, interaction: discord.Interaction[Any], text: str, *, from_action: bool) -> None:
+        try:
+            await self._run_interaction(interaction, text, from_action=from_action)
+        finally:
+            self.finished += 1
+
+    async def _run_interaction(self, interaction: discord.Interaction[Any], text: str, *, from_action: bool) -> None:
         # queued before the first await: the order of arrival is the order of application
+        # Discord delivers an interaction to every gateway session of the token (several processes,
+        # or a session that overlaps its replacement): its id, recorded as the event id in the
+        # command's own transaction, makes it one effect however many processes receive it.
+        event_id = f"interaction:{interaction.id}"
         task = self.track(
-            self.core.handle_text(text, user_ref(interaction), where_of(interaction), from_action=from_action),
+            self.core.handle_text(
+                text, user_ref(interaction), where_of(interaction), from_action=from_action, event_id=event_id
+            ),
             key=order_key(interaction),
         )
         done, _ = await asyncio.wait({task}, timeout=self.defer_after)
         deferred = not done
         if deferred:
-            if interaction.type == discord.InteractionType.component:
-                await interaction.response.defer()
-            else:
-                await interaction.response.defer(thinking=True, ephemeral=True)
+            try:
+                if interaction.type == discord.InteractionType.component:
+                    await interaction.response.defer()
+                else:
+                    await interaction.response.defer(thinking=True, ephemeral=True)
+            except discord.HTTPException as exc:  # another process answered it first
+                log.info("Discord interaction %s: not deferred (%s %s)", interaction.id, exc.status, exc.text[:100])
         try:
             response = await task
         except Exception:
             log.exception("command from a Discord interaction failed")
             response = Response(replies=[Reply.error("Something went wrong on our side; nothing was changed.")])
+        if response == Response():
+            log.info("Discord interaction %s: already handled (by another process or session)", interaction.id)
+            return
         try:
             await self.respond(interaction, response, deferred=deferred)
         except discord.HTTPException as exc:

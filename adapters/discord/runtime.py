@@ -8,10 +8,12 @@ and reset to Discord's own when unset so that one process never inherits another
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable
 from typing import Any
 
+import aiohttp
 import discord
 import discord.http
 import yarl
@@ -20,6 +22,7 @@ from discord.gateway import DiscordWebSocket
 from adapters.discord.client import WgClient
 from adapters.discord.sender import DiscordSender
 from adapters.discord.threads import DiscordThreadSource
+from adapters.runtime import StartupError, one_line
 from bot.bootstrap import App
 from bot.config import Settings
 
@@ -54,6 +57,11 @@ def create_client(app: App, settings: Settings, options: dict[str, Any]) -> WgCl
         extra["identify_delay"] = float(options["discord_identify_delay"])
     if "discord_guild_ready_timeout" in options:
         extra["guild_ready_timeout"] = float(options["discord_guild_ready_timeout"])
+    if settings.discord_shard_count is not None:
+        shard = settings.discord_shard_id or 0
+        if shard >= settings.discord_shard_count:
+            raise ValueError(f"DISCORD_SHARD_ID must be below DISCORD_SHARD_COUNT ({settings.discord_shard_count})")
+        extra.update(shard_id=shard, shard_count=settings.discord_shard_count)
     client = WgClient(app.core, **extra)
     app.dispatcher.add_sender(DiscordSender(client))
     app.extras["discord_client"] = client
@@ -61,6 +69,27 @@ def create_client(app: App, settings: Settings, options: dict[str, Any]) -> WgCl
     if isinstance(sources, dict):
         sources["discord"] = DiscordThreadSource(client)
     return client
+
+
+async def verify(settings: Settings, options: dict[str, Any]) -> None:
+    """Before anything starts: log in once (GET /users/@me) to learn whether Discord accepts the token."""
+    if settings.discord_token is None:
+        return
+    configure_endpoints(settings)
+    http = discord.http.HTTPClient(asyncio.get_running_loop())
+    try:
+        await http.static_login(settings.discord_token.get_secret_value())
+    except discord.LoginFailure:
+        raise StartupError(
+            "DISCORD_TOKEN was refused by Discord (401): copy the bot token again from the Developer Portal "
+            "(Bot → Reset Token)."
+        ) from None
+    except discord.HTTPException as exc:
+        raise StartupError(f"Discord refused the login ({exc.status} {one_line(exc)}): check DISCORD_TOKEN.") from None
+    except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+        raise StartupError(f"cannot reach Discord at {discord.http.Route.BASE}: {one_line(exc)}") from None
+    finally:
+        await http.close()
 
 
 async def run_client(client: WgClient, token: str) -> None:

@@ -39,6 +39,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.health import Probe
+from adapters.health import health as health_report
 from adapters.slack.render import (
     FORM_CALLBACK,
     Message,
@@ -130,6 +132,8 @@ class SlackAdapter:
         self.tasks = TaskTracker()
         #: one chat.update per message per second at most (a busy vote card), the latest one last
         self.updates = UpdateThrottle(lambda coro: self.tasks.spawn(coro, name="slack chat.update"))
+        #: adapter states for /healthz: this one answers HTTP, so it is connected; `wgbot run` adds the others
+        self.probes: dict[str, Probe] = {"slack": lambda: "connected"}
         self.app = AsyncApp(
             client=client,
             signing_secret=signing_secret,
@@ -207,7 +211,8 @@ class SlackAdapter:
             return await to_aiohttp_response(bolt_response)
 
         async def health(request: web.Request) -> web.Response:
-            return web.Response(text="ok")
+            ok, report = await health_report(self.core.db, self.probes)
+            return web.json_response(report, status=200 if ok else 503)
 
         web_app = web.Application(client_max_size=1024**2)
         web_app.router.add_post(EVENTS_PATH, handle)

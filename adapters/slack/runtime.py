@@ -14,10 +14,14 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from aiohttp import web
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.runtime import StartupError, one_line
 from adapters.slack.app import SlackAdapter
-from adapters.slack.client import interactive_client, web_client
+from adapters.slack.client import api_url, interactive_client, web_client
 from adapters.slack.sender import SlackSender
 from adapters.slack.threads import SlackThreadSource
 from bot.bootstrap import App
@@ -26,7 +30,7 @@ from bot.config import Settings
 log = logging.getLogger(__name__)
 
 
-class SlackConfigError(Exception):
+class SlackConfigError(StartupError):
     pass
 
 
@@ -88,6 +92,42 @@ async def _serve_socket_mode(adapter: SlackAdapter, app_token: str) -> None:
         with contextlib.suppress(Exception):
             await handler.close_async()
         await adapter.tasks.join()
+
+
+async def verify(settings: Settings, options: dict[str, Any]) -> None:
+    """Before anything starts: is the configuration complete, and does Slack accept the tokens?
+    Raises StartupError with one line naming the variable to fix."""
+    if settings.slack_bot_token is None:
+        return
+    socket_mode = settings.slack_app_token is not None and not options.get("slack_http")
+    if not socket_mode and settings.slack_signing_secret is None:
+        needs = "" if settings.slack_app_token is None else " (--slack-http ignores SLACK_APP_TOKEN)"
+        raise StartupError(
+            f"SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP mode) "
+            f"is{needs}: set one (the app's Basic Information page)."
+        )
+    try:
+        await web_client(settings).auth_test()
+    except SlackApiError as exc:
+        raise StartupError(
+            f"SLACK_BOT_TOKEN was refused by Slack ({exc.response.get('error')}): copy the Bot User OAuth Token "
+            "(xoxb-…) from OAuth & Permissions again, or reinstall the app."
+        ) from None
+    except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+        raise StartupError(f"cannot reach Slack at {api_url(settings)}: {one_line(exc)}") from None
+    if socket_mode:
+        assert settings.slack_app_token is not None
+        try:
+            await AsyncWebClient(base_url=api_url(settings), timeout=15).apps_connections_open(
+                app_token=settings.slack_app_token.get_secret_value()
+            )
+        except SlackApiError as exc:
+            raise StartupError(
+                f"SLACK_APP_TOKEN was refused by Slack ({exc.response.get('error')}): it must be an app-level token "
+                "(xapp-…) with connections:write, and Socket Mode must be on."
+            ) from None
+        except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+            raise StartupError(f"cannot reach Slack at {api_url(settings)}: {one_line(exc)}") from None
 
 
 async def start(app: App, settings: Settings, options: dict[str, Any]) -> list[Awaitable[None]]:

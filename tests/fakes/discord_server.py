@@ -94,6 +94,10 @@ class DiscordServer:
         self._seq = 0
         self._changed = asyncio.Condition()
         self._ws: web.WebSocketResponse | None = None
+        #: every live gateway session: Discord delivers each event to every session of the token
+        self._sockets: list[web.WebSocketResponse] = []
+        #: interactions already answered (a second callback gets 400, code 40060, as on Discord)
+        self._acknowledged: set[str] = set()
         self._connected = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._failures: list[Failure] = []
@@ -118,10 +122,16 @@ class DiscordServer:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
-        if self._ws is not None and not self._ws.closed:
-            await self._ws.close()
+        for ws in list(self._sockets):
+            if not ws.closed:
+                await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    @property
+    def sessions(self) -> int:
+        """Gateway sessions connected now (one per running client)."""
+        return len([ws for ws in self._sockets if not ws.closed])
 
     @property
     def api_base(self) -> str:
@@ -450,6 +460,10 @@ class DiscordServer:
 
     def _callback(self, interaction_id: int, token: str, body: dict[str, Any]) -> tuple[int, Any]:
         kind = int(body["type"])
+        if kind != 8:  # autocompletion results are not an acknowledgement
+            if token in self._acknowledged:
+                return 400, {"code": 40060, "message": "Interaction has already been acknowledged."}
+            self._acknowledged.add(token)
         data = body.get("data") or {}
         channel_id = int(self._pending.get(token, {}).get("channel_id", self.channel_id))
         interaction = {"id": str(interaction_id), "type": self._pending.get(token, {}).get("type", 2)}
@@ -481,6 +495,7 @@ class DiscordServer:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._ws = ws
+        self._sockets.append(ws)
         await ws.send_json({"op": 10, "d": {"heartbeat_interval": 45000}, "s": None, "t": None})
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
@@ -494,7 +509,8 @@ class DiscordServer:
                 await self._ready(ws)
             elif op == 6:
                 self.resumes += 1
-                await self.dispatch("RESUMED", {})
+                await self.dispatch("RESUMED", {}, ws=ws)
+        self._sockets.remove(ws)
         if self._ws is ws:
             self._connected.clear()
         return ws
@@ -512,14 +528,17 @@ class DiscordServer:
                 "private_channels": [],
                 "relationships": [],
             },
+            ws=ws,
         )
-        await self.dispatch("GUILD_CREATE", self.guild_payload())
+        await self.dispatch("GUILD_CREATE", self.guild_payload(), ws=ws)
         self._connected.set()
 
-    async def dispatch(self, event: str, data: Any) -> None:
+    async def dispatch(self, event: str, data: Any, *, ws: web.WebSocketResponse | None = None) -> None:
+        """To one session (`ws`), or, as Discord does, to every session connected with the token."""
         assert self._ws is not None, "no client connected"
         self._seq += 1
-        await self._ws.send_json({"op": 0, "t": event, "s": self._seq, "d": data})
+        for target in [ws] if ws is not None else [w for w in self._sockets if not w.closed]:
+            await target.send_json({"op": 0, "t": event, "s": self._seq, "d": data})
 
     async def push_ready_again(self) -> None:
         """A second READY on the live connection (as after a session Discord could not resume)."""
