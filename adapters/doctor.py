@@ -134,10 +134,13 @@ def check_packages() -> Check:
 
 async def run_checks(settings: Settings) -> list[Check]:
     _load_platform_checks()
-    checks = [check_packages(), await check_database(settings)]
+    database = await check_database(settings)
+    checks = [check_packages(), database]
     for platform_check in PLATFORM_CHECKS:
         checks.append(await platform_check(settings))
-    checks += [await check_llm(settings), await check_smtp(settings), await check_email_deliveries(settings)]
+    checks += [await check_llm(settings), await check_smtp(settings)]
+    if database.status == "ok":  # reading the outbox of a database not there yet would create it
+        checks.append(await check_email_deliveries(settings))
     if not settings.slack_configured and not settings.discord_configured:
         checks.append(
             Check(
