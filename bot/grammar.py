@@ -17,6 +17,8 @@ from bot.errors import UnknownCommand, UserError
 from bot.sanitize import clean
 
 MAX_COMMAND_LENGTH = 8000
+#: the limit of a proposal's or a meeting's title (bot/services/proposals.py and meetings.py)
+MAX_TITLE = 200
 _OPEN_QUOTES = {'"': '"', "“": "”", "„": "“", "«": "»"}
 _KEY = re.compile(r"^([a-z][a-z0-9-]*):(.*)$", re.DOTALL)
 
@@ -324,6 +326,7 @@ def strip_prefix(text: str) -> str:
 def parse(text: str, user: UserRef, where: Where) -> Command:
     """Parse a command line (with or without the leading `/wg`)."""
     if len(text) > MAX_COMMAND_LENGTH:
+        _refuse_long_title(text)
         raise UserError(f"That command is too long ({len(text)} characters; the limit is {MAX_COMMAND_LENGTH}).")
     raw = strip_prefix(clean(text))
     if not raw:
@@ -386,6 +389,26 @@ def parse(text: str, user: UserRef, where: Where) -> Command:
     if spec.rest_required and not cmd.rest.strip():
         raise UserError(f"Missing <{spec.rest}>.", spec.usage)
     return cmd
+
+
+def _refuse_long_title(text: str) -> None:
+    """An over-long command whose title is what is too long gets the title's limit, which is the one
+    the person can act on (the services check the same limit on shorter commands)."""
+    raw = strip_prefix(clean(text))
+    try:
+        tokens = tokenize(raw)
+    except UserError:
+        return
+    spec, used = find_spec([t.text for t in tokens[:2] if not t.quoted])
+    if spec is None or not ({"title"} & {*spec.positional, *spec.optional, *spec.options}):
+        return
+    rest = tokens[used:]
+    titles = [t.text for t in rest[:1] if t.quoted] + [
+        opt[1] for t in rest if (opt := _option(t, raw)) is not None and opt[0] == "title"
+    ]
+    for title in titles:
+        if len(title) > MAX_TITLE:
+            raise UserError(f"The title is too long ({len(title)} characters; the limit is {MAX_TITLE}).", spec.usage)
 
 
 def _raw_span(raw: str, tokens: list[Token]) -> str:

@@ -64,6 +64,10 @@ class Outgoing:
     edit_ref: str | None = None
 
 
+#: the shortest the dispatcher sleeps between passes (seconds)
+MIN_SLEEP = 0.05
+
+
 class DeliveryError(Exception):
     """Raised by a Sender. `retry_after` (seconds) for 429/5xx; `permanent` when retrying cannot help."""
 
@@ -284,12 +288,22 @@ class Dispatcher:
         return min(times) if times else None
 
     async def run_forever(self, poll: float = 5.0) -> None:
-        """Send as messages arrive (wake()) or fall due; poll also picks up other processes' rows."""
+        """Send as messages arrive (wake()) or fall due: it sleeps until the next row falls due (a
+        429's Retry-After, a retry's backoff), at most `poll` seconds, which also picks up rows other
+        processes recorded."""
         while True:
             try:
                 await self.run_once()
             except Exception:
                 log.exception("outbox dispatcher pass failed")
             self._wake.clear()
+            timeout = poll
+            try:
+                due = await self.next_due()
+            except Exception:
+                due = None
+            if due is not None:
+                # a floor, so that a row due now that another process holds cannot spin this loop
+                timeout = min(poll, max(MIN_SLEEP, (due - self.clock.now()).total_seconds()))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=poll)
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)

@@ -6,21 +6,24 @@ weekly 14:00 Europe/Paris meeting is 13:00 UTC in winter and 12:00 UTC in summer
 
 Plain words (with or without a leading `every`): `day`, `3 days`, `weekday`, `week`, `2 weeks on
 thursday`, `other week`, `monday and thursday`, `month`, `first tuesday`, `last friday of the month`,
-`year`. Anything more frequent than daily is refused: a group is not pinged hourly.
+`year`, optionally ending with a time of day and a zone (`friday 10:00`, `every weekday 9am`,
+`mondays at 14:30 Europe/Paris`: see `split_time`). Anything more frequent than daily is refused: a
+group is not pinged hourly.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
 
 from bot.errors import UserError
-from bot.timeparse import localize
-from bot.vocab import WEEKDAYS
+from bot.timeparse import localize, parse_clock
+from bot.vocab import WEEKDAYS, is_abbreviation, timezone
 
 CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "last": -1}
@@ -69,6 +72,36 @@ def parse_rule(text: str, dtstart_local: datetime) -> str:
     body = upper if upper.startswith("FREQ=") else _from_words(raw.lower(), dtstart_local)
     validate(body, dtstart_local)
     return body
+
+
+_TIME_AT_END = re.compile(r"^(?P<rule>.*?)(?:\s+at)?\s+(?P<time>\d{1,2}(?::\d{2})?\s*(?:am|pm)|\d{1,2}:\d{2})$", re.I)
+
+
+@dataclass(frozen=True)
+class TimedRule:
+    """`every:"mondays at 14:30 Europe/Paris"` split into the rule, the time of day and the zone."""
+
+    rule: str
+    at: time | None = None
+    tz: str | None = None
+
+
+def split_time(text: str) -> TimedRule:
+    """Take a trailing time of day (`10:00`, `9am`, `at 14:30`) and zone (`Europe/Paris`, `UTC`) off a
+    rule written in words; RRULE text is left whole."""
+    raw = " ".join(text.split())
+    if raw.upper().startswith(("FREQ=", "RRULE:")):
+        return TimedRule(raw)
+    rule, tz = raw, None
+    parts = raw.rsplit(" ", 1)
+    if len(parts) == 2 and ("/" in parts[1] or parts[1].upper() in ("UTC", "GMT") or is_abbreviation(parts[1])):
+        rule, tz = parts[0], timezone("UTC" if parts[1].upper() == "GMT" else parts[1])
+    m = _TIME_AT_END.match(rule)
+    if m is None:
+        if tz is not None:
+            raise UserError(f'A zone in every: goes with a time of day, e.g. every:"monday 14:30 {tz}".')
+        return TimedRule(raw)
+    return TimedRule(m.group("rule").strip(), parse_clock(m.group("time")), tz)
 
 
 def _from_words(text: str, start: datetime) -> str:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.errors import UserError
-from bot.vocab import WEEKDAYS, timezone
+from bot.vocab import WEEKDAYS, is_abbreviation, timezone
 
 MAX_DURATION = timedelta(hours=24)
 MAX_REMINDERS = 10
@@ -104,7 +104,7 @@ def _split_zone(text: str) -> tuple[str, str | None]:
     parts = text.rsplit(" ", 1)
     if len(parts) == 2:
         last = parts[1]
-        if "/" in last or last.upper() in ("UTC", "GMT"):
+        if "/" in last or last.upper() in ("UTC", "GMT") or is_abbreviation(last):  # EST: refused, with advice
             return parts[0].strip(), timezone("UTC" if last.upper() == "GMT" else last)
     return text, None
 

@@ -29,15 +29,39 @@ CHANNEL = "console"
 _SPEAKER = re.compile(r"^(?P<name>[A-Za-z0-9_.\-]+)\s*(?:\[(?P<thread>[^\]]+)\])?\s*:\s(?P<text>.*)$")
 
 
+PROMPT = "> "
+#: typed alone on a line, these leave the console (as Ctrl-D does)
+QUIT_WORDS = frozenset({"quit", "exit", "/quit", "/exit", "/wg quit", "/wg exit"})
+
+
 class TerminalSender:
+    """Prints what the outbox delivers. A message that arrives while the prompt waits for input (a
+    reminder, an announcement) is printed above it, and the prompt is drawn again with whatever was
+    typed so far, so the person still sees where to type."""
+
     platform = "console"
 
     def __init__(self, console: Console) -> None:
         self.console = console
+        #: true while `input()` shows the prompt
+        self.prompting = False
 
     async def send(self, message: Outgoing) -> str | None:
+        if self.prompting:
+            self.console.file.write("\r\x1b[2K")
         show(self.console, message.reply, f"{message.destination.label} · {message.kind}")
+        if self.prompting:
+            self.console.file.write(PROMPT + _typed_so_far())
+            self.console.file.flush()
         return None
+
+
+def _typed_so_far() -> str:
+    try:
+        import readline
+    except ImportError:  # Windows
+        return ""
+    return readline.get_line_buffer()
 
 
 def show(console: Console, reply: Reply, title: str) -> None:
@@ -47,7 +71,8 @@ def show(console: Console, reply: Reply, title: str) -> None:
 
 async def run_console(settings: Settings, speaker: str | None = None) -> None:
     console = Console()
-    app: App = await build(settings, senders=[TerminalSender(console)], llm=llm_from_settings(settings))
+    terminal = TerminalSender(console)
+    app: App = await build(settings, senders=[terminal], llm=llm_from_settings(settings))
     chat = ChatLog(app.clock)
     sources = app.extras["thread_sources"]
     assert isinstance(sources, dict)
@@ -56,17 +81,22 @@ async def run_console(settings: Settings, speaker: str | None = None) -> None:
     background = [asyncio.create_task(t) for t in app.background(outbox_poll=2.0)]
     console.print(
         f"wgbot console — you are [bold]{default}[/bold]; `name: /wg …` speaks as someone else; "
-        "/wg help lists commands; Ctrl-D quits."
+        "/wg help lists commands; quit (or Ctrl-D) leaves."
     )
     try:
         while True:
+            terminal.prompting = True
             try:
-                line = await asyncio.to_thread(input, "> ")
+                line = await asyncio.to_thread(input, PROMPT)
             except EOFError:
                 break
+            finally:
+                terminal.prompting = False
             line = line.strip()
             if not line:
                 continue
+            if " ".join(line.lower().split()) in QUIT_WORDS:
+                break
             name, thread, text = default, None, line
             m = _SPEAKER.match(line)
             if m and (m.group("thread") or m.group("text").startswith("/")):

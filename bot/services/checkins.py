@@ -201,11 +201,17 @@ async def create_checkin(ctx: Ctx) -> Reply:
         raise UserError(f"The question is too long ({len(question)} characters; the limit is {MAX_QUESTION}).")
     if not opts.get("every"):
         raise UserError("Say how often with every:<rule>, e.g. every:monday or every:weekday.", CHECKIN_USAGE)
-    at = parse_clock(opts["at"]) if "at" in opts else time(9, 0)
+    timed = recurrence.split_time(opts["every"])
+    if timed.at is not None and "at" in opts:
+        raise UserError("Give the time once: inside every: or with at:, not both.", CHECKIN_USAGE)
     tz = timezone(opts["tz"]) if "tz" in opts else None
+    if timed.tz is not None and tz is not None and timed.tz != tz:
+        raise UserError(f"Two zones given ({timed.tz} in every:, {tz} in tz:); give one.", CHECKIN_USAGE)
+    tz = tz or timed.tz
+    at = timed.at or (parse_clock(opts["at"]) if "at" in opts else time(9, 0))
     today = ctx.now.astimezone(ZoneInfo(tz or wg.timezone)).date()
     start_local = datetime.combine(today, at)
-    rule = recurrence.parse_rule(opts["every"], start_local)
+    rule = recurrence.parse_rule(timed.rule, start_local)
     number = await ctx.next_number("C")
     c = Checkin(
         wg_id=wg.id,  # type: ignore[arg-type]

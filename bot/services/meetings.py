@@ -22,7 +22,7 @@ from bot.reply import Actions, Attachment, Button, Context, Divider, Fields, Hea
 from bot.sanitize import clean_line
 from bot.services.context import Ctx, channel_destinations, command, dm_destination, parse_ref, shows
 from bot.timefmt import fmt, fmt_short
-from bot.timeparse import parse_duration, parse_offsets, parse_span, parse_when
+from bot.timeparse import When, parse_duration, parse_offsets, parse_span, parse_when
 from storage.models import Meeting, Member, Proposal, Rsvp, RsvpOccurrence, WorkingGroup
 
 MAX_TITLE = 200
@@ -65,6 +65,13 @@ def span_text(minutes: int) -> str:
     if minutes > 60:
         return f"{minutes // 60} h {minutes % 60:02d} min"
     return f"{minutes} min"
+
+
+def left_text(minutes: int) -> str:
+    """How long until a meeting starts, in words: `2 minutes`, `1 hour`, `1 h 30 min`."""
+    if minutes < 60:
+        return f"{minutes} minute" + ("s" if minutes != 1 else "")
+    return span_text(minutes)
 
 
 def series_start_local(m: Meeting) -> datetime:
@@ -242,8 +249,9 @@ async def plan_job(ctx: JobContext) -> None:
 async def reminder_job(ctx: JobContext) -> None:
     m, wg = await _current(ctx)
     start = datetime.fromisoformat(ctx.payload["start"])
-    left = max(int((start - ctx.now).total_seconds() // 60), 0)
-    soon = f"starts in {span_text(left)}" if left else "starts now"
+    # rounded, not floored: a 2-minute reminder run a few seconds late still says "in 2 minutes"
+    left = max(round((start - ctx.now).total_seconds() / 60), 0)
+    soon = f"starts in {left_text(left)}" if left else "starts now"
     title = f"Reminder: M{m.number} “{m.title}” {soon}"
 
     def body(tz: str, *, utc: bool) -> Reply:
@@ -282,16 +290,30 @@ async def schedule_meeting(ctx: Ctx) -> Reply:
     wg = ctx.require_wg()
     opts = ctx.cmd.options
     title = valid_title(ctx.cmd.positionals[0])
-    if not opts.get("at"):
-        raise UserError('Say when with at:<time>, e.g. at:"thursday 14:00" or at:2026-03-05T14:00Z.', MEETING_USAGE)
-    when = parse_when(opts["at"], ctx.now, ctx.tz)
+    timed = recurrence.split_time(opts["every"]) if "every" in opts else None
+    if timed is not None and timed.at is not None:
+        if opts.get("at"):
+            raise UserError("Give the time once: inside every: or with at:, not both.", MEETING_USAGE)
+        tz = timed.tz or ctx.tz
+        today = datetime.combine(ctx.now.astimezone(ZoneInfo(tz)).date(), timed.at)
+        first = next(recurrence.occurrences(recurrence.parse_rule(timed.rule, today), today, tz, ctx.now), None)
+        if first is None:
+            raise UserError("That rule has no occurrence after now; check every:.", MEETING_USAGE)
+        when = When(first, tz)
+    elif not opts.get("at"):
+        raise UserError(
+            'Say when with at:<time>, e.g. at:"thursday 14:00", or with a time in the rule: every:"friday 10:00".',
+            MEETING_USAGE,
+        )
+    else:
+        when = parse_when(opts["at"], ctx.now, ctx.tz)
     duration = parse_duration(opts["duration"]) if "duration" in opts else timedelta(minutes=DEFAULT_DURATION)
     reminders = parse_offsets(opts["remind"]) if "remind" in opts else list(DEFAULT_REMINDERS)
     link = valid_link(opts["link"]) if "link" in opts else None
     start, rule = when.at, None
-    if "every" in opts:
+    if timed is not None:  # the series starts at its first occurrence on or after `when`
         local = when.at.astimezone(ZoneInfo(when.tz))
-        rule = recurrence.parse_rule(opts["every"], local)
+        rule = recurrence.parse_rule(timed.rule, local)
         first = recurrence.first_on_or_after(rule, local, when.tz)
         if first is None:
             raise UserError("That rule has no occurrence after the given time; check every:.", MEETING_USAGE)

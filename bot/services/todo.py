@@ -8,12 +8,31 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from bot.reply import Heading, Reply, Text
-from bot.services.checkins import latest_occurrence
 from bot.services.context import Ctx, command
 from bot.services.meetings import next_start
 from bot.services.votes import todo_lines
 from bot.timefmt import fmt_short
-from storage.models import Checkin, CheckinAnswer, Meeting, Rsvp
+from storage.models import Checkin, CheckinAnswer, Meeting, Rsvp, ScheduledJob
+
+
+async def last_asked(ctx: Ctx, checkin_id: int, member_id: int) -> str | None:
+    """The date of the last question of this check-in actually sent to the member (its `checkin.ask`
+    job done), not merely due by the rule: a member who joined after a date was planned, or whom the
+    bot could not reach, was not asked that date."""
+    job = (
+        await ctx.session.exec(
+            select(ScheduledJob)
+            .where(
+                ScheduledJob.kind == "checkin.ask",
+                ScheduledJob.status == "done",
+                col(ScheduledJob.key).like(f"checkin:{checkin_id}:%:ask:m{member_id}"),
+                col(ScheduledJob.due_at) <= ctx.now,
+            )
+            .order_by(col(ScheduledJob.due_at).desc())
+            .limit(1)
+        )
+    ).first()
+    return str(job.payload.get("occurrence")) if job is not None and job.payload.get("occurrence") else None
 
 
 @command("todo")
@@ -39,7 +58,7 @@ async def todo(ctx: Ctx) -> Reply:
         )
     ).all()
     for c in checkins:
-        occurrence = latest_occurrence(c, member, ctx.now)
+        occurrence = await last_asked(ctx, c.id, member.id)  # type: ignore[arg-type]
         if occurrence is None:
             continue
         done = (
