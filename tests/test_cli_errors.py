@@ -81,3 +81,10 @@ def test_doctor_warns_when_a_package_is_shadowed(tmp_path: Path) -> None:
     result = wgbot("doctor", cwd=tmp_path, env={"PYTHONPATH": str(tmp_path / "elsewhere")})
     [row] = [line for line in result.stdout.splitlines() if line.startswith("│ packages")]
     assert "│ warn" in row and f"`prompts` from {other}" in row and "own virtual environment" in row
+
+
+@pytest.mark.parametrize("args", [("--help",), ("run", "--help"), ("simulate", "--help"), ("export", "ics", "--help")])
+def test_help_has_no_stray_placeholders(tmp_path: Path, args: tuple[str, ...]) -> None:
+    result = wgbot(*args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "<bool>" not in result.stdout and "{" not in result.stdout and "}" not in result.stdout, result.stdout
