@@ -45,14 +45,16 @@ def test_cli_libraries_have_upper_bounds() -> None:
         assert "<" in spec or "~=" in spec, spec
 
 
-def test_the_demo_is_a_whole_week() -> None:
+def test_the_demo_is_a_whole_week(tmp_path: Path) -> None:
     r = subprocess.run(
         [sys.executable, "-c", "from adapters.cli import main; main()", "demo", "--json"],
         capture_output=True,
         text=True,
         timeout=180,
+        cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert r.returncode == 0, r.stderr
     times = [datetime.fromisoformat(json.loads(line)["at"]) for line in r.stdout.splitlines() if line.strip()]
-    assert max(times) - min(times) >= timedelta(days=7)
+    first, last = min(times), max(times)
+    assert last.date() - first.date() == timedelta(days=7), (first, last)  # Monday to the next Monday
