@@ -1,10 +1,11 @@
 """The discord.py client: intents, mentions policy, the `/wg` tree, persistent components.
 
-Intents: `guilds` (channels and threads in the cache, to know where an interaction came from) and
-`message_content`, which is *privileged*: it must be enabled in the Developer Portal (Bot → Privileged
-Gateway Intents) because thread summaries read what members wrote (`channel.history`); without it
-Discord returns messages with empty text. Interactions (slash commands, buttons, selects, modals)
-need no intent. Nothing else is requested: no members, no presences.
+Intents: `guilds` (channels and threads in the cache, to know where an interaction came from),
+`dm_messages` (a DM to the bot is a command, as on Slack) and `message_content`, which is
+*privileged*: it must be enabled in the Developer Portal (Bot → Privileged Gateway Intents) because
+thread summaries read what members wrote (`channel.history`); without it Discord returns messages
+with empty text. Interactions (slash commands, buttons, selects, modals) need no intent. Nothing
+else is requested: no channel messages (`guild_messages`), no members, no presences.
 
 Besides `/wg`, a message context menu entry, **Summarize thread**, runs `/wg summarize` on the thread
 a message is in, or was started from.
@@ -25,6 +26,7 @@ from discord import app_commands
 from adapters.discord.commands import build_group
 from adapters.discord.components import ActionButton, ActionSelect
 from adapters.discord.interactions import DEFER_AFTER, Bridge, summarize_command, user_ref, where_of
+from adapters.discord.messages import on_direct_message
 from bot.core import Core
 from bot.lookup import suggest_ids, suggest_timezones
 
@@ -37,6 +39,7 @@ def intents() -> discord.Intents:
     wanted = discord.Intents.none()
     wanted.guilds = True
     wanted.message_content = True
+    wanted.dm_messages = True  # a DM to the bot is a command (adapters/discord/messages.py)
     return wanted
 
 
@@ -72,6 +75,9 @@ class WgClient(discord.Client):
         self.ready_count += 1
         self.ready_event.set()
         log.info("Discord: connected as %s (ready #%d)", self.user, self.ready_count)
+
+    async def on_message(self, message: discord.Message) -> None:
+        await on_direct_message(self.bridge, message)
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         if interaction.type == discord.InteractionType.modal_submit:

@@ -53,8 +53,8 @@ async def test_doctor_without_a_token_or_with_a_bad_one() -> None:
 
 def test_only_the_needed_intents() -> None:
     wanted = intents()
-    assert wanted.guilds and wanted.message_content
-    assert not (wanted.members or wanted.presences or wanted.guild_messages or wanted.dm_messages)
+    assert wanted.guilds and wanted.message_content and wanted.dm_messages
+    assert not (wanted.members or wanted.presences or wanted.guild_messages)
 
 
 def test_endpoints_point_at_a_compatible_server_or_at_discord() -> None:
