@@ -144,7 +144,7 @@ async def build(
         monthly_token_cap=settings.llm_monthly_token_cap,
         max_thread_messages=settings.summary_max_messages,
     )
-    core = Core(db, clock, rng=rng, on_enqueued=on_enqueued, deps=deps)
+    core = Core(db, clock, rng=rng, on_enqueued=on_enqueued, deps=deps, limits=settings.limits)
     app = App(
         settings=settings,
         db=db,

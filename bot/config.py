@@ -3,10 +3,13 @@ never show in a repr, a log line or an error message."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.ratelimit import Limit, Limits
 
 
 class Settings(BaseSettings):
@@ -66,6 +69,19 @@ class Settings(BaseSettings):
     scheduler_poll_seconds: float = Field(default=30, gt=0, alias="WGBOT_SCHEDULER_POLL_SECONDS")
     #: cached thread text and summaries older than this are purged daily
     retention_days: int = Field(default=180, gt=0, alias="WGBOT_RETENTION_DAYS")
+
+    #: per-person limits (0 turns one off); counted in the database, so they hold across processes
+    rate_commands_per_minute: int = Field(default=30, ge=0, alias="WGBOT_RATE_COMMANDS_PER_MINUTE")
+    rate_announcements_per_hour: int = Field(default=30, ge=0, alias="WGBOT_RATE_ANNOUNCEMENTS_PER_HOUR")
+    rate_wrong_codes_per_hour: int = Field(default=5, ge=0, alias="WGBOT_RATE_WRONG_CODES_PER_HOUR")
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(
+            commands=Limit(self.rate_commands_per_minute, timedelta(minutes=1)),
+            announcements=Limit(self.rate_announcements_per_hour, timedelta(hours=1)),
+            wrong_codes=Limit(self.rate_wrong_codes_per_hour, timedelta(hours=1)),
+        )
 
     @property
     def slack_configured(self) -> bool:

@@ -15,12 +15,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 import bot.services  # noqa: F401  (registers the handlers)
+from bot import ratelimit
 from bot.clock import Clock
 from bot.command import Command, UserRef, Where
 from bot.deps import Deps, Followup
 from bot.didyoumean import answer_unknown, is_plain_words
 from bot.errors import UnknownCommand, UserError
 from bot.grammar import SPECS, Spec, parse
+from bot.ratelimit import Limits
 from bot.reply import Reply, Response
 from bot.services.context import HANDLERS, Ctx, identity_is
 from bot.suggest import suggest_command
@@ -50,9 +52,11 @@ class Core:
         rng: random.Random | None = None,
         on_enqueued: Callable[[], None] | None = None,
         deps: Deps | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.db = db
         self.deps = deps
+        self.limits = limits or Limits()
         self.clock = clock
         self.rng = rng or random.Random()
         self._on_enqueued = on_enqueued or (lambda: None)
@@ -113,15 +117,27 @@ class Core:
                 await self.seen_event(platform, event_id)
             word = cmd.name.replace(".", " ")
             return Response(replies=[Reply.error(f"`/wg {word}` is not available yet. Type /wg help for what works.")])
+        if (refusal := await self._over_command_limit(cmd)) is not None:
+            if event_id is not None:
+                await self.seen_event(platform, event_id)
+            return Response(replies=[Reply.error(refusal)])
+        ctx: Ctx | None = None
         try:
             async with self.db.transaction() as session:
                 if event_id is not None:
                     session.add(InboundEvent(platform=platform, event_id=event_id[:200], received_at=self.clock.now()))
                     await session.flush()
-                ctx = Ctx(session=session, cmd=cmd, now=self.clock.now(), rng=self.rng, deps=self.deps)
+                ctx = Ctx(
+                    session=session, cmd=cmd, now=self.clock.now(), rng=self.rng, deps=self.deps, limits=self.limits
+                )
                 await self._resolve(ctx)
                 result = await handler(ctx)
         except UserError as exc:
+            if ctx is not None and ctx.on_refusal:
+                # what a refusal must leave behind (a wrong code counted), in a transaction of its own
+                async with self.db.transaction() as session:
+                    for record in ctx.on_refusal:
+                        await record(session)
             if event_id is not None and await self.seen_event(platform, event_id):
                 return Response()
             return Response(replies=[Reply.error(exc.message, exc.usage)])
@@ -151,6 +167,21 @@ class Core:
             return Response(replies=[Reply.error("Something went wrong on our side; please try again later.")])
         self._on_enqueued()
         return response
+
+    async def _over_command_limit(self, cmd: Command) -> str | None:
+        """Count this command against its sender's per-minute limit; the refusal text when over it."""
+        limit = self.limits.commands
+        if limit.off:
+            return None
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            count = await ratelimit.hit(session, ratelimit.person_key("cmd", cmd.user), limit, now)
+        if count <= limit.count:
+            return None
+        return (
+            f"You are sending commands too fast (the limit is {limit.count} {ratelimit.per(limit)}). "
+            f"Try again in {ratelimit.wait_text(now, limit)}."
+        )
 
     async def _resolve(self, ctx: Ctx) -> None:
         """Find the speaker's working group (from the channel, else from their memberships) and member.

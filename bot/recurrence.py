@@ -118,7 +118,7 @@ def _from_words(text: str, start: datetime) -> str:
         return f"FREQ=MONTHLY;BYMONTHDAY={start.day}"
     if t in ("year", "yearly", "annually"):
         return "FREQ=YEARLY"
-    m = re.fullmatch(r"(\d+|other|two|three|four)\s+(days?|weeks?|months?)(?:\s+on\s+(.+))?", t)
+    m = re.fullmatch(r"([0-9]{1,3}|other|two|three|four)\s+(days?|weeks?|months?)(?:\s+on\s+(.+))?", t)
     if m:
         n = int(m.group(1)) if m.group(1).isdigit() else _NUMBERS[m.group(1)]
         if not 1 <= n <= 52:
@@ -161,9 +161,73 @@ def build(body: str, dtstart_local: datetime) -> rrule:
     return rule
 
 
+#: RRULE parts a series may use; BYEASTER is not calendar-periodic, BYHOUR… repeat within a day
+_ALLOWED = {
+    "FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "BYWEEKNO", "BYYEARDAY",
+    "BYHOUR", "BYMINUTE", "BYSECOND",
+}  # fmt: skip
+#: a new series must have an occurrence within this long of its start
+FIRST_WITHIN = timedelta(days=5 * 366)
+
+
+def _check_parts(body: str) -> None:
+    """Refuse, before dateutil sees it, what would make a search unbounded or a number overflow."""
+    if dict(_parts(body)).get("FREQ") in ("HOURLY", "MINUTELY", "SECONDLY"):
+        raise UserError("Repeating more often than daily is not supported. " + _HELP)
+    for key, value in _parts(body):
+        if key not in _ALLOWED:
+            raise UserError(f"{key} is not supported in a recurrence. " + _HELP)
+        if key in ("INTERVAL", "COUNT"):
+            limit = 52 if key == "INTERVAL" else 1000
+            if not (value.isascii() and value.isdigit() and len(value) <= 4 and 1 <= int(value) <= limit):
+                raise UserError(f"{key} must be a whole number from 1 to {limit}. " + _HELP)
+
+
+def _probe_year(year: int, span: int) -> int:
+    """A year near the end of the calendar whose `span` following years fall on the same weekdays
+    with the same leap days as `year`'s: a search started there must end within a few years, since
+    dateutil stops at year 9999 and never stops on a rule no day satisfies."""
+    import calendar
+
+    def shape(y: int) -> list[tuple[int, bool]]:
+        return [(calendar.weekday(y + k, 1, 1), calendar.isleap(y + k)) for k in range(span)]
+
+    target = shape(year)
+    for candidate in range(datetime.max.year - span + 1, datetime.max.year - span - 400, -1):
+        if shape(candidate) == target:
+            return candidate
+    return year + 400 * ((datetime.max.year - span - year) // 400)  # the Gregorian calendar repeats every 400 years
+
+
+def _shift_until(body: str, years: int) -> str:
+    """The rule with its UNTIL date moved by `years` (dropped when past the calendar's end)."""
+    parts = []
+    for key, value in _parts(body):
+        if key == "UNTIL":
+            m = re.fullmatch(r"([0-9]{4})([0-9]{4}.*)", value)
+            if m is None:
+                raise UserError(f"`UNTIL={value[:20]}` is not a date like 20261231. " + _HELP)
+            shifted = int(m.group(1)) + years
+            if shifted > datetime.max.year:
+                continue
+            value = f"{shifted:04d}{m.group(2)}"
+        parts.append(f"{key}={value}")
+    return ";".join(parts)
+
+
 def validate(body: str, dtstart_local: datetime) -> None:
+    """A rule that has an occurrence within five years of its start and repeats at most daily.
+
+    Every search here is bounded: the rule is evaluated on a calendar-identical stretch of years
+    just before year 9999, so even a rule no day satisfies (`FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30`)
+    is refused after a few years of dates, not eight thousand."""
+    _check_parts(body)
+    start = dtstart_local.replace(tzinfo=None)
+    span = 7
+    probe_year = _probe_year(start.year, span)
     try:
-        rule = build(body, dtstart_local)
+        probe_start = start.replace(year=probe_year)
+        rule = build(_shift_until(body, probe_year - start.year), probe_start)
     except UserError:
         raise
     except Exception:
@@ -176,9 +240,9 @@ def validate(body: str, dtstart_local: datetime) -> None:
             f"{'/'.join(timed)} is not supported: the time of day comes from at:, and a series repeats at most "
             "once a day. " + _HELP
         )
-    first = rule.after(dtstart_local.replace(tzinfo=None), inc=True)
-    if first is None:
-        raise UserError(f"The rule `{body[:60]}` has no occurrence from that date on. " + _HELP)
+    first = rule.after(probe_start, inc=True)
+    if first is None or first - probe_start > FIRST_WITHIN:
+        raise UserError(f"The rule `{body[:60]}` has no occurrence within five years of that date. " + _HELP)
     previous = first
     for nxt in rule.xafter(first, count=GAP_CHECKED):
         if nxt - previous < MIN_GAP:
@@ -187,6 +251,12 @@ def validate(body: str, dtstart_local: datetime) -> None:
                 f"{nxt:%a %d %b %H:%M}). " + _HELP
             )
         previous = nxt
+    try:  # the real dates too (a valid rule: found within five years)
+        build(body, start)
+    except UserError:
+        raise
+    except Exception:
+        raise UserError(f"`{body[:60]}` is not a valid RRULE. " + _HELP) from None
 
 
 def _parts(body: str) -> list[list[str]]:

@@ -17,7 +17,7 @@ from sqlmodel import col
 
 from bot.clock import Clock
 from storage.db import Database
-from storage.models import InboundEvent, OutboxMessage
+from storage.models import InboundEvent, OutboxMessage, RateCounter
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +28,14 @@ class Retention:
     clock: Clock
     events: timedelta = timedelta(days=2)
     sent_messages: timedelta = timedelta(days=30)
+    #: rate-limit windows are at most an hour long: older counters limit nothing
+    rate_windows: timedelta = timedelta(days=1)
 
     async def prune(self) -> tuple[int, int]:
         now = self.clock.now()
         async with self.db.transaction() as s:
             ev = await s.exec(delete(InboundEvent).where(col(InboundEvent.received_at) < now - self.events))
+            await s.exec(delete(RateCounter).where(col(RateCounter.window_start) < now - self.rate_windows))
             out = await s.exec(
                 delete(OutboxMessage).where(
                     col(OutboxMessage.status) == "sent", col(OutboxMessage.sent_at) < now - self.sent_messages

@@ -24,9 +24,12 @@ MAX_REMINDERS = 10
 MAX_REMINDER_OFFSET = timedelta(days=30)
 MAX_AHEAD = timedelta(days=5 * 366)
 
-_SPAN = re.compile(r"(\d+)\s*(weeks?|w|days?|d|hours?|hrs?|h|minutes?|mins?|m)\b")
+_SPAN = re.compile(r"([0-9]+)\s*(weeks?|w|days?|d|hours?|hrs?|h|minutes?|mins?|m)\b")
+#: no span anyone types is longer; bigger numbers are refused as user errors, never overflow
+MAX_SPAN = timedelta(days=3660)
+_MAX_DIGITS = 7
 _UNIT = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
-_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$")
+_CLOCK = re.compile(r"^([0-9]{1,2})(?::([0-9]{2}))?\s*(am|pm)?$")
 _WORDS = re.compile(r"^(?:(today|tonight|tomorrow)|(?:(next|this)\s+)?([a-z]+))(?:\s+at)?\s+(.+)$")
 
 
@@ -46,14 +49,19 @@ def localize(naive: datetime, tz: str) -> datetime:
 def parse_span(text: str) -> timedelta:
     """`90m`, `1h30m`, `2 hours`, `1d 12h`, bare `45` (minutes) → a timedelta; anything else is an error."""
     t = text.strip().lower()
-    if t.isdigit():
-        return timedelta(minutes=int(t))
-    matches = list(_SPAN.finditer(t))
-    if not matches or _SPAN.sub("", t).strip(" ,") != "":
-        raise UserError(f"Cannot read `{text[:40]}` as a duration; write e.g. 90m, 1h30m or 2h.")
-    total = timedelta()
-    for m in matches:
-        total += timedelta(**{_UNIT[m.group(2)[0]]: int(m.group(1))})
+    if any(len(run) > _MAX_DIGITS for run in re.findall(r"[0-9]+", t)):
+        raise UserError(f"`{text[:40]}` is far too long a duration; the longest is about ten years.")
+    if t.isascii() and t.isdigit():
+        total = timedelta(minutes=int(t))
+    else:
+        matches = list(_SPAN.finditer(t))
+        if not matches or _SPAN.sub("", t).strip(" ,") != "":
+            raise UserError(f"Cannot read `{text[:40]}` as a duration; write e.g. 90m, 1h30m or 2h.")
+        total = timedelta()
+        for m in matches:
+            total += timedelta(**{_UNIT[m.group(2)[0]]: int(m.group(1))})
+    if total > MAX_SPAN:
+        raise UserError(f"`{text[:40]}` is far too long a duration; the longest is about ten years.")
     return total
 
 
@@ -138,6 +146,13 @@ def _from_words(text: str, now_local: datetime) -> datetime | None:
 
 def parse_when(text: str, now: datetime, default_tz: str, *, future: bool = True) -> When:
     """Read a time. Raises UserError with a specific message when it cannot, or when it is in the past."""
+    try:
+        return _parse_when(text, now, default_tz, future=future)
+    except OverflowError:  # e.g. 9999-12-31 23:00 in a zone behind UTC: past the last representable day
+        raise UserError("That time is more than five years ahead; give a nearer one.") from None
+
+
+def _parse_when(text: str, now: datetime, default_tz: str, *, future: bool) -> When:
     raw = " ".join(text.split())
     if not raw:
         raise UserError('Give a time, e.g. at:2026-03-05T14:00Z, at:"tomorrow 15:00" or at:"in 2h".')

@@ -15,11 +15,13 @@ from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import ratelimit
 from bot.command import PLATFORMS, Command, UserRef
 from bot.deps import Deps, Followup
 from bot.errors import Forbidden, NotFound, UserError
 from bot.grammar import SPECS
 from bot.outbox import Destination, enqueue
+from bot.ratelimit import Limits
 from bot.reply import Reply, Response
 from storage.db import dialect_insert
 from storage.models import Channel, Identity, Member, Sequence, WorkingGroup
@@ -59,6 +61,9 @@ class Ctx:
     member: Member | None = None
     identity: Identity | None = None
     notes: list[str] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)
+    #: work a refusal must still commit (counting a wrong code): run by Core in its own transaction
+    on_refusal: list[Callable[[AsyncSession], Awaitable[object]]] = field(default_factory=list)
     #: slow collaborators (thread readers, summarizer); None in a core built without them
     deps: Deps | None = None
 
@@ -145,11 +150,25 @@ class Ctx:
         """Post to every channel bound to the group, on every platform (once each, by key)."""
         wg = self.require_wg()
         assert wg.id is not None
+        await self._count_announcement()
         if reply.kind == "reply":
             reply = reply.model_copy(update={"kind": "announcement"})
         for ch, dest in await channel_destinations(self.session, wg.id):
             await enqueue(
                 self.session, key=f"{key}:ch{ch.id}", destination=dest, reply=reply, now=self.now, wg_id=wg.id
+            )
+
+    async def _count_announcement(self) -> None:
+        """A member may cause only so many announcements an hour (each goes to every bound channel)."""
+        limit = self.limits.announcements
+        if self.member is None or limit.off:
+            return
+        count = await ratelimit.hit(self.session, f"announce:member:{self.member.id}", limit, self.now)
+        if count > limit.count:
+            raise UserError(
+                f"You have caused {limit.count} announcements this hour, the most one member may "
+                f"({limit.count} {ratelimit.per(limit)}, so channels stay readable and reminders on time). "
+                f"Try again in {ratelimit.wait_text(self.now, limit)}."
             )
 
     async def dm(self, member: Member, reply: Reply, key: str) -> bool:
@@ -270,6 +289,6 @@ async def channel_destinations(session: AsyncSession, wg_id: int) -> list[tuple[
 def parse_ref(value: str, letter: str, what: str) -> int:
     """`P3`, `p3`, `#P3` → 3; anything else is a clear error."""
     v = value.strip().lstrip("#").upper()
-    if len(v) >= 2 and v[0] == letter and v[1:].isdigit() and len(v) < 10:
+    if len(v) >= 2 and v[0] == letter and v[1:].isascii() and v[1:].isdigit() and len(v) < 10:
         return int(v[1:])
     raise UserError(f"`{value[:40]}` is not a {what} id; they look like {letter}1, {letter}2, …")

@@ -36,7 +36,7 @@ def parse_digest(value: str) -> tuple[int | None, str]:
     v = " ".join(value.lower().split())
     if v in ("off", "none", "no"):
         return None, "09:00"
-    m = re.fullmatch(r"([a-z]+)\s+(\d{1,2}):(\d{2})", v)
+    m = re.fullmatch(r"([a-z]+)\s+([0-9]{1,2}):([0-9]{2})", v)
     if not m:
         raise UserError('Give the digest as digest:"<weekday> <HH:MM>" (e.g. digest:"monday 09:00") or digest:off.')
     day = m.group(1)

@@ -3,20 +3,24 @@
 On one platform a member asks for a code; on the other they give it back. The second platform's
 account becomes another identity of the same member, so the person has one profile and one vote,
 and a convener who joined on Slack is a convener on Discord too (and can bind channels there).
-Codes are single-use, expire after 15 minutes, and come from the injected random source.
+Codes are single-use, expire after 15 minutes, and come from `secrets` (a cryptographic source: the
+injected random source is for reproducible simulations, not for codes). Wrong codes count against a
+per-person hourly limit (bot/ratelimit.py), so guessing is hopeless: 32^8 codes, five tries an hour.
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from bot import ratelimit
 from bot.errors import UserError
 from bot.reply import Reply
 from bot.sanitize import clean_line
-from bot.services.context import Ctx, command
+from bot.services.context import Ctx, command, identity_is
 from storage.models import CheckinAnswer, Identity, LinkCode, Member, Proposal, Rsvp, WorkingGroup
 
 CODE_TTL = timedelta(minutes=15)
@@ -24,12 +28,34 @@ _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or ret
 CODE_LENGTH = 8
 
 
+async def refuse_if_guessing(ctx: Ctx) -> None:
+    """Someone who gave too many wrong codes this hour is refused before any code is looked at."""
+    limit = ctx.limits.wrong_codes
+    if not limit.off and await ratelimit.used(ctx.session, _wrong_key(ctx), limit, ctx.now) >= limit.count:
+        raise UserError(
+            f"Too many wrong codes ({limit.count} {ratelimit.per(limit)}). "
+            f"Try again in {ratelimit.wait_text(ctx.now, limit)}."
+        )
+
+
+def count_wrong_code(ctx: Ctx) -> None:
+    """Count a wrong code once the refusal is final (the command's own transaction is rolled back)."""
+    limit = ctx.limits.wrong_codes
+    if not limit.off:
+        key = _wrong_key(ctx)
+        ctx.on_refusal.append(lambda session: ratelimit.hit(session, key, limit, ctx.now))
+
+
+def _wrong_key(ctx: Ctx) -> str:
+    return ratelimit.person_key("wrongcode", ctx.cmd.user)
+
+
 @command("link")
 async def link(ctx: Ctx) -> Reply:
     if ctx.cmd.positionals:
         return await _redeem(ctx, ctx.cmd.positionals[0])
     member = ctx.require_member()
-    code = "".join(ctx.rng.choice(_ALPHABET) for _ in range(CODE_LENGTH))
+    code = "".join(secrets.choice(_ALPHABET) for _ in range(CODE_LENGTH))
     ctx.session.add(
         LinkCode(
             code=code,
@@ -49,9 +75,11 @@ async def link(ctx: Ctx) -> Reply:
 
 
 async def _redeem(ctx: Ctx, raw: str) -> Reply:
+    await refuse_if_guessing(ctx)
     code = raw.strip().upper()
     row = (await ctx.session.exec(select(LinkCode).where(LinkCode.code == code))).first()
     if row is None or row.used_at is not None or row.expires_at <= ctx.now:
+        count_wrong_code(ctx)
         raise UserError(
             "That link code is unknown, used or expired. Run /wg link on your other platform for a new one."
         )
@@ -62,13 +90,7 @@ async def _redeem(ctx: Ctx, raw: str) -> Reply:
     wg = await ctx.session.get(WorkingGroup, row.wg_id)
     if member is None or member.erased_at is not None or wg is None:
         raise UserError("That link code belongs to a member who has left.")
-    existing = (
-        await ctx.session.exec(
-            select(Identity).where(
-                Identity.wg_id == wg.id, Identity.platform == user.platform, Identity.user_id == user.user_id
-            )
-        )
-    ).first()
+    existing = (await ctx.session.exec(select(Identity).where(Identity.wg_id == wg.id, *identity_is(user)))).first()
     if existing is not None:
         if existing.member_id == member.id:
             return Reply.text(f"This {user.platform} account is already linked to {member.display_name}.", private=True)
@@ -88,6 +110,7 @@ async def _redeem(ctx: Ctx, raw: str) -> Reply:
             wg_id=wg.id,  # type: ignore[arg-type]
             member_id=member.id,  # type: ignore[arg-type]
             platform=user.platform,
+            workspace=user.workspace,
             user_id=user.user_id,
             handle=clean_line(user.handle)[:100],
             created_at=ctx.now,

@@ -8,6 +8,7 @@ revision, so moving a meeting voids the old reminders and a moved-back time gets
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -498,15 +499,18 @@ async def suggest(ctx: Ctx) -> Reply:
     days = 7
     if "within" in opts:
         raw = opts["within"].strip().lower()
-        span = timedelta(days=int(raw)) if raw.isdigit() else parse_span(raw)
-        if span < timedelta(days=1) or span > timedelta(days=60):
+        span = timedelta(days=int(raw)) if raw.isascii() and raw.isdigit() and len(raw) <= 3 else parse_span(raw)
+        if span < timedelta(days=1) or span > slots.MAX_WITHIN:
             raise UserError("within: must be between 1 and 60 days, e.g. within:14.", ctx.spec_usage)
         days = max(1, int(span.total_seconds() // 86400))
     members = await active_members(ctx.session, wg.id)  # type: ignore[arg-type]
     if not members:
         raise UserError("Nobody has joined yet, so there is nobody to find a time for.")
+    if len(members) > slots.MAX_MEMBERS:
+        raise UserError(f"This group has over {slots.MAX_MEMBERS} members: too many to weigh every time zone.")
     zones = [mb.timezone for mb in members]
-    best = slots.suggest(ctx.now, duration, timedelta(days=days), zones)
+    # CPU-bound (zones × 15-minute samples): off the event loop, so no other group or platform waits
+    best = await asyncio.to_thread(slots.suggest, ctx.now, duration, timedelta(days=days), zones)
     blocks: list = [
         Heading(text=f"Suggested slots ({span_text(int(duration.total_seconds() // 60))}, next {days} days)")
     ]

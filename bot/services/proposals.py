@@ -186,7 +186,7 @@ async def show(ctx: Ctx) -> Response | Reply:
     ctx.require_wg()
     ref = ctx.cmd.positionals[0].strip().lstrip("#").upper()
     letter = ref[:1]
-    if letter not in SHOW_HANDLERS or not ref[1:].isdigit() or len(ref) > 10:
+    if letter not in SHOW_HANDLERS or not (ref[1:].isascii() and ref[1:].isdigit()) or len(ref) > 10:
         kinds = ", ".join(f"{k}<n>" for k in sorted(SHOW_HANDLERS))
         raise UserError(f"`{ctx.cmd.positionals[0][:40]}` is not an id I know; use one of {kinds}.", ctx.spec_usage)
     return await SHOW_HANDLERS[letter](ctx, int(ref[1:]))
