@@ -227,20 +227,21 @@ class Ctx:
             return next(iter(candidates.values()))
         if not candidates:
             raise NotFound(f"No member `{text[:40]}` in this working group.")
-        refs = [await member_refs(self.session, m) for m in sorted(candidates.values(), key=lambda m: m.id or 0)]
-        listed = "; ".join(
-            f"{m.display_name}: {r}"
-            for m, r in zip(sorted(candidates.values(), key=lambda m: m.id or 0), refs, strict=True)
-        )
+        named = []
+        for m in sorted(candidates.values(), key=lambda m: m.id or 0):
+            refs = await member_refs(self.session, m)
+            first_handle = refs.split("@", 1)[0]
+            named.append(refs if m.display_name == first_handle else f"{refs} (“{m.display_name}”)")
         raise UserError(
-            f"`{text[:40]}` could mean several members ({listed}). Name one as handle@platform or mention them."
+            f"`{text[:40]}` could mean several members: {' or '.join(named)}. "
+            "Name one as handle@platform, or mention them."
         )
 
 
 async def member_refs(session: AsyncSession, member: Member) -> str:
-    """How to name a member unambiguously: `bob@slack, bob@discord` (one per linked account)."""
+    """How to name a member unambiguously: `bob@slack/bob_d@discord` (one per linked account)."""
     q = select(Identity).where(Identity.member_id == member.id).order_by(col(Identity.id))
-    return ", ".join(f"{i.handle}@{i.platform}" for i in (await session.exec(q)).all())
+    return "/".join(f"{i.handle}@{i.platform}" for i in (await session.exec(q)).all())
 
 
 def identity_is(user: UserRef) -> tuple[ColumnElement[bool], ...]:
