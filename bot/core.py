@@ -24,17 +24,19 @@ from bot.errors import UnknownCommand, UserError
 from bot.grammar import SPECS, Spec, parse
 from bot.ratelimit import Limits
 from bot.reply import Reply, Response
-from bot.services.context import HANDLERS, Ctx, identity_is
+from bot.services.context import HANDLERS, Ctx, adopt_identities, find_channel, identity_is
+from bot.services.invites import group_of_invitation
 from bot.suggest import suggest_command
 from storage.db import Database
-from storage.models import Channel, Identity, InboundEvent, Member, WorkingGroup
+from storage.models import Identity, InboundEvent, Member, WorkingGroup
 
 log = logging.getLogger(__name__)
 #: commands that work before the speaker has a group or a membership (link finds the group by its code)
 NO_GROUP_NEEDED = {"help", "bind", "link"}
 NOT_A_MEMBER = (
     "You are not a member of any working group yet. To join one, run /wg join <stakeholder-group> "
-    "in a channel bound to it, or ask one of its conveners for an invitation."
+    "in a channel bound to it, or ask one of its conveners for an invitation code and send here: "
+    "/wg join <stakeholder-group> invite:<code>"
 )
 
 
@@ -191,20 +193,19 @@ class Core:
         the bot is no way into a group (an invitation is, see /wg join … invite:).
         """
         s, where, user = ctx.session, ctx.cmd.where, ctx.cmd.user
-        ch = (
-            await s.exec(
-                select(Channel).where(
-                    Channel.platform == where.platform,
-                    Channel.workspace == where.workspace,
-                    Channel.channel_id == where.channel_id,
-                )
-            )
-        ).first()
+        if ctx.cmd.name == "join" and "invite" in ctx.cmd.options:  # the invitation names the group
+            ctx.wg, ctx.invitation = await group_of_invitation(ctx, ctx.cmd.options["invite"])
+            await self._find_member(ctx, ctx.wg)
+            return
+        ch = await find_channel(s, where)
         wg: WorkingGroup | None = None
         if ch is not None:
             wg = await s.get(WorkingGroup, ch.wg_id)
         else:
             idents = (await s.exec(select(Identity).where(*identity_is(user)))).all()
+            if not idents and user.workspace:
+                await adopt_identities(s, user)
+                idents = (await s.exec(select(Identity).where(*identity_is(user)))).all()
             wg_ids = {i.wg_id for i in idents}
             if len(wg_ids) == 1:
                 wg = await s.get(WorkingGroup, wg_ids.pop())
@@ -215,13 +216,21 @@ class Core:
             if ctx.cmd.name not in NO_GROUP_NEEDED:
                 ctx.require_wg()
             return
-        ident = (await s.exec(select(Identity).where(Identity.wg_id == wg.id, *identity_is(user)))).first()
-        if ident is not None:
-            member = await s.get(Member, ident.member_id)
-            if member is not None and member.erased_at is None:
-                ctx.member, ctx.identity = member, ident
+        await self._find_member(ctx, wg)
         if ctx.member is None and ctx.cmd.name not in (*NO_GROUP_NEEDED, "join") and ctx.cmd.name in SPECS:
             ctx.require_member()
+
+    @staticmethod
+    async def _find_member(ctx: Ctx, wg: WorkingGroup) -> None:
+        q = select(Identity).where(Identity.wg_id == wg.id, *identity_is(ctx.cmd.user))
+        ident = (await ctx.session.exec(q)).first()
+        if ident is None and ctx.cmd.user.workspace:
+            await adopt_identities(ctx.session, ctx.cmd.user)
+            ident = (await ctx.session.exec(q)).first()
+        if ident is not None:
+            member = await ctx.session.get(Member, ident.member_id)
+            if member is not None and member.erased_at is None:
+                ctx.member, ctx.identity = member, ident
 
     async def event_handled(self, platform: str, event_id: str) -> bool:
         async with self.db.session() as s:

@@ -60,10 +60,10 @@ SPECS: dict[str, Spec] = {
         _spec(
             "join",
             "/wg join <stakeholder-group> [region:<region>] [tz:<IANA zone>] [lang:<code>] [email:<address>] "
-            '[name:"<display name>"]',
-            "Join the working group.",
+            '[name:"<display name>"] [invite:<code>]',
+            "Join the working group (in its channel, or anywhere with a convener's invitation code).",
             positional=("group",),
-            options={"region", "tz", "lang", "email", "name"},
+            options={"region", "tz", "lang", "email", "name", "invite"},
         ),
         _spec("me", "/wg me", "Show your membership."),
         _spec("todo", "/wg todo", "What still needs you: meeting RSVPs and check-in answers."),
@@ -86,6 +86,13 @@ SPECS: dict[str, Spec] = {
             "Add a member reachable only by e-mail (convener).",
             positional=("name", "group"),
             options={"email", "tz", "region"},
+        ),
+        _spec(
+            "member.invite",
+            "/wg member invite [<uses>] [expires:<d>]",
+            "Get an invitation code to join from a direct message (convener; single-use, 7 days by default).",
+            optional=("uses",),
+            options={"expires"},
         ),
         _spec(
             "propose",

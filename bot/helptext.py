@@ -52,6 +52,8 @@ OPTIONS: dict[str, str] = {
     "anonymous": "(flag) hide who said what",
     "hidden": "(flag) hide results until it closes",
     "balanced": "(flag) weigh each stakeholder group equally",
+    "invite": "a convener's invitation code: lets you join from a direct message to the bot",
+    "expires": "how long the code stays valid: 1d, 7d, 48h (default 7 days, at most 30)",
     "confirm": "(flag) yes, erase it now: without it you are only told what would be erased",
 }
 
@@ -79,6 +81,7 @@ EXAMPLES: dict[str, str] = {
     "checkin.stop": "/wg checkin stop C1",
     "answer": "/wg answer C1 Drafted the glossary.",
     "link": "/wg link",
+    "member.invite": "/wg member invite 3 expires:2d",
     "member.add": '/wg member add "Ngozi Okafor" government email:ngozi@example.org tz:Africa/Lagos region:african',
     "digest.preview": "/wg digest preview",
     "digest.send": "/wg digest send",

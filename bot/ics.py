@@ -3,6 +3,7 @@ RRULE of a recurring series, so calendars repeat it on local time exactly as the
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,6 +16,12 @@ from storage.db import Database
 from storage.models import Meeting, WorkingGroup
 
 PRODID = "-//wgbot//meetings//EN"
+
+
+def is_clean_link(link: str) -> bool:
+    """No whitespace, control or format character (a line break would end the ICS property and start
+    another; bidi and zero-width characters disguise an address)."""
+    return bool(link) and not any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in link)
 
 
 def uid(meeting: Meeting) -> str:
@@ -33,7 +40,7 @@ def meeting_event(meeting: Meeting, wg: WorkingGroup, now: datetime) -> Event:
     ev.add("sequence", meeting.revision - 1)
     if meeting.rrule:
         ev.add("rrule", vRecur.from_ical(meeting.rrule))
-    if meeting.link:
+    if meeting.link and is_clean_link(meeting.link):  # (a link stored before links were checked is left out)
         ev.add("url", meeting.link)
         ev.add("location", meeting.link)
     ev.add("status", "CANCELLED" if meeting.status == "cancelled" else "CONFIRMED")

@@ -45,25 +45,48 @@ def _model(letter: str) -> tuple[Any, tuple[str, ...]] | None:
     return None
 
 
-async def group_for(db: Database, platform: str, channel_id: str, user_id: str) -> int | None:
+async def group_for(
+    db: Database, platform: str, channel_id: str, user_id: str, *, workspace: str = "", user_workspace: str = ""
+) -> int | None:
+    """Ids are compared within their platform and workspace (a channel bound before workspaces were
+    recorded, with an empty one, still counts: the core adopts it on its next command)."""
     async with db.session() as s:
         ch = (
-            await s.exec(select(Channel).where(Channel.platform == platform, Channel.channel_id == channel_id))
+            await s.exec(
+                select(Channel).where(
+                    Channel.platform == platform,
+                    col(Channel.workspace).in_({workspace, ""}),
+                    Channel.channel_id == channel_id,
+                )
+            )
         ).first()
         if ch is not None:
             return ch.wg_id
         idents = (
-            await s.exec(select(Identity).where(Identity.platform == platform, Identity.user_id == user_id))
+            await s.exec(
+                select(Identity).where(
+                    Identity.platform == platform,
+                    col(Identity.workspace).in_({user_workspace, ""}),
+                    Identity.user_id == user_id,
+                )
+            )
         ).all()
         wg_ids = {i.wg_id for i in idents}
         return wg_ids.pop() if len(wg_ids) == 1 else None
 
 
 async def suggest_ids(
-    db: Database, *, platform: str, channel_id: str, user_id: str, letters: str, typed: str
+    db: Database,
+    *,
+    platform: str,
+    channel_id: str,
+    user_id: str,
+    letters: str,
+    typed: str,
+    workspace: str = "",
 ) -> list[Suggestion]:
     """Ids of the given kinds whose id or label contains what was typed; newest first."""
-    wg_id = await group_for(db, platform, channel_id, user_id)
+    wg_id = await group_for(db, platform, channel_id, user_id, workspace=workspace)
     if wg_id is None:
         return []
     needle = typed.strip().lstrip("#").lower()

@@ -112,6 +112,7 @@ class WgClient(discord.Client):
                 user_id=user_ref(interaction).user_id,
                 letters=kind,
                 typed=current,
+                workspace=where.workspace,
             )
         return [app_commands.Choice(name=s.label, value=s.value) for s in found]
 

@@ -42,12 +42,15 @@ THREAD_TYPES = (discord.ChannelType.public_thread, discord.ChannelType.private_t
 
 
 def user_ref(interaction: discord.Interaction[Any]) -> UserRef:
+    """Discord user ids are global snowflakes, so a user's workspace is "" (one id, one person, in
+    every server and in DMs); channels record their server (guild) id, see `where_of`."""
     u = interaction.user
     return UserRef(platform="discord", user_id=str(u.id), handle=u.name)
 
 
 def where_of(interaction: discord.Interaction[Any]) -> Where:
-    """In a thread the channel is the parent (that is what gets bound) and the thread is the thread."""
+    """In a thread the channel is the parent (that is what gets bound) and the thread is the thread.
+    The workspace is the server's (guild) id; "" in a DM."""
     channel = interaction.channel
     channel_id = interaction.channel_id or 0
     name = str(getattr(channel, "name", "") or "")
@@ -60,8 +63,9 @@ def where_of(interaction: discord.Interaction[Any]) -> Where:
             channel_id=str(channel.parent_id),  # type: ignore[union-attr]
             channel_name=str(getattr(parent, "name", "") or ""),
             thread_id=str(channel_id),
+            workspace=str(interaction.guild_id),
         )
-    return Where(platform="discord", channel_id=str(channel_id), channel_name=name)
+    return Where(platform="discord", channel_id=str(channel_id), channel_name=name, workspace=str(interaction.guild_id))
 
 
 def summarize_command(interaction: discord.Interaction[Any], message: discord.Message) -> str | None:

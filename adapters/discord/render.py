@@ -5,7 +5,8 @@ reply (a digest, a long proposal list) is split into several messages sent in or
 components go on the last one, under the content they act on.
 
 Every string that reaches Discord passes through `neutralize` (a zero-width space inside
-`@everyone`, `<@…>`): belt and braces on top of `AllowedMentions.none()`, which the client sets for
+`@everyone`, `<@…>`) and has its markdown escaped (`markdown.py`: user text cannot become a masked
+link or a heading): belt and braces on top of `AllowedMentions.none()`, which the client sets for
 every message, so that even a client configured differently cannot ping anyone.
 
 Components carry the core command text in their `custom_id` (see `components.py`). The views built
@@ -23,6 +24,7 @@ from typing import Any
 import discord
 
 from adapters.discord.components import button_custom_id, select_custom_id
+from adapters.discord.markdown import escape_markdown
 from bot.mentions import neutralize
 from bot.reply import Actions, Button, Context, Divider, Fields, Form, FormField, Heading, Reply, Select, Text
 
@@ -294,6 +296,11 @@ def _attachment(block: Any) -> FileData | None:
     return FileData(filename=name, data=bytes(data))
 
 
+def _inert(text: str) -> str:
+    """Mentions neutralised, markdown escaped (links and code spans kept): see `markdown.py`."""
+    return escape_markdown(neutralize(text))
+
+
 def render(reply: Reply) -> list[DiscordMessage]:
     """The Discord messages for one reply, in sending order (components on the last one)."""
     builder = _EmbedBuilder(COLOURS.get(reply.kind, COLOURS["reply"]))
@@ -301,14 +308,14 @@ def render(reply: Reply) -> list[DiscordMessage]:
     attachments: list[FileData] = []
     for block in reply.blocks:
         if isinstance(block, Heading):
-            builder.heading(neutralize(block.text))
+            builder.heading(_inert(block.text))
         elif isinstance(block, Text):
             if block.text.strip():
-                builder.text(neutralize(block.text))
+                builder.text(_inert(block.text))
         elif isinstance(block, Fields):
-            builder.fields([(neutralize(k), neutralize(v)) for k, v in block.items])
+            builder.fields([(_inert(k), _inert(v)) for k, v in block.items])
         elif isinstance(block, Context):
-            builder.context(neutralize(block.text))
+            builder.context(_inert(block.text))
         elif isinstance(block, Divider):
             builder.divider()
         elif isinstance(block, Actions):
@@ -319,7 +326,7 @@ def render(reply: Reply) -> list[DiscordMessage]:
                 attachments.append(found)
     view, leftovers = _view(actions)
     if leftovers:
-        builder.context("More: " + " · ".join(neutralize(x) for x in leftovers))
+        builder.context("More: " + " · ".join(_inert(x) for x in leftovers))
     groups = _pack(builder.finish()) or [[]]
     messages = [DiscordMessage(embeds=g) for g in groups]
     messages[-1].view = view

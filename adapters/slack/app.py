@@ -94,6 +94,12 @@ def _is_dm(channel_id: str, channel_name: str = "") -> bool:
     return channel_id.startswith("D") or channel_name == "directmessage"
 
 
+def _team(body: dict[str, Any]) -> str:
+    """The workspace (team id) of a slash command, event, click, form or shortcut payload."""
+    team = body.get("team_id") or (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+    return str(team or "")[:100]
+
+
 def _key(user_id: object, channel_id: object) -> tuple[str, str] | None:
     """What orders the work: one person in one conversation (see `TaskTracker.spawn`)."""
     if not user_id or not channel_id:
@@ -224,21 +230,23 @@ class SlackAdapter:
 
     # ---- turning Slack payloads into commands -------------------------------------------------
 
-    async def _user(self, user_id: str, name: str | None, text: str) -> UserRef:
-        """The speaker. Only `join` needs users.info: its `tz` is the member's default zone."""
+    async def _user(self, user_id: str, name: str | None, text: str, team: str) -> UserRef:
+        """The speaker. Only `join` needs users.info: its `tz` is the member's default zone. Slack ids
+        are unique within a workspace (team), so the team id goes with every user and channel id."""
         if command_name(text) == "join":
             found = await self.users.get(user_id)
             handle = found.name if found.name != user_id else (name or user_id)
-            return UserRef("slack", user_id, handle, found.timezone)
-        return UserRef("slack", user_id, name or user_id)
+            return UserRef("slack", user_id, handle, found.timezone, workspace=team)
+        return UserRef("slack", user_id, name or user_id, workspace=team)
 
     async def _slash(self, body: dict[str, Any]) -> None:
         text = decode(str(body.get("text") or ""))
         channel_id = str(body["channel_id"])
         channel_name = str(body.get("channel_name") or "")
         is_dm = _is_dm(channel_id, channel_name)
-        user = await self._user(str(body["user_id"]), body.get("user_name"), text)
-        where = Where("slack", channel_id, "" if is_dm else channel_name, None, is_dm)
+        team = _team(body)
+        user = await self._user(str(body["user_id"]), body.get("user_name"), text, team)
+        where = Where("slack", channel_id, "" if is_dm else channel_name, None, is_dm, workspace=team)
         target = Target(
             channel_id,
             user.user_id,
@@ -259,8 +267,9 @@ class SlackAdapter:
         channel_name = ""
         if command_name(text) == "bind" and not is_dm:
             channel_name = await self._channel_name(channel_id)
-        user = await self._user(str(event["user"]), None, text)
-        where = Where("slack", channel_id, channel_name, thread_ts, is_dm)
+        team = _team(body)
+        user = await self._user(str(event["user"]), None, text, team)
+        where = Where("slack", channel_id, channel_name, thread_ts, is_dm, workspace=team)
         await self._run(text, user, where, Target(channel_id, user.user_id, thread_ts=thread_ts), event_id=event_id)
 
     async def _action(self, body: dict[str, Any]) -> None:
@@ -284,8 +293,9 @@ class SlackAdapter:
         if thread_ts == message_ts:
             thread_ts = None
         who = body.get("user") or {}
-        user = await self._user(str(who.get("id")), who.get("username") or who.get("name"), text)
-        where = Where("slack", str(channel_id), "", thread_ts, _is_dm(str(channel_id)))
+        team = _team(body)
+        user = await self._user(str(who.get("id")), who.get("username") or who.get("name"), text, team)
+        where = Where("slack", str(channel_id), "", thread_ts, _is_dm(str(channel_id)), workspace=team)
         target = Target(
             str(channel_id),
             user.user_id,
@@ -307,7 +317,10 @@ class SlackAdapter:
         text, meta = decoded
         user_id = str(who["id"])
         channel_id = str(meta.get("channel") or user_id)
-        where = Where("slack", channel_id, "", meta.get("thread_ts"), _is_dm(channel_id) or channel_id == user_id)
+        team = _team(body)
+        where = Where(
+            "slack", channel_id, "", meta.get("thread_ts"), _is_dm(channel_id) or channel_id == user_id, workspace=team
+        )
         message_ts = meta.get("message_ts")
         target = Target(
             channel_id,
@@ -318,7 +331,7 @@ class SlackAdapter:
         )
 
         async def submit() -> Response:
-            user = await self._user(user_id, who.get("username") or who.get("name"), text)
+            user = await self._user(user_id, who.get("username") or who.get("name"), text, team)
             return await self.core.handle_text(text, user, where, from_action=bool(message_ts))
 
         # spawned before anything is awaited, so that its place in this person's queue is fixed now
@@ -348,8 +361,9 @@ class SlackAdapter:
         if not channel_id or not message.get("ts") or not who.get("id"):
             return
         thread_ts = str(message.get("thread_ts") or message["ts"])
-        user = await self._user(str(who["id"]), who.get("username") or who.get("name"), "summarize")
-        where = Where("slack", channel_id, "", thread_ts, _is_dm(channel_id))
+        team = _team(body)
+        user = await self._user(str(who["id"]), who.get("username") or who.get("name"), "summarize", team)
+        where = Where("slack", channel_id, "", thread_ts, _is_dm(channel_id), workspace=team)
         target = Target(
             channel_id,
             user.user_id,

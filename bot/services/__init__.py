@@ -5,6 +5,7 @@ from bot.services import (  # noqa: F401
     datarights,
     digests,
     groups,
+    invites,
     link,
     live,
     live_minutes,

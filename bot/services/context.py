@@ -11,12 +11,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import ratelimit
-from bot.command import PLATFORMS, Command, UserRef
+from bot.command import PLATFORMS, Command, UserRef, Where
 from bot.deps import Deps, Followup
 from bot.errors import Forbidden, NotFound, UserError
 from bot.grammar import SPECS
@@ -24,7 +24,7 @@ from bot.outbox import Destination, enqueue
 from bot.ratelimit import Limits
 from bot.reply import Reply, Response
 from storage.db import dialect_insert
-from storage.models import Channel, Identity, Member, Sequence, WorkingGroup
+from storage.models import Channel, Identity, Invitation, Member, Sequence, WorkingGroup
 
 Handler = Callable[["Ctx"], Awaitable[Response | Reply | Followup]]
 HANDLERS: dict[str, Handler] = {}
@@ -62,6 +62,8 @@ class Ctx:
     identity: Identity | None = None
     notes: list[str] = field(default_factory=list)
     limits: Limits = field(default_factory=Limits)
+    #: the invitation a `join … invite:<code>` came with (it named the group)
+    invitation: Invitation | None = None
     #: work a refusal must still commit (counting a wrong code): run by Core in its own transaction
     on_refusal: list[Callable[[AsyncSession], Awaitable[object]]] = field(default_factory=list)
     #: slow collaborators (thread readers, summarizer); None in a core built without them
@@ -242,6 +244,43 @@ async def member_refs(session: AsyncSession, member: Member) -> str:
     """How to name a member unambiguously: `bob@slack/bob_d@discord` (one per linked account)."""
     q = select(Identity).where(Identity.member_id == member.id).order_by(col(Identity.id))
     return "/".join(f"{i.handle}@{i.platform}" for i in (await session.exec(q)).all())
+
+
+async def find_channel(session: AsyncSession, where: Where) -> Channel | None:
+    """The bound channel a command came from: its id is only compared within its platform and workspace.
+
+    A channel bound before workspaces were recorded (migration 0005) has an empty workspace; the first
+    command from it with a workspace adopts it. Until then a deployment served one Slack workspace
+    (one token), and Discord channel ids are globally unique, so that channel can only be this one."""
+    q = select(Channel).where(
+        Channel.platform == where.platform, Channel.workspace == where.workspace, Channel.channel_id == where.channel_id
+    )
+    found = (await session.exec(q)).first()
+    if found is None and where.workspace:
+        legacy = select(Channel).where(
+            Channel.platform == where.platform, Channel.workspace == "", Channel.channel_id == where.channel_id
+        )
+        found = (await session.exec(legacy)).first()
+        if found is not None:
+            found.workspace = where.workspace
+            session.add(found)
+            await session.flush()
+    return found
+
+
+async def adopt_identities(session: AsyncSession, user: UserRef) -> None:
+    """Identities recorded before workspaces were (see `find_channel`) take the speaker's workspace."""
+    if not user.workspace:
+        return
+    await session.exec(
+        update(Identity)
+        .where(
+            col(Identity.platform) == user.platform,
+            col(Identity.workspace) == "",
+            col(Identity.user_id) == user.user_id,
+        )
+        .values(workspace=user.workspace)
+    )
 
 
 def identity_is(user: UserRef) -> tuple[ColumnElement[bool], ...]:

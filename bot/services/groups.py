@@ -12,7 +12,7 @@ from bot.errors import Forbidden, UserError
 from bot.grammar import SPECS, find_spec
 from bot.reply import Context, Fields, Heading, Reply, Response, Text
 from bot.sanitize import clean_line
-from bot.services.context import HANDLERS, Ctx, command, identity_is
+from bot.services.context import HANDLERS, Ctx, command, find_channel, identity_is
 from bot.services.members import valid_language
 from bot.vocab import DEFAULT_THEMES, WEEKDAYS, timezone
 from storage.models import Channel, Identity, Member, WorkingGroup
@@ -82,15 +82,7 @@ async def bind(ctx: Ctx) -> Response | Reply:
     if where.is_dm:
         raise UserError("Bind a channel, not a direct message: run /wg bind in the channel the group uses.")
     wanted = _valid_name(ctx.cmd.rest) if ctx.cmd.rest.strip() else None
-    existing = (
-        await ctx.session.exec(
-            select(Channel).where(
-                Channel.platform == where.platform,
-                Channel.workspace == where.workspace,
-                Channel.channel_id == where.channel_id,
-            )
-        )
-    ).first()
+    existing = await find_channel(ctx.session, where)
     if existing is not None:
         bound = await ctx.session.get(WorkingGroup, existing.wg_id)
         assert bound is not None

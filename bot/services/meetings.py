@@ -41,6 +41,11 @@ MEETING_USAGE = '/wg meeting "<title>" at:<time> [every:<rule>] [duration:<d>] [
 
 def valid_link(raw: str) -> str:
     link = raw.strip().strip("<>")
+    if not ics.is_clean_link(link):
+        raise UserError(
+            "A meeting link cannot contain spaces, line breaks or invisible characters; "
+            "paste the address alone, e.g. link:https://meet.example.org/abc."
+        )
     parts = urlsplit(link)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc or len(link) > MAX_LINK or " " in link:
         raise UserError(f"`{raw[:60]}` is not a web link; give one starting with https:// (or http://).")

@@ -10,6 +10,7 @@ from bot.errors import Forbidden, UserError
 from bot.reply import Context, Fields, Heading, Reply, Text
 from bot.sanitize import clean_line
 from bot.services.context import Ctx, command
+from bot.services.invites import use_invitation
 from bot.vocab import REGIONS, ROLES, STAKEHOLDER_GROUPS, one_of, timezone
 from storage.models import Identity, Member, WorkingGroup
 
@@ -67,7 +68,7 @@ async def join(ctx: Ctx) -> Reply:
         await _refuse_taken_name(ctx, name, member)
     elif member is None:
         name = await _free_default_name(ctx, name)
-    if member is not None:  # joining again updates the profile
+    if member is not None:  # joining again updates the profile (an invitation is not used up)
         member.stakeholder_group = group
         if region is not None:
             member.region = region
@@ -108,6 +109,8 @@ async def join(ctx: Ctx) -> Reply:
         role="convener" if first else "member",
         joined_at=ctx.now,
     )
+    if ctx.invitation is not None:
+        await use_invitation(ctx, ctx.invitation)
     ctx.session.add(member)
     await ctx.session.flush()
     assert member.id is not None

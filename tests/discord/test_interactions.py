@@ -119,7 +119,8 @@ async def test_proposals_list_and_id_autocompletion(
     rec = await bot.command(["proposals"], alice, status="all")
     assert rec.body["type"] == 4
     listing = embed_text(data(rec))
-    assert "P1 [open] Shared incident taxonomy" in listing and "P2 [open] Red-teaming norms" in listing
+    # brackets are escaped markdown (Discord shows `\[open\]` as [open])
+    assert "P1 \\[open\\] Shared incident taxonomy" in listing and "P2 \\[open\\] Red-teaming norms" in listing
 
     token = await server.push_autocomplete(["wg", "show"], {"id": "norms"}, "id", user=alice)
     rec = await bot.callback(token)
