@@ -83,3 +83,71 @@ async def test_a_stranger_dming_the_bot_learns_how_to_join_and_gets_no_group(har
     assert await table_snapshot(harness.app.db) == before
     # a member's DM still finds their group
     assert "Role: convener" in await dm(harness, "ana", "/wg me")
+
+
+async def test_invitations(harness: Harness) -> None:
+    from datetime import timedelta
+
+    await harness.say("ana", "/wg join civil-society", platform="slack")
+    await harness.say("ben", "/wg join government", platform="slack")
+    assert "Only a convener can invite people" in await refused(harness, "ben", "/wg member invite", platform="slack")
+    assert "from 1 to 100" in await refused(harness, "ana", "/wg member invite 101", platform="slack")
+    assert "between 1 hour and 30 days" in await refused(
+        harness, "ana", "/wg member invite expires:60d", platform="slack"
+    )
+    text = (await harness.say("ana", "/wg member invite 2 expires:1d", platform="slack")).replies[0].to_text()
+    code = text.split("invite:")[-1].strip()
+    assert "usable 2 times" in text and len(code) == 11  # XXXXX-XXXXX
+    # only its hash is stored
+    async with harness.app.db.session() as s:
+        from sqlmodel import select
+
+        from storage.models import Invitation
+
+        (row,) = (await s.exec(select(Invitation))).all()
+    assert code not in row.code_hash and code.replace("-", "") not in row.code_hash
+    assert "Welcome" in await dm(harness, "cat", f"/wg join academia invite:{code.lower()}", platform="discord")
+    # an existing member joining again with it updates their profile and does not use it up
+    assert "Profile updated" in await dm(harness, "cat", f"/wg join government invite:{code}", platform="discord")
+    harness.clock.advance(timedelta(days=2))
+    assert "unknown, used up or expired" in await dm(harness, "dan", f"/wg join academia invite:{code}")
+
+
+async def test_a_stored_link_with_a_line_break_cannot_break_calendars(harness: Harness) -> None:
+    from sqlmodel import select
+
+    from bot import ics
+    from storage.models import Meeting
+
+    await harness.say("ana", "/wg join civil-society")
+    await harness.say("ana", '/wg meeting "Sync" at:"2026-01-06 10:00" link:https://zoom.us/j/1')
+    async with harness.app.db.transaction() as s:  # as a link accepted before links were checked
+        (m,) = (await s.exec(select(Meeting))).all()
+        m.link = "https://zoom.us/j/1\r\nATTENDEE:mailto:evil@example.org"
+        s.add(m)
+    r = await harness.say("ana", "/wg ics M1")
+    assert r.replies[0].kind == "reply"
+    content, count = await ics.export_all(harness.app.db, harness.clock.now())
+    assert count == 1 and b"evil@example.org" not in content
+    text = await refused(harness, "ana", '/wg meeting "Two" at:"2026-01-06 12:00" link:"https://zoom.us/j/2\nX"')
+    assert "cannot contain spaces, line breaks or invisible characters" in text
+
+
+async def test_channels_and_accounts_bound_before_workspaces_were_recorded_are_adopted(harness: Harness) -> None:
+    from sqlmodel import select
+
+    from storage.models import Channel, Identity
+
+    await harness.say("ana", "/wg join civil-society", platform="slack")
+    user = UserRef(platform="slack", user_id="ana", handle="ana", workspace="T1")
+    where = Where(platform="slack", channel_id="wg", channel_name="wg", workspace="T1")
+    r = await harness.app.core.handle_text("/wg me", user, where)
+    assert "Role: convener" in r.replies[0].to_text()
+    async with harness.app.db.session() as s:
+        slack_channel = (await s.exec(select(Channel).where(Channel.platform == "slack"))).one()
+        ident = (await s.exec(select(Identity))).one()
+    assert slack_channel.workspace == "T1" and ident.workspace == "T1"
+    # from then on, the same ids in another workspace are someone and somewhere else
+    other = UserRef(platform="slack", user_id="ana", handle="ana", workspace="T2")
+    r = await harness.app.core.handle_text("/wg me", other, Where("slack", "wg", "wg", workspace="T2"))
+    assert "not bound to a working group" in r.replies[0].to_text()
