@@ -20,7 +20,8 @@ _CODE = re.compile(r"```[\s\S]*?```|`[^`\n]+`")
 _URL = r"https?://[^\s<>\[\]()`]+[^\s<>\[\]()`.,:;\"'!?]"
 #: characters that mean something anywhere, and constructs that mean something at a line's start
 _ANYWHERE = r"[\\*_~|`\[\]]"
-_LINE_START = r"(?m:^[ \t]*(?:#{1,3}|-#|>|[-+*]|\d+[.)]))"
+#: (list markers `- ` and `1. ` stay: a list only looks like a list, and the bot writes them)
+_LINE_START = r"(?m:^[ \t]*(?:#{1,3}|-#|>))"
 _TOKEN = re.compile(f"(?P<url>{_URL})|(?P<start>{_LINE_START})|(?P<char>{_ANYWHERE})")
 
 
@@ -31,10 +32,7 @@ def _escape_plain(text: str) -> str:
         if m.group("start"):
             token = m.group("start")
             stripped = token.lstrip(" \t")
-            indent = token[: len(token) - len(stripped)]
-            if stripped[0].isdigit():  # `1.` → `1\.` (a backslash before a digit escapes nothing)
-                return indent + stripped[:-1] + "\\" + stripped[-1]
-            return indent + "\\" + stripped
+            return token[: len(token) - len(stripped)] + "\\" + stripped
         return "\\" + m.group("char")
 
     return _TOKEN.sub(one, text)
