@@ -53,8 +53,11 @@ def run(
     slack_http: Annotated[
         bool, typer.Option("--slack-http", help="Serve Slack over HTTP instead of Socket Mode.")
     ] = False,
-    host: Annotated[str, typer.Option(help="Host for --slack-http.")] = "0.0.0.0",
-    port: Annotated[int, typer.Option(help="Port for --slack-http.")] = 3000,
+    web: Annotated[
+        bool, typer.Option("--web", help="Serve each group's read-only web record and calendar feed.")
+    ] = False,
+    host: Annotated[str, typer.Option(help="Host for --slack-http and --web.")] = "0.0.0.0",
+    port: Annotated[int, typer.Option(help="Port for --slack-http and --web (one server for both).")] = 3000,
 ) -> None:
     """Start every adapter whose credentials are set, the scheduler and the outbox dispatcher."""
     from adapters.logs import setup_logging
@@ -63,7 +66,7 @@ def run(
     settings = Settings()
     setup_logging(settings)
     try:
-        asyncio.run(serve(settings, slack_http=slack_http, host=host, port=port))
+        asyncio.run(serve(settings, slack_http=slack_http, host=host, port=port, web=web))
     except (StartupError, AdaptersStopped) as exc:
         err.print(f"wgbot: {exc}", markup=False)
         raise typer.Exit(1) from None
@@ -71,6 +74,7 @@ def run(
         err.print(
             "No chat platform is configured: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (or SLACK_SIGNING_SECRET "
             "and --slack-http) for Slack, or DISCORD_TOKEN for Discord (see .env.example).\n"
+            "`wgbot run --web` serves only the web record. "
             "To try wgbot without any: `wgbot console` (chat in this terminal) or `wgbot demo` (a scripted week)."
         )
         raise typer.Exit(1) from None
@@ -333,6 +337,29 @@ def audit_verify(
     if not all(ok for ok, _ in checked):
         raise typer.Exit(1)
     print(f"{len(checked)} vote(s) checked, every ballot log intact")
+
+
+@export_app.command("chart")
+def export_chart(
+    out: Annotated[Path, typer.Option("--out", "-o", help="FILE.svg, or FILE.png (drawn by Chromium).")],
+    wg: Annotated[
+        str | None, typer.Option("--wg", help="The working group (by name); needed when there are several.")
+    ] = None,
+    by: Annotated[str, typer.Option("--by", help="group (stakeholder group) or region.")] = "group",
+    weeks: Annotated[int, typer.Option("--weeks", min=1, max=104, help="How many weeks, ending this week.")] = 8,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: WGBOT_DATABASE_URL).")] = None,
+) -> None:
+    """Write the participation chart (by stakeholder group or region, week by week) as SVG or PNG."""
+    from adapters.web.export import ExportError
+    from adapters.web.export import export_chart as write_chart
+
+    settings = Settings(WGBOT_DATABASE_URL=db) if db else Settings()
+    try:
+        summary = write_chart(settings, out, wg_name=wg, by=by, weeks=weeks)
+    except ExportError as exc:
+        err.print(str(exc))
+        raise typer.Exit(1) from None
+    print(summary)
 
 
 @app.command()

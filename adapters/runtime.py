@@ -10,6 +10,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from adapters.httphost import HttpHost
 from adapters.llm import llm_from_settings
 from bot.bootstrap import App, build
 from bot.config import Settings
@@ -61,14 +62,17 @@ def platform_starters(settings: Settings) -> list[tuple[str, Verifier | None, St
     return starters
 
 
-async def serve(settings: Settings, *, slack_http: bool = False, host: str = "0.0.0.0", port: int = 3000) -> None:
+async def serve(
+    settings: Settings, *, slack_http: bool = False, host: str = "0.0.0.0", port: int = 3000, web: bool = False
+) -> None:
     """Verify every configured platform's credentials, then run the adapters and the background
     loops until SIGINT/SIGTERM. An adapter that stops (its token revoked, a bug) is logged in one
     line and the others keep running; when none is left the process ends with AdaptersStopped."""
     starters = platform_starters(settings)
-    if settings.slack_bot_token is None and not settings.discord_configured:
+    if settings.slack_bot_token is None and not settings.discord_configured and not web:
         raise NothingConfigured
-    options: dict[str, Any] = {"slack_http": slack_http, "host": host, "port": port}
+    http = HttpHost(host, port)
+    options: dict[str, Any] = {"slack_http": slack_http, "host": host, "port": port, "http": http}
     for _name, verify, _start in starters:
         if verify is not None:
             await verify(settings, options)
@@ -81,6 +85,14 @@ async def serve(settings: Settings, *, slack_http: bool = False, host: str = "0.
             for job in await starter(app, settings, options):
                 platform[asyncio.ensure_future(job)] = name
                 status[name] = "running"
+        if web:
+            from adapters.web.server import WebRecord
+
+            http.extend(WebRecord(app.db, app.clock).install)
+        if http.used:
+            # one server for Slack's HTTP mode and the web record: the router is complete by now
+            platform[asyncio.ensure_future(http.serve())] = "web" if web else "Slack"
+            status.setdefault("web" if web else "Slack", "running")
         _add_probes(app, status)
         internal = [asyncio.ensure_future(j) for j in app.background()]
         stop = asyncio.Event()

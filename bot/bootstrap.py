@@ -144,7 +144,9 @@ async def build(
         monthly_token_cap=settings.llm_monthly_token_cap,
         max_thread_messages=settings.summary_max_messages,
     )
-    core = Core(db, clock, rng=rng, on_enqueued=on_enqueued, deps=deps, limits=settings.limits)
+    core = Core(
+        db, clock, rng=rng, on_enqueued=on_enqueued, deps=deps, limits=settings.limits, public_url=settings.public_url
+    )
     app = App(
         settings=settings,
         db=db,

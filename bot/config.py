@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", alias="WGBOT_LOG_LEVEL")
     #: `text` for people, `json` (one object per line) for log collectors
     log_format: Literal["text", "json"] = Field(default="text", alias="WGBOT_LOG_FORMAT")
+    #: the absolute base of links in chat, digests and e-mails (the web record, the calendar feed)
+    public_url: str | None = Field(default=None, alias="WGBOT_PUBLIC_URL")
 
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")

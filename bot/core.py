@@ -55,10 +55,12 @@ class Core:
         on_enqueued: Callable[[], None] | None = None,
         deps: Deps | None = None,
         limits: Limits | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.db = db
         self.deps = deps
         self.limits = limits or Limits()
+        self.public_url = public_url
         self.clock = clock
         self.rng = rng or random.Random()
         self._on_enqueued = on_enqueued or (lambda: None)
@@ -130,7 +132,13 @@ class Core:
                     session.add(InboundEvent(platform=platform, event_id=event_id[:200], received_at=self.clock.now()))
                     await session.flush()
                 ctx = Ctx(
-                    session=session, cmd=cmd, now=self.clock.now(), rng=self.rng, deps=self.deps, limits=self.limits
+                    session=session,
+                    cmd=cmd,
+                    now=self.clock.now(),
+                    rng=self.rng,
+                    deps=self.deps,
+                    limits=self.limits,
+                    public_url=self.public_url,
                 )
                 await self._resolve(ctx)
                 result = await handler(ctx)

@@ -70,9 +70,10 @@ SPECS: dict[str, Spec] = {
         _spec("bind", "/wg bind [<wg name>]", "Bind this channel to a working group.", rest="wg"),
         _spec(
             "settings",
-            '/wg settings [tz:<zone>] [digest:"<weekday> <HH:MM>"|digest:off] [name:"<name>"] [lang:<code>]',
+            '/wg settings [tz:<zone>] [digest:"<weekday> <HH:MM>"|digest:off] [name:"<name>"] [lang:<code>] '
+            "[web:private|public] [summaries:on|off]",
             "Change the working group's settings (convener).",
-            options={"tz", "digest", "name", "lang"},
+            options={"tz", "digest", "name", "lang", "web", "summaries"},
         ),
         _spec(
             "role",
@@ -211,6 +212,12 @@ SPECS: dict[str, Spec] = {
             "/wg digest unsubscribe [dm|email]",
             "Stop receiving the digest (by DM, by e-mail, or both).",
             optional=("how",),
+        ),
+        _spec(
+            "web.link",
+            "/wg web link [rotate]",
+            "Show the address of the group's web record, or replace it (convener).",
+            optional=("action",),
         ),
         _spec("link", "/wg link [<code>]", "Link your Slack and Discord identities.", optional=("code",)),
         _spec("privacy.opt-out", "/wg privacy opt-out", "Leave your messages out of AI summaries."),

@@ -27,6 +27,8 @@ OPTIONS: dict[str, str] = {
     "digest:email": "receive it by e-mail at this address",
     "settings:lang": "the language thread summaries are written in, a code such as en, fr, es",
     "settings:digest": 'the weekly digest time, "<weekday> <HH:MM>", or off',
+    "settings:web": "who can read the group's web record: private (only through its secret link) or public",
+    "settings:summaries": "on shows thread summaries on the web record; off (the default) leaves them out",
     "theme": "one of the group's themes (see /wg show on a proposal, or the settings)",
     "title": "the title (the form field; on one line you quote it instead)",
     "body": "the text (the form field; on one line it follows the title)",
@@ -106,6 +108,7 @@ EXAMPLES: dict[str, str] = {
     "summarize": "/wg summarize lang:fr",
     "privacy.opt-out": "/wg privacy opt-out",
     "privacy.opt-in": "/wg privacy opt-in",
+    "web.link": "/wg web link rotate",
 }
 
 

@@ -585,3 +585,21 @@ class LlmUsage(SQLModel, table=True):
     tokens_in: int = Field(default=0)
     tokens_out: int = Field(default=0)
     calls: int = Field(default=0)
+
+
+class WebAccess(SQLModel, table=True):
+    """Who may read a group's public record (adapters/web) and with what.
+
+    Private by default: the record is reachable only at `/r/<token>`; rotating the token makes the
+    old address 404 at once. `link_secret` keys the HMAC of the signed links in e-mails (RSVP,
+    check-in answer, unsubscribe); it is never shown and is independent of the record's token."""
+
+    __tablename__ = "web_access"
+    wg_id: int = Field(foreign_key="working_groups.id", primary_key=True)
+    public: bool = Field(default=False)
+    token: str = Field(max_length=64, unique=True)
+    #: thread summaries appear on the record only when a convener turns them on
+    summaries: bool = Field(default=False)
+    link_secret: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    rotated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -157,6 +157,12 @@ def choices_for(spec: Spec, param: Param) -> tuple[str, ...] | None:
         return ("dm",)
     if param.name == "how" and spec.name == "digest.unsubscribe":
         return ("dm", "email")
+    if param.name == "web" and spec.name == "settings":
+        return ("private", "public")
+    if param.name == "summaries" and spec.name == "settings":
+        return ("on", "off")
+    if param.name == "action" and spec.name == "web.link":
+        return ("rotate",)
     return None
 
 

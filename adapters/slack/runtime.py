@@ -19,6 +19,7 @@ from aiohttp import web
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.httphost import HttpHost
 from adapters.runtime import StartupError, one_line
 from adapters.slack.app import SlackAdapter
 from adapters.slack.client import api_url, interactive_client, web_client
@@ -141,4 +142,16 @@ async def start(app: App, settings: Settings, options: dict[str, Any]) -> list[A
         )
     if not options.get("slack_http"):
         log.info("no SLACK_APP_TOKEN: serving Slack over HTTP (as with --slack-http)")
+    host = options.get("http")
+    if isinstance(host, HttpHost):
+        # `wgbot run` serves one HTTP host for every adapter (Slack events and the web record)
+        host.mount(adapter.web_app())
+        return [_wait_then_join(adapter)]
     return [_serve_http(adapter, str(options.get("host", "0.0.0.0")), int(options.get("port", 3000)))]
+
+
+async def _wait_then_join(adapter: SlackAdapter) -> None:
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await adapter.tasks.join()

@@ -22,4 +22,5 @@ from bot.services import (  # noqa: F401
     vote_jobs,
     vote_reports,
     votes,
+    web,
 )

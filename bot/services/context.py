@@ -74,6 +74,9 @@ class Ctx:
             raise UserError("This needs the full bot (thread readers and the summarizer); it is not set up here.")
         return self.deps
 
+    #: WGBOT_PUBLIC_URL: where the web record and the calendar feed are served (None: not served)
+    public_url: str | None = None
+
     @property
     def spec_usage(self) -> str:
         return SPECS[self.cmd.name].usage

@@ -12,6 +12,7 @@ from bot.errors import Forbidden, UserError
 from bot.grammar import SPECS, find_spec
 from bot.reply import Context, Fields, Heading, Reply, Response, Text
 from bot.sanitize import clean_line
+from bot.services import web
 from bot.services.context import HANDLERS, Ctx, command, find_channel, identity_is
 from bot.services.members import valid_language
 from bot.vocab import DEFAULT_THEMES, WEEKDAYS, timezone
@@ -188,7 +189,12 @@ async def settings(ctx: Ctx) -> Reply:
             blocks=[
                 Heading(text=f"Settings of “{wg.name}”"),
                 Fields(
-                    items=[("Time zone", wg.timezone), ("Digest", digest_label(wg)), ("Summary language", wg.language)]
+                    items=[
+                        ("Time zone", wg.timezone),
+                        ("Digest", digest_label(wg)),
+                        ("Summary language", wg.language),
+                        *await web.settings_fields(ctx, wg),
+                    ]
                 ),
                 Context(text=SPECS["settings"].usage),
             ],
@@ -201,6 +207,8 @@ async def settings(ctx: Ctx) -> Reply:
     new_digest = parse_digest(opts["digest"]) if "digest" in opts else None
     new_name = _valid_name(opts["name"]) if "name" in opts else None
     new_lang = valid_language(opts["lang"]) if "lang" in opts else None
+    new_web = web.parse_visibility(opts["web"]) if "web" in opts else None
+    new_summaries = web.parse_on_off("summaries", opts["summaries"]) if "summaries" in opts else None
     if new_name is not None and new_name.lower() != wg.name.lower():
         clash = (
             await ctx.session.exec(select(WorkingGroup).where(func.lower(WorkingGroup.name) == new_name.lower()))
@@ -219,6 +227,8 @@ async def settings(ctx: Ctx) -> Reply:
     if new_lang is not None:
         wg.language = new_lang
         changes.append(f"summary language {new_lang}")
+    if new_web is not None or new_summaries is not None:
+        changes += await web.apply_settings(ctx, wg, new_web, new_summaries)
     ctx.session.add(wg)
     await ctx.session.flush()
     if new_tz is not None or new_digest is not None:

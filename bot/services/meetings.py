@@ -21,6 +21,7 @@ from bot.engine import JobContext, Skip, cancel_jobs, job_handler, schedule
 from bot.errors import NotFound, UserError
 from bot.reply import Actions, Attachment, Button, Context, Divider, Fields, Heading, Reply, Text
 from bot.sanitize import clean_line
+from bot.services import web
 from bot.services.context import Ctx, channel_destinations, command, dm_destination, parse_ref, shows
 from bot.timefmt import fmt, fmt_short
 from bot.timeparse import When, parse_duration, parse_offsets, parse_span, parse_when
@@ -436,6 +437,8 @@ async def show_meeting(ctx: Ctx, number: int) -> Reply:
             3,
             Context(text=f"{outside} of {len(lines)} member(s) outside 07:00–22:00 local time."),
         )
+    if feed := await web.feed_line(ctx):
+        card.blocks.append(Context(text=feed))
     return card
 
 
@@ -486,13 +489,13 @@ async def ics_file(ctx: Ctx) -> Reply:
     wg = ctx.require_wg()
     m = await get_meeting(ctx, ctx.cmd.positionals[0])
     content = ics.calendar([(m, wg)], ctx.now, name=wg.name).decode("utf-8")
-    return Reply(
-        blocks=[
-            Text(text=f"M{m.number} “{m.title}” as a calendar file: open it to add the meeting to your calendar."),
-            Attachment(filename=ics.filename(m), content=content, mime="text/calendar"),
-        ],
-        private=True,
-    )
+    blocks: list = [
+        Text(text=f"M{m.number} “{m.title}” as a calendar file: open it to add the meeting to your calendar."),
+        Attachment(filename=ics.filename(m), content=content, mime="text/calendar"),
+    ]
+    if feed := await web.feed_line(ctx):
+        blocks.append(Context(text=feed))
+    return Reply(blocks=blocks, private=True)
 
 
 @command("meeting.suggest")

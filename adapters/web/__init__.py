@@ -1,0 +1,1 @@
+"""The public web record: a read-only page per working group and its calendar feed (aiohttp + Jinja2)."""

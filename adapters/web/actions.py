@@ -1,0 +1,78 @@
+"""`/a/<signed link>`: the one-click answers of e-mail-only members (see bot/webaccess.py).
+
+GET shows what the link will do, with one button; POST does it. Mail scanners that follow links
+(GET) therefore change nothing. Unsubscribing also accepts RFC 8058's one-click POST
+(`List-Unsubscribe=One-Click`) that mail clients send for `List-Unsubscribe-Post`. A tampered,
+expired or foreign link does nothing and says so."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from adapters.web.pages import bad_request, render
+from bot import emailactions, webaccess
+from bot.errors import UserError
+from storage.models import WebAccess
+
+if TYPE_CHECKING:
+    from adapters.web.server import WebRecord
+
+MAX_FORM = 16 * 1024
+INVALID = "This link is not valid or has expired. Nothing was changed."
+
+
+def _invalid() -> web.Response:
+    return render("error.html.j2", http_status=404, title="Link not valid", message=INVALID)
+
+
+async def handle(rec: WebRecord, request: web.Request) -> web.StreamResponse:
+    if request.method not in ("GET", "POST"):
+        return bad_request("That method is not allowed here.", status=405)
+    token = request.match_info["signed"]
+    claimed = webaccess.peek(token)
+    if claimed is None:
+        return _invalid()
+    now = rec.clock.now()
+    async with rec.db.session() as s:
+        access = await s.get(WebAccess, claimed.wg_id)
+    action = webaccess.verify(access.link_secret, token, now) if access is not None else None
+    if action is None:
+        return _invalid()
+    if request.method == "GET":
+        return await _confirm(rec, action)
+    if (request.content_length or 0) > MAX_FORM:
+        return bad_request("That answer is too long.", status=413)
+    form = await request.post()
+    try:
+        async with rec.db.transaction() as s:
+            if action.purpose == "rsvp":
+                message = await emailactions.rsvp(s, action, now)
+            elif action.purpose == "answer":
+                message = await emailactions.answer(s, action, str(form.get("answer", "")), now)
+            else:
+                message = await emailactions.unsubscribe(s, action)
+    except UserError as exc:
+        return render("error.html.j2", http_status=409, title="Nothing changed", message=exc.message)
+    return render("action.html.j2", title="Done", message=message, form=None)
+
+
+async def _confirm(rec: WebRecord, action: webaccess.SignedAction) -> web.Response:
+    try:
+        async with rec.db.session() as s:
+            member = await emailactions.member_of(s, action)
+            if action.purpose == "rsvp":
+                m, answer = await emailactions.rsvp_target(s, action)
+                text = f"Answer “{answer}” to the invitation to M{m.number} “{m.title}”?"
+                form = {"button": f"Answer {answer}", "textarea": False}
+            elif action.purpose == "answer":
+                c, occurrence = await emailactions.checkin_target(s, action)
+                text = f"C{c.number} ({occurrence}): {c.question}"
+                form = {"button": "Send my answer", "textarea": True}
+            else:
+                text = f"Stop sending the digest to {member.display_name} by e-mail?"
+                form = {"button": "Unsubscribe", "textarea": False}
+    except UserError as exc:
+        return render("error.html.j2", http_status=404, title="Link not valid", message=exc.message)
+    return render("action.html.j2", title="Confirm", message=text, form=form)

@@ -1,0 +1,162 @@
+"""What the web record shows, read from the database in a few queries: the decision register,
+meetings in the reader's zone, and who may not appear (erased members).
+
+Everything here is plain data for the templates; escaping is the templates' job (autoescape on)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import islice, takewhile
+
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import recurrence
+from bot.services.meetings import series_start_local, span_text
+from bot.timefmt import fmt, fmt_date
+from storage.models import Meeting, Member, Proposal, ProposalRevision, WebAccess, WorkingGroup
+
+UPCOMING_DAYS = 90
+PAST_DAYS = 180
+PER_SERIES = 6
+
+
+@dataclass
+class ProposalRow:
+    number: int
+    title: str
+    status: str
+    theme: str | None
+    author: str | None
+    created: str
+    updated: str
+
+
+@dataclass
+class Occurrence:
+    number: int
+    title: str
+    when: str
+    duration: str
+    repeats: str | None
+    link: str | None
+    cancelled: bool
+    at: datetime
+
+
+@dataclass
+class Meetings:
+    upcoming: list[Occurrence] = field(default_factory=list)
+    past: list[Occurrence] = field(default_factory=list)
+
+
+def _name(member: Member | None) -> str | None:
+    """A member's name, or None for nobody or an erased member (who never appears)."""
+    if member is None or member.erased_at is not None:
+        return None
+    return member.display_name
+
+
+async def proposals(session: AsyncSession, wg_id: int, tz: str, status: str | None) -> list[ProposalRow]:
+    author = aliased(Member)
+    q = (
+        select(Proposal, author)
+        .outerjoin(author, col(author.id) == col(Proposal.author_id))
+        .where(Proposal.wg_id == wg_id)
+        .order_by(col(Proposal.number).desc())
+    )
+    if status:
+        q = q.where(Proposal.status == status)
+    rows = (await session.exec(q)).all()
+    return [
+        ProposalRow(
+            number=p.number,
+            title=p.title,
+            status=p.status,
+            theme=p.theme,
+            author=_name(a),
+            created=fmt_date(p.created_at, tz),
+            updated=fmt_date(p.updated_at, tz),
+        )
+        for p, a in rows
+    ]
+
+
+@dataclass
+class ProposalDetail:
+    row: ProposalRow
+    body: str
+    history: list[tuple[int, str, str, str | None]]
+
+
+async def proposal(session: AsyncSession, wg_id: int, number: int, tz: str) -> ProposalDetail | None:
+    p = (await session.exec(select(Proposal).where(Proposal.wg_id == wg_id, Proposal.number == number))).first()
+    if p is None:
+        return None
+    a = await session.get(Member, p.author_id) if p.author_id else None
+    editor = aliased(Member)
+    revs = (
+        await session.exec(
+            select(ProposalRevision, editor)
+            .outerjoin(editor, col(editor.id) == col(ProposalRevision.editor_id))
+            .where(ProposalRevision.proposal_id == p.id)
+            .order_by(col(ProposalRevision.revision))
+        )
+    ).all()
+    row = ProposalRow(
+        p.number, p.title, p.status, p.theme, _name(a), fmt_date(p.created_at, tz), fmt_date(p.updated_at, tz)
+    )
+    history = [(r.revision, fmt(r.created_at, tz), r.title, _name(e)) for r, e in revs]
+    return ProposalDetail(row=row, body=p.body, history=history)
+
+
+def _occurrence(m: Meeting, at: datetime, tz: str) -> Occurrence:
+    return Occurrence(
+        number=m.number,
+        title=m.title,
+        when=fmt(at, tz),
+        duration=span_text(m.duration_minutes),
+        repeats=recurrence.describe(m.rrule) if m.rrule else None,
+        link=m.link if m.link and m.link.startswith(("https://", "http://")) else None,
+        cancelled=m.status == "cancelled",
+        at=at,
+    )
+
+
+async def meetings(session: AsyncSession, wg_id: int, tz: str, now: datetime) -> Meetings:
+    """Occurrences from PAST_DAYS ago to UPCOMING_DAYS ahead (a series shows at most PER_SERIES each way)."""
+    rows = (await session.exec(select(Meeting).where(Meeting.wg_id == wg_id).order_by(col(Meeting.number)))).all()
+    out = Meetings()
+    since, until = now - timedelta(days=PAST_DAYS), now + timedelta(days=UPCOMING_DAYS)
+    for m in rows:
+        if not m.rrule:
+            starts = [m.start_at]
+        else:
+            series = recurrence.occurrences(m.rrule, series_start_local(m), m.timezone, since - timedelta(seconds=1))
+            starts = list(islice(takewhile(lambda s: s <= until, series), 400))
+        past = [s for s in starts if s + timedelta(minutes=m.duration_minutes) <= now and s >= since]
+        coming = [s for s in starts if s + timedelta(minutes=m.duration_minutes) > now and s <= until]
+        if m.status == "cancelled":
+            past, coming = [], coming[:1]
+        out.past += [_occurrence(m, s, tz) for s in past[-PER_SERIES:]]
+        out.upcoming += [_occurrence(m, s, tz) for s in coming[:PER_SERIES]]
+    out.upcoming.sort(key=lambda o: o.at)
+    out.past.sort(key=lambda o: o.at, reverse=True)
+    return out
+
+
+async def find_group(
+    session: AsyncSession, *, token: str | None = None, public_id: int | None = None
+) -> tuple[WorkingGroup, WebAccess] | None:
+    """The group a record address names, or None (an unknown, private or rotated address alike)."""
+    q = select(WorkingGroup, WebAccess).join(WebAccess, col(WebAccess.wg_id) == col(WorkingGroup.id))
+    if token is not None:
+        q = q.where(WebAccess.token == token)
+    elif public_id is not None:
+        q = q.where(WebAccess.wg_id == public_id, col(WebAccess.public).is_(True))
+    else:
+        return None
+    row = (await session.exec(q)).first()
+    return (row[0], row[1]) if row else None

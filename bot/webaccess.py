@@ -1,0 +1,156 @@
+"""Access to a group's public web record, and the signed links that e-mails carry.
+
+The record is private by default: only `/r/<token>` reaches it, a 256-bit random token that a
+convener shows (`/wg web link`) and rotates (`/wg web link rotate`, the old address 404s at once).
+A public group is also at `/g/<id>`. Nothing here renders HTML: the web adapter does that.
+
+Signed links (`/a/<payload>.<mac>`) let a member reachable only by e-mail answer an RSVP or a
+check-in, or unsubscribe from the digest, with one click: the payload names the group, the member,
+the purpose and an expiry; the MAC is an HMAC-SHA256 keyed with the group's own secret, so a link is
+single-purpose (changing any field breaks it), expires, and is worthless for another group.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.db import dialect_insert
+from storage.models import WebAccess
+
+#: what a signed link may do; anything else is refused before the MAC is even checked
+PURPOSES = frozenset({"rsvp", "answer", "unsubscribe"})
+DEFAULT_LIFETIME = timedelta(days=14)
+MAX_LINK = 600
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+async def access_for(session: AsyncSession, wg_id: int, now: datetime) -> WebAccess:
+    """The group's access row, created on first use (concurrent creators agree: insert-or-ignore)."""
+    row = await session.get(WebAccess, wg_id)
+    if row is not None:
+        return row
+    stmt = (
+        dialect_insert(session, WebAccess)
+        .values(
+            wg_id=wg_id,
+            public=False,
+            token=new_token(),
+            summaries=False,
+            link_secret=secrets.token_hex(32),
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["wg_id"])
+    )
+    await session.exec(stmt)
+    row = (await session.exec(select(WebAccess).where(WebAccess.wg_id == wg_id))).one()
+    return row
+
+
+def record_path(access: WebAccess) -> str:
+    """The address of the record that works whatever the visibility (the token link)."""
+    return f"/r/{access.token}/"
+
+
+def public_path(wg_id: int) -> str:
+    return f"/g/{wg_id}/"
+
+
+def absolute(base: str | None, path: str) -> str | None:
+    """`WGBOT_PUBLIC_URL` + path, or None when no public address is configured."""
+    if not base:
+        return None
+    return base.rstrip("/") + path
+
+
+@dataclass(frozen=True)
+class SignedAction:
+    wg_id: int
+    member_id: int
+    purpose: str
+    #: what the action is about: `M3:yes` for an RSVP, `C2:2026-12-04` for an answer, "" otherwise
+    subject: str
+    expires: int
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _mac(secret: str, payload: str) -> str:
+    return _b64(hmac.new(secret.encode("ascii"), payload.encode("ascii"), hashlib.sha256).digest())
+
+
+def sign(secret: str, action: SignedAction) -> str:
+    """The link token for one action: `<payload>.<mac>` (URL-safe, no padding)."""
+    if action.purpose not in PURPOSES:
+        raise ValueError(f"unknown purpose {action.purpose}")
+    body = [action.wg_id, action.member_id, action.purpose, action.subject, action.expires]
+    payload = _b64(json.dumps(body, separators=(",", ":")).encode("utf-8"))
+    return f"{payload}.{_mac(secret, payload)}"
+
+
+def peek(token: str) -> SignedAction | None:
+    """The claimed action, unverified (to find whose secret checks it); None when malformed."""
+    if len(token) > MAX_LINK or token.count(".") != 1:
+        return None
+    payload, _ = token.split(".")
+    try:
+        body = json.loads(_unb64(payload))
+        wg_id, member_id, purpose, subject, expires = body
+    except (ValueError, TypeError):
+        return None
+    if not (isinstance(wg_id, int) and isinstance(member_id, int) and isinstance(expires, int)):
+        return None
+    if purpose not in PURPOSES or not isinstance(subject, str) or len(subject) > 60:
+        return None
+    return SignedAction(wg_id, member_id, purpose, subject, expires)
+
+
+def verify(secret: str, token: str, now: datetime) -> SignedAction | None:
+    """The action if the MAC is right and the link has not expired; None otherwise."""
+    action = peek(token)
+    if action is None:
+        return None
+    payload, mac = token.split(".")
+    if not hmac.compare_digest(mac, _mac(secret, payload)):
+        return None
+    if now.timestamp() > action.expires:
+        return None
+    return action
+
+
+def expiry(now: datetime, lifetime: timedelta = DEFAULT_LIFETIME) -> int:
+    return int((now + lifetime).timestamp())
+
+
+async def signed_link(
+    session: AsyncSession,
+    base: str | None,
+    *,
+    wg_id: int,
+    member_id: int,
+    purpose: str,
+    subject: str,
+    now: datetime,
+    lifetime: timedelta = DEFAULT_LIFETIME,
+) -> str | None:
+    """An absolute signed link for an e-mail, or None without `WGBOT_PUBLIC_URL`."""
+    access = await access_for(session, wg_id, now)
+    token = sign(access.link_secret, SignedAction(wg_id, member_id, purpose, subject, expiry(now, lifetime)))
+    return absolute(base, f"/a/{token}")
