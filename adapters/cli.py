@@ -346,7 +346,7 @@ def export_chart(
         str | None, typer.Option("--wg", help="The working group (by name); needed when there are several.")
     ] = None,
     by: Annotated[str, typer.Option("--by", help="group (stakeholder group) or region.")] = "group",
-    weeks: Annotated[int, typer.Option("--weeks", min=1, max=104, help="How many weeks, ending this week.")] = 8,
+    weeks: Annotated[int, typer.Option("--weeks", min=1, max=520, help="How many weeks, ending this week.")] = 8,
     db: Annotated[str | None, typer.Option("--db", help="Database URL (default: WGBOT_DATABASE_URL).")] = None,
 ) -> None:
     """Write the participation chart (by stakeholder group or region, week by week) as SVG or PNG."""

@@ -8,19 +8,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice, takewhile
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import recurrence
 from bot.services.meetings import series_start_local, span_text
 from bot.timefmt import fmt, fmt_date
-from storage.models import Meeting, Member, Proposal, ProposalRevision, WebAccess, WorkingGroup
+from storage.models import Digest, Meeting, Member, Proposal, ProposalRevision, WebAccess, WorkingGroup
 
 UPCOMING_DAYS = 90
 PAST_DAYS = 180
 PER_SERIES = 6
+#: proposals per page of the register
+PAGE = 200
 
 
 @dataclass
@@ -59,29 +63,63 @@ def _name(member: Member | None) -> str | None:
     return member.display_name
 
 
-async def proposals(session: AsyncSession, wg_id: int, tz: str, status: str | None) -> list[ProposalRow]:
+@dataclass
+class Register:
+    rows: list[ProposalRow]
+    total: int
+    page: int
+    pages: int
+
+
+async def proposals(
+    session: AsyncSession, wg_id: int, tz: str, status: str | None, *, page: int = 1, per_page: int = PAGE
+) -> Register:
+    """One page of the register, newest first: only the columns it shows (no bodies, no ORM
+    objects), an erased author as nobody."""
     author = aliased(Member)
+    where = [col(Proposal.wg_id) == wg_id] + ([col(Proposal.status) == status] if status else [])
+    total = int((await session.exec(select(func.count()).select_from(Proposal).where(*where))).one())
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
     q = (
-        select(Proposal, author)
-        .outerjoin(author, col(author.id) == col(Proposal.author_id))
-        .where(Proposal.wg_id == wg_id)
-        .order_by(col(Proposal.number).desc())
-    )
-    if status:
-        q = q.where(Proposal.status == status)
-    rows = (await session.exec(q)).all()
-    return [
-        ProposalRow(
-            number=p.number,
-            title=p.title,
-            status=p.status,
-            theme=p.theme,
-            author=_name(a),
-            created=fmt_date(p.created_at, tz),
-            updated=fmt_date(p.updated_at, tz),
+        sa_select(
+            col(Proposal.number),
+            col(Proposal.title),
+            col(Proposal.status),
+            col(Proposal.theme),
+            col(Proposal.created_at),
+            col(author.display_name),
+            col(author.erased_at).is_(None),
         )
-        for p, a in rows
+        .outerjoin(author, col(author.id) == col(Proposal.author_id))
+        .where(*where)
+        .order_by(col(Proposal.number).desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    rows = (await session.exec(q)).all()  # type: ignore[call-overload]  # a plain (7-column) select
+    zone = ZoneInfo(tz)
+    out = [
+        ProposalRow(
+            number=number,
+            title=title,
+            status=state,
+            theme=theme,
+            author=name if name is not None and present else None,
+            created=_date(created, zone),
+            updated="",
+        )
+        for number, title, state, theme, created, name, present in rows
     ]
+    return Register(out, total, page, pages)
+
+
+def _date(at: datetime, zone: ZoneInfo) -> str:
+    d = at.astimezone(zone)
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass
@@ -160,3 +198,29 @@ async def find_group(
         return None
     row = (await session.exec(q)).first()
     return (row[0], row[1]) if row else None
+
+
+@dataclass
+class DigestRow:
+    week: str
+    sent: str
+    late: bool
+    quiet: bool
+    manual: bool
+
+
+async def digests(session: AsyncSession, wg_id: int, tz: str) -> list[DigestRow]:
+    rows = (
+        await session.exec(
+            select(Digest).where(Digest.wg_id == wg_id).order_by(col(Digest.week).desc(), col(Digest.id).desc())
+        )
+    ).all()
+    return [DigestRow(d.week, fmt(d.created_at, tz), d.late, d.quiet, d.trigger == "manual") for d in rows]
+
+
+async def digest_texts(session: AsyncSession, wg_id: int, week: str) -> list[str]:
+    """The digests of one ISO week as they were sent (rendered in the group's zone then)."""
+    rows = (
+        await session.exec(select(Digest).where(Digest.wg_id == wg_id, Digest.week == week).order_by(col(Digest.id)))
+    ).all()
+    return [d.text for d in rows]

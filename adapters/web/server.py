@@ -16,7 +16,7 @@ from aiohttp import web
 
 from adapters.web import actions, chart, record
 from adapters.web.pages import HEADERS, bad_request, not_found, render
-from adapters.web.zones import BadZone, all_zones, reader_zone
+from adapters.web.zones import BadZone, options_html, reader_zone
 from bot import ics
 from bot.clock import Clock
 from bot.timefmt import fmt
@@ -64,6 +64,7 @@ class WebRecord:
             app.router.add_get(prefix + "calendar.ics", self.calendar)
             app.router.add_get(prefix + "chart.svg", self.chart_svg)
             app.router.add_get(prefix + "p/{n:[0-9]{1,9}}", self.proposal)
+            app.router.add_get(prefix + "digests/{week:[0-9]{4}-W[0-9]{2}}", self.digest)
             for path, handler in EXTRA_ROUTES:
                 app.router.add_get(prefix + path, self._bind(handler))
         app.router.add_route("*", "/a/{signed:[A-Za-z0-9_.-]{1,600}}", self._bind(actions.handle))
@@ -102,11 +103,15 @@ class WebRecord:
         by = request.query.get("by", "group")
         if by not in ("group", "region"):
             return bad_request("Participation is shown by group or by region.")
+        raw_page = request.query.get("page", "1")
+        if not raw_page.isdigit() or not 0 < int(raw_page) < 100_000:
+            return bad_request("Unknown page.")
         now = self.clock.now()
         async with self.db.session() as s:
-            proposals = await record.proposals(s, found.wg_id, tz, status or None)
+            register = await record.proposals(s, found.wg_id, tz, status or None, page=int(raw_page))
             meetings = await record.meetings(s, found.wg_id, tz, now)
             data = await chart.participation(s, found.wg_id, found.wg.timezone, now, by=by)
+            digests = await record.digests(s, found.wg_id, tz)
             extras = [await fn(s, found, tz, now) for fn in EXTRA_SECTIONS]
         keep = {k: v for k, v in (("status", status), ("by", by)) if v and not (k == "by" and v == "group")}
         by_label = "stakeholder group" if by == "group" else "region"
@@ -117,17 +122,18 @@ class WebRecord:
             public=found.access.public,
             base=found.base,
             tz=tz,
-            zones=all_zones(),
+            zone_options=options_html(tz),
             keep=keep,
             q=_q(tz),
             query=_query_builder(tz, status, by),
             statuses=("", *PROPOSAL_STATUSES),
             status=status,
-            proposals=proposals,
+            register=register,
             votes=[v for section in extras for v in section.votes],
             meetings=meetings,
             chart=data,
             chart_svg=chart.svg(data, title=f"Participation by {by_label}, week by week"),
+            digests=digests,
             extra_links=[link for section in extras for link in section.links],
             extra_sections=[html for section in extras for html in section.html],
             generated=fmt(now, tz),
@@ -141,6 +147,16 @@ class WebRecord:
         if detail is None:
             raise NotFoundError
         return render("proposal.html.j2", wg=found.wg, p=detail, base=found.base, tz=tz, q=_q(tz))
+
+    async def digest(self, request: web.Request) -> web.StreamResponse:
+        found = await self.find(request)
+        tz = reader_zone(request.query.get("tz"), found.wg.timezone)
+        week = request.match_info["week"]
+        async with self.db.session() as s:
+            texts = await record.digest_texts(s, found.wg_id, week)
+        if not texts:
+            raise NotFoundError
+        return render("digest.html.j2", wg=found.wg, week=week, texts=texts, base=found.base, tz=tz, q=_q(tz))
 
     async def calendar(self, request: web.Request) -> web.StreamResponse:
         found = await self.find(request)
@@ -176,7 +192,8 @@ def _q(tz: str) -> str:
 def _query_builder(tz: str, status: str, by: str) -> Callable[..., str]:
     def query(**change: str) -> str:
         params = {"tz": tz, "status": status, "by": by} | change
-        return urlencode({k: v for k, v in params.items() if v and not (k == "by" and v == "group")})
+        default = {"by": "group", "page": "1"}
+        return urlencode({k: v for k, v in params.items() if v and default.get(k) != v})
 
     return query
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import available_timezones
+
+from markupsafe import Markup
 
 MAX_ZONE = 64
 
@@ -32,3 +34,12 @@ def reader_zone(raw: str | None, default: str) -> str:
     if zone is None:
         raise BadZone(raw)
     return zone
+
+
+@lru_cache(maxsize=64)
+def options_html(selected: str) -> Markup:
+    """The `<option>`s of the zone selector, built once per selected zone (560 zones, every page)."""
+    return Markup("").join(
+        Markup("<option selected>{}</option>").format(z) if z == selected else Markup("<option>{}</option>").format(z)
+        for z in all_zones()
+    )

@@ -54,9 +54,12 @@ def browser() -> Iterator[object]:
 
 
 def _wait(driver: object, condition: object) -> None:
+    """Wait for a condition; an element of the page being replaced (the zone redirect) is retried."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, 30).until(condition)  # type: ignore[arg-type]
+    ignored = (StaleElementReferenceException, NoSuchElementException)
+    WebDriverWait(driver, 30, ignored_exceptions=ignored).until(condition)  # type: ignore[arg-type]
 
 
 async def test_record_in_chromium_zone_default_and_switch_and_screenshot(

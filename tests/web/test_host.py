@@ -1,0 +1,84 @@
+"""The digest archive on the web record; the chart's numbers;
+`wgbot export chart`."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from markupsafe import escape
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from adapters.cli import app as cli
+from adapters.web import chart
+from storage.models import Digest, Member, WorkingGroup
+from tests.web.conftest import Site
+
+
+async def test_digest_archive_appears_once_a_digest_exists(site: Site) -> None:
+    path = await site.record_path()
+    _, body, _ = await site.get(path)
+    assert "Digest archive" not in body
+    answer = await site.harness.say("ana", "/wg digest send")
+    assert "Digest sent now" in answer.replies[0].to_text()
+    async with site.harness.app.db.session() as s:
+        week, text = (await s.exec(select(Digest.week, Digest.text))).one()
+    _, body, _ = await site.get(path)
+    assert "Digest archive" in body and f"{week}</a>" in body and "sent by a convener" in body
+    status, page, _ = await site.get(path + f"digests/{week}")
+    assert status == 200 and str(escape(text)) in page
+    assert (await site.get(path + "digests/2025-W02"))[0] == 404
+
+
+async def test_participation_counts_by_group_and_region_and_leaves_out_the_erased(site: Site) -> None:
+    h = site.harness
+    await h.say("ana", '/wg propose "More" text')
+    async with h.app.db.transaction() as s:
+        wg = (await s.exec(select(WorkingGroup))).one()
+        kenji = (await s.exec(select(Member).where(Member.display_name == "kenji"))).one()
+        assert wg.id is not None
+        by_group = await chart.participation(s, wg.id, "UTC", h.clock.now())
+        by_region = await chart.participation(s, wg.id, "UTC", h.clock.now(), by="region")
+        kenji.erased_at = h.clock.now()
+        s.add(kenji)
+        await s.flush()
+        after = await chart.participation(s, wg.id, "UTC", h.clock.now())
+    assert by_group.counts[-1] == {"civil-society": 2, "academia": 1} and by_group.total(-1) == 3
+    assert by_region.counts[-1] == {"asia-pacific": 1, "weog": 2}
+    assert after.counts[-1] == {"civil-society": 2} and "academia" not in chart.svg(after)
+    assert all(by_group.total(i) == 0 for i in range(len(by_group.weeks) - 1))
+
+
+#: the CLI draws up to today (the wall clock): enough weeks to reach the fixture's January 2026
+WEEKS = str((datetime.now(UTC).date() - date(2026, 1, 5)).days // 7 + 2)
+
+
+def test_export_chart_svg_and_refusals(tmp_path: Path, db_url: str) -> None:
+    runner = CliRunner()
+    out = tmp_path / "chart.svg"
+    result = runner.invoke(cli, ["export", "chart", "--out", str(out), "--db", db_url])
+    assert result.exit_code == 1 and "no group" in result.output and not out.exists()
+    result = runner.invoke(cli, ["export", "chart", "--out", str(tmp_path / "chart.gif"), "--db", db_url])
+    assert result.exit_code == 1 and ".svg or .png" in result.output
+
+
+async def test_export_chart_writes_svg_and_png(site: Site, tmp_path: Path, db_url: str) -> None:
+    import asyncio
+
+    runner = CliRunner()
+    out = tmp_path / "chart.svg"
+    result = await asyncio.to_thread(
+        runner.invoke, cli, ["export", "chart", "--out", str(out), "--db", db_url, "--weeks", "104"]
+    )
+    assert result.exit_code == 0, result.output  # 104 weeks back from today reach the fixture's January
+    assert out.read_text().startswith("<svg") and 'data-key="civil-society"' in out.read_text()
+    if not shutil.which("chromium"):
+        pytest.skip("PNG needs chromium")
+    png = tmp_path / "chart.png"
+    args = ["export", "chart", "--out", str(png), "--db", db_url, "--by", "region", "--weeks", WEEKS]
+    result = await asyncio.to_thread(runner.invoke, cli, args)
+    assert result.exit_code == 0, result.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
