@@ -224,3 +224,7 @@ async def digest_texts(session: AsyncSession, wg_id: int, week: str) -> list[str
         await session.exec(select(Digest).where(Digest.wg_id == wg_id, Digest.week == week).order_by(col(Digest.id)))
     ).all()
     return [d.text for d in rows]
+
+
+async def has_proposals(session: AsyncSession, wg_id: int) -> bool:
+    return (await session.exec(select(Proposal.id).where(Proposal.wg_id == wg_id).limit(1))).first() is not None

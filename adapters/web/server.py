@@ -17,7 +17,7 @@ from aiohttp import web
 from adapters.web import actions, chart, record
 from adapters.web.pages import HEADERS, bad_request, not_found, render
 from adapters.web.zones import BadZone, options_html, reader_zone
-from bot import ics
+from bot import ics, whitepaper, whitepaper_render
 from bot.clock import Clock
 from bot.timefmt import fmt
 from bot.vocab import PROPOSAL_STATUSES
@@ -65,6 +65,7 @@ class WebRecord:
             app.router.add_get(prefix + "chart.svg", self.chart_svg)
             app.router.add_get(prefix + "p/{n:[0-9]{1,9}}", self.proposal)
             app.router.add_get(prefix + "digests/{week:[0-9]{4}-W[0-9]{2}}", self.digest)
+            app.router.add_get(prefix + "whitepaper", self.whitepaper)
             for path, handler in EXTRA_ROUTES:
                 app.router.add_get(prefix + path, self._bind(handler))
         app.router.add_route("*", "/a/{signed:[A-Za-z0-9_.-]{1,600}}", self._bind(actions.handle))
@@ -134,6 +135,7 @@ class WebRecord:
             chart=data,
             chart_svg=chart.svg(data, title=f"Participation by {by_label}, week by week"),
             digests=digests,
+            whitepaper=register.total > 0 and not status,
             extra_links=[link for section in extras for link in section.links],
             extra_sections=[html for section in extras for html in section.html],
             generated=fmt(now, tz),
@@ -157,6 +159,19 @@ class WebRecord:
         if not texts:
             raise NotFoundError
         return render("digest.html.j2", wg=found.wg, week=week, texts=texts, base=found.base, tz=tz, q=_q(tz))
+
+    async def whitepaper(self, request: web.Request) -> web.StreamResponse:
+        """The white paper (`wgbot export whitepaper --format html`), as of now."""
+        found = await self.find(request)
+        async with self.db.session() as s:
+            if not await record.has_proposals(s, found.wg_id):
+                raise NotFoundError
+            paper = await whitepaper.build(s, found.wg)
+        resp = web.Response(text=whitepaper_render.to_html(paper), content_type="text/html", charset="utf-8")
+        resp.headers.update(HEADERS)
+        if not found.access.public:
+            resp.headers["X-Robots-Tag"] = "noindex, nofollow"
+        return resp
 
     async def calendar(self, request: web.Request) -> web.StreamResponse:
         found = await self.find(request)

@@ -33,6 +33,15 @@ async def test_digest_archive_appears_once_a_digest_exists(site: Site) -> None:
     assert (await site.get(path + "digests/2025-W02"))[0] == 404
 
 
+async def test_white_paper_page_once_there_are_proposals(site: Site) -> None:
+    path = await site.record_path()
+    status, body, headers = await site.get(path + "whitepaper")
+    assert status == 200 and "Shared glossary" in body and "<h1>" in body
+    assert "script-src" in headers["Content-Security-Policy"]
+    _, page, _ = await site.get(path)
+    assert f'href="{path}whitepaper"' in page
+
+
 async def test_participation_counts_by_group_and_region_and_leaves_out_the_erased(site: Site) -> None:
     h = site.harness
     await h.say("ana", '/wg propose "More" text')
