@@ -1,7 +1,8 @@
 """Participation at a glance: who took part, by stakeholder group (or region), week by week.
 
-Counted per week (Monday 00:00 in the group's zone): proposals made, check-in answers given, and
-ballots cast where votes exist. Erased members are left out entirely. The same numbers feed the
+Counted per week (Monday 00:00 in the group's zone): proposals made, check-in answers given and
+ballots cast (a voter's current ballot on each vote, when it was last cast). Erased members are
+left out entirely. The same numbers feed the
 accessible table and the SVG, which is drawn here by hand (stacked bars, no script, no external
 font or asset) so that it renders the same in a browser, in an e-mail and in `wgbot export chart`.
 """
@@ -18,7 +19,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import vocab
-from storage.models import Checkin, CheckinAnswer, Member, Proposal
+from storage.models import Ballot, Checkin, CheckinAnswer, Member, Proposal, Vote
 
 WEEKS = 8
 #: Okabe–Ito: distinguishable with the common colour-vision deficiencies
@@ -62,13 +63,13 @@ async def _activity(session: AsyncSession, wg_id: int, since: datetime) -> list[
         .where(Checkin.wg_id == wg_id, col(CheckinAnswer.answered_at) >= since)
     )
     acts += [(a, m) for a, m in rows2.all()]
-    for extra in EXTRA_SOURCES:
-        acts += await extra(session, wg_id, since)
+    rows3 = await session.exec(
+        select(Ballot.cast_at, Ballot.member_id)
+        .join(Vote, col(Vote.id) == col(Ballot.vote_id))
+        .where(Vote.wg_id == wg_id, col(Ballot.cast_at) >= since)
+    )
+    acts += [(a, m) for a, m in rows3.all()]
     return acts
-
-
-#: more kinds of participation (ballots, messages) register here as the capabilities land
-EXTRA_SOURCES: list = []
 
 
 async def participation(

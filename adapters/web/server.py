@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from adapters.web import actions, chart, record
+from adapters.web import actions, chart, record, votes
 from adapters.web.pages import HEADERS, bad_request, not_found, render
 from adapters.web.zones import BadZone, options_html, reader_zone
 from bot import ics, whitepaper, whitepaper_render
@@ -66,8 +66,7 @@ class WebRecord:
             app.router.add_get(prefix + "p/{n:[0-9]{1,9}}", self.proposal)
             app.router.add_get(prefix + "digests/{week:[0-9]{4}-W[0-9]{2}}", self.digest)
             app.router.add_get(prefix + "whitepaper", self.whitepaper)
-            for path, handler in EXTRA_ROUTES:
-                app.router.add_get(prefix + path, self._bind(handler))
+            app.router.add_get(prefix + "v/{n:[0-9]{1,9}}", self._bind(votes.page))
         app.router.add_route("*", "/a/{signed:[A-Za-z0-9_.-]{1,600}}", self._bind(actions.handle))
 
     def application(self) -> web.Application:
@@ -113,7 +112,7 @@ class WebRecord:
             meetings = await record.meetings(s, found.wg_id, tz, now)
             data = await chart.participation(s, found.wg_id, found.wg.timezone, now, by=by)
             digests = await record.digests(s, found.wg_id, tz)
-            extras = [await fn(s, found, tz, now) for fn in EXTRA_SECTIONS]
+            vote_rows = await votes.rows(s, found.wg_id, tz)
         keep = {k: v for k, v in (("status", status), ("by", by)) if v and not (k == "by" and v == "group")}
         by_label = "stakeholder group" if by == "group" else "region"
         return render(
@@ -130,14 +129,12 @@ class WebRecord:
             statuses=("", *PROPOSAL_STATUSES),
             status=status,
             register=register,
-            votes=[v for section in extras for v in section.votes],
+            votes=vote_rows,
             meetings=meetings,
             chart=data,
             chart_svg=chart.svg(data, title=f"Participation by {by_label}, week by week"),
             digests=digests,
             whitepaper=register.total > 0 and not status,
-            extra_links=[link for section in extras for link in section.links],
-            extra_sections=[html for section in extras for html in section.html],
             generated=fmt(now, tz),
         )
 
@@ -211,11 +208,6 @@ def _query_builder(tz: str, status: str, by: str) -> Callable[..., str]:
         return urlencode({k: v for k, v in params.items() if v and default.get(k) != v})
 
     return query
-
-
-#: later capabilities add sections (votes, digests, white paper) and routes here
-EXTRA_SECTIONS: list = []
-EXTRA_ROUTES: list[tuple[str, Callable[[WebRecord, web.Request], Awaitable[web.StreamResponse]]]] = []
 
 
 @web.middleware
