@@ -72,7 +72,10 @@ async def serve(
     if settings.slack_bot_token is None and not settings.discord_configured and not web:
         raise NothingConfigured
     http = HttpHost(host, port)
-    options: dict[str, Any] = {"slack_http": slack_http, "host": host, "port": port, "http": http}
+    options: dict[str, Any] = {"slack_http": slack_http, "host": host, "port": port}
+    if web:
+        # Slack's HTTP mode joins the web record's server (one host and port for both)
+        options["http"] = http
     for _name, verify, _start in starters:
         if verify is not None:
             await verify(settings, options)
@@ -91,8 +94,8 @@ async def serve(
             http.extend(WebRecord(app.db, app.clock).install)
         if http.used:
             # one server for Slack's HTTP mode and the web record: the router is complete by now
-            platform[asyncio.ensure_future(http.serve())] = "web" if web else "Slack"
-            status.setdefault("web" if web else "Slack", "running")
+            platform[asyncio.ensure_future(http.serve())] = "web"
+            status["web"] = "running"
         _add_probes(app, status)
         internal = [asyncio.ensure_future(j) for j in app.background()]
         stop = asyncio.Event()
