@@ -22,6 +22,8 @@ class HttpHost:
         self.port = port
         self._app: web.Application | None = None
         self._extensions: list[Callable[[web.Application], None]] = []
+        #: what is served, for the start-up log line ("/slack/events", "the web record")
+        self.names: list[str] = []
         self.runner: web.AppRunner | None = None
         self.bound_port: int | None = None
         self.ready = asyncio.Event()
@@ -30,13 +32,15 @@ class HttpHost:
     def used(self) -> bool:
         return self._app is not None or bool(self._extensions)
 
-    def mount(self, app: web.Application) -> None:
+    def mount(self, app: web.Application, name: str = "/slack/events") -> None:
         if self._app is not None:
             raise RuntimeError("two adapters each brought an aiohttp application")
         self._app = app
+        self.names.append(name)
 
-    def extend(self, fn: Callable[[web.Application], None]) -> None:
+    def extend(self, fn: Callable[[web.Application], None], name: str = "the web record") -> None:
         self._extensions.append(fn)
+        self.names.append(name)
 
     def application(self) -> web.Application:
         app = self._app if self._app is not None else web.Application()
@@ -61,7 +65,7 @@ class HttpHost:
 
     async def serve(self) -> None:
         port = await self.open()
-        log.info("serving HTTP on %s:%s", self.host, port)
+        log.info("serving %s on %s:%s", " and ".join(self.names) or "HTTP", self.host, port)
         try:
             await asyncio.Event().wait()
         finally:
