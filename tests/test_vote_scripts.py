@@ -42,7 +42,7 @@ async def test_anonymous_vote_never_shows_a_handle_next_to_a_choice(db_url: str)
     assert len(receipts) == 4 and all(e.to.startswith("user:") for e in receipts)
     final = [e for e in events if "V1 closed" in e.text]
     assert len(final) == 3 and "Closest to most delegations" in final[0].text
-    assert "fewer than 3 voters, not shown" in final[0].text
+    assert "not shown by group: an anonymous vote shows no group of fewer than 3" in final[0].text
 
 
 async def test_hidden_vote_has_no_counts_before_close(db_url: str) -> None:
