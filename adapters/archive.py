@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from sqlmodel import col, select
 
@@ -33,9 +34,23 @@ async def resolve_group(db: Database, name: str | None) -> WorkingGroup:
     raise ArchiveError(f"several working groups: name one with --wg ({', '.join(g.name for g in groups)})")
 
 
-async def find_digests(database_url: str, *, wg: str | None, week: str | None) -> list[str]:
-    if week is not None and not _WEEK.match(week.strip().upper()):
+def valid_week(week: str) -> str:
+    """`2026-W02` (any case) → `2026-W02`; a malformed or non-existent week is an error."""
+    text = week.strip().upper()
+    if not _WEEK.match(text):
         raise ArchiveError(f"`{week}` is not an ISO week; write it like 2026-W02")
+    year, number = int(text[:4]), int(text[6:])
+    try:
+        date.fromisocalendar(year, number, 1)
+    except ValueError:
+        last = date(year, 12, 28).isocalendar().week
+        raise ArchiveError(f"`{text}` is not a week: {year} has weeks W01 to W{last}") from None
+    return text
+
+
+async def find_digests(database_url: str, *, wg: str | None, week: str | None) -> list[str]:
+    if week is not None:
+        week = valid_week(week)
     db = Database(database_url)
     try:
         await db.upgrade()
@@ -43,12 +58,12 @@ async def find_digests(database_url: str, *, wg: str | None, week: str | None) -
         async with db.session() as s:
             q = select(Digest).where(Digest.wg_id == group.id)
             if week is not None:
-                q = q.where(Digest.week == week.strip().upper())
+                q = q.where(Digest.week == week)
             rows = list((await s.exec(q.order_by(col(Digest.period_end), col(Digest.id)))).all())
     finally:
         await db.dispose()
     if not rows:
-        which = f"for week {week.strip().upper()}" if week else "yet"
+        which = f"for week {week}" if week else "yet"
         raise ArchiveError(f"no digest of “{group.name}” archived {which}")
     if week is None:
         rows = rows[-1:]

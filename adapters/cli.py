@@ -142,12 +142,17 @@ def simulate(
 def demo(
     json_: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
     whitepaper: Annotated[
-        Path, typer.Option("--whitepaper", help="Where to write the group's white paper at the end.")
-    ] = Path("wgbot-demo-whitepaper.md"),
+        Path | None,
+        typer.Option(
+            "--whitepaper", help="Where to write the group's white paper (default: a new temporary directory)."
+        ),
+    ] = None,
 ) -> None:
     """Replay the bundled script: a week in the life of the working group, ending with the Monday
-    digest; then write the group's white paper."""
+    digest; then write the group's white paper (its path is printed; the current directory is left alone)."""
     text = (resources.files("adapters.console") / "demo.script").read_text(encoding="utf-8")
+    if whitepaper is None:
+        whitepaper = Path(tempfile.mkdtemp(prefix="wgbot-demo-")) / "whitepaper.md"
     _run_script(text.splitlines(), json_, None, whitepaper)
 
 

@@ -39,6 +39,9 @@ def test_restart_across_monday_sends_the_digest_once_late_and_archives_it(tmp_pa
     assert wgbot("digest", "show", "--db", url).stdout == shown.stdout  # the latest by default
     missing = wgbot("digest", "show", "--db", url, "--week", "2026-W09")
     assert missing.returncode == 1 and "no digest of “wg” archived for week 2026-W09" in missing.stderr
+    for impossible, why in (("2026-W99", "2026 has weeks W01 to W53"), ("2025-w53", "2025 has weeks W01 to W52")):
+        nonweek = wgbot("digest", "show", "--db", url, "--week", impossible)
+        assert nonweek.returncode == 1 and f"is not a week: {why}" in nonweek.stderr, nonweek.stderr
     bad = wgbot("digest", "show", "--db", url, "--week", "last")
     assert bad.returncode == 1 and "not an ISO week" in bad.stderr
     nope = wgbot("digest", "show", "--db", url, "--wg", "nope")

@@ -177,3 +177,15 @@ async def test_settings_move_or_stop_the_digest(harness: Harness) -> None:
     assert [m for m in harness.sent() if m.kind == "digest"] == []
     me = (await harness.say("ana", "/wg me")).replies[0].to_text()
     assert "Digest: off for this group" in me
+
+
+async def test_preview_shows_the_digest_being_built_even_at_the_digest_minute(harness: Harness) -> None:
+    await week_of_activity(harness)
+    await harness.advance_to(MONDAY - timedelta(minutes=1))
+    before = (await harness.say("ana", "/wg digest preview")).replies[0].to_text()
+    assert "Weekly digest: wg, 5 Jan 2026 – 12 Jan 2026" in before and "New: P1 “Shared glossary”" in before
+    await harness.advance_to(MONDAY)  # the digest of 5–12 Jan goes out now: the preview moves on
+    assert any(m.kind == "digest" for m in harness.sent())
+    at = (await harness.say("ana", "/wg digest preview")).replies[0].to_text()
+    assert "Weekly digest: wg, 12 Jan 2026 – 19 Jan 2026" in at and "Shared glossary" not in at
+    assert "Week 2026-W03" in at

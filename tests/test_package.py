@@ -58,3 +58,10 @@ def test_the_demo_is_a_whole_week(tmp_path: Path) -> None:
     times = [datetime.fromisoformat(json.loads(line)["at"]) for line in r.stdout.splitlines() if line.strip()]
     first, last = min(times), max(times)
     assert last.date() - first.date() == timedelta(days=7), (first, last)  # Monday to the next Monday
+    # the white paper goes to a temporary directory, named on stderr; the current one stays clean
+    assert list(tmp_path.iterdir()) == []
+    [where] = re.findall(r"to (\S+wgbot-demo-\S+whitepaper\.md)", r.stderr)
+    paper = Path(where)
+    assert "white paper" in paper.read_text(encoding="utf-8")
+    paper.unlink()
+    paper.parent.rmdir()

@@ -178,11 +178,21 @@ async def digest_job(ctx: JobContext) -> None:
 # ---------------------------------------------------------------- commands
 
 
+def building(wg: WorkingGroup, now: datetime) -> Period:
+    """The period of the digest being built at `now`: from the last scheduled digest to the next one.
+    At the digest minute itself the one just due is already sent (or being sent), so it is the next
+    week's. Without a schedule (`digest:off`): the last seven days."""
+    due = next_due(wg, now)
+    if due is None:
+        return Period(now - timedelta(days=7), now)
+    return Period(due - timedelta(days=7), due)
+
+
 @command("digest.preview")
 async def preview(ctx: Ctx) -> Reply:
     wg = ctx.require_wg()
     ctx.require_member()
-    digest = await compose(ctx.session, wg, Period(ctx.now - timedelta(days=7), ctx.now))
+    digest = await compose(ctx.session, wg, building(wg, ctx.now))
     reply = digest.render(ctx.tz)
     reply.private = True
     return reply
