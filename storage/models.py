@@ -167,6 +167,9 @@ class OutboxMessage(SQLModel, table=True):
     #: the key of an earlier message this one replaces in place (a vote card with fresh counts)
     edit_of: str | None = Field(default=None, max_length=255)
     last_error: str | None = Field(default=None, max_length=500)
+    #: pages of a long reply already delivered (a restart mid-message resumes after them); while
+    #: sending, `platform_ref` holds the first page's id
+    pages_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class InboundEvent(SQLModel, table=True):

@@ -121,3 +121,81 @@ async def test_retention_prunes_old_event_ids_and_delivered_messages_only(db: Da
     assert await Retention(db, clock).prune() == (1, 1)
     remaining = {r.key: r.status for r in await rows(db)}
     assert remaining == {"old-failed": "failed", "old-unsent": "pending", "new": "pending"}
+
+
+OTHER = Destination("slack", "channel:C2", "channel:other")
+
+
+async def put_to(db: Database, clock: VirtualClock, dest: Destination, key: str, text: str) -> None:
+    async with db.transaction() as s:
+        await enqueue(s, key=key, destination=dest, reply=Reply.text(text), now=clock.now())
+
+
+async def test_a_destinations_due_run_is_claimed_at_once_in_order(db: Database, clock: VirtualClock) -> None:
+    for i in range(5):
+        await put(db, clock, f"k{i}", f"m{i}")
+    await put_to(db, clock, OTHER, "o1", "other")
+    d = Dispatcher(db, clock, [FlakySender([])], worker_id="w1", run=4)
+    claimed = await d.claim()  # one transaction: each destination's head and the run behind it
+    assert [r.key for r in claimed] == ["k0", "k1", "k2", "k3", "o1"]
+    assert {r.status for r in claimed} == {"sending"} and {r.attempts for r in claimed} == {1}
+    # a second dispatcher finds these destinations busy: k4 waits behind k0…k3, it is not sent out of order
+    assert await Dispatcher(db, clock, [FlakySender([])], worker_id="w2").claim() == []
+
+
+async def test_a_retry_mid_run_hands_the_rest_back_and_keeps_the_order(db: Database, clock: VirtualClock) -> None:
+    for i in range(4):
+        await put(db, clock, f"k{i}", f"m{i}")
+    await put_to(db, clock, OTHER, "o1", "other")
+    sender = FlakySender([])
+    failures = iter([None, DeliveryError("429", retry_after=30)])
+
+    async def send(message: Outgoing) -> str | None:
+        if message.destination == DEST:
+            failure = next(failures, None)
+            if failure is not None:
+                raise failure
+        sender.delivered.append(message.reply.to_text())
+        return "ts"
+
+    sender.send = send  # type: ignore[method-assign]
+    d = Dispatcher(db, clock, [sender], worker_id="w1")
+    assert await d.run_once() == 2  # m0, and the other channel is not held back
+    assert sorted(sender.delivered) == ["m0", "other"]
+    state = {r.key: (r.status, r.attempts) for r in await rows(db)}
+    # m1 waits for its retry; m2 and m3 were handed back unsent, their claim uncounted
+    assert state == {
+        "k0": ("sent", 1),
+        "k1": ("pending", 1),
+        "k2": ("pending", 0),
+        "k3": ("pending", 0),
+        "o1": ("sent", 1),
+    }
+    assert await d.run_once() == 0  # m2 and m3 do not overtake m1
+    clock.advance(timedelta(seconds=30))
+    assert await d.run_once() == 3
+    assert sender.delivered[2:] == ["m1", "m2", "m3"]
+
+
+async def test_a_long_run_renews_its_lease_message_by_message(db: Database, clock: VirtualClock) -> None:
+    """Each delivered message gives the rest of the run a fresh lease: a run longer than one lease is
+    not taken over (and resent) by another worker while it is still being sent."""
+    for i in range(3):
+        await put(db, clock, f"k{i}", f"m{i}")
+    other = Dispatcher(db, clock, [FlakySender([])], worker_id="other", lease=timedelta(seconds=10))
+    stolen: list[list[str]] = []
+    delivered: list[str] = []
+
+    class SlowSender:
+        platform = "slack"
+
+        async def send(self, message: Outgoing) -> str | None:
+            clock.advance(timedelta(seconds=8))  # each message takes most of a lease
+            stolen.append([r.key for r in await other.claim()])
+            delivered.append(message.reply.to_text())
+            return "ts"
+
+    d = Dispatcher(db, clock, [SlowSender()], worker_id="w1", lease=timedelta(seconds=10))
+    assert await d.run_once() == 3
+    assert delivered == ["m0", "m1", "m2"] and stolen == [[], [], []]
+    assert [(r.status, r.claimed_by, r.attempts) for r in await rows(db)] == [("sent", "w1", 1)] * 3

@@ -8,8 +8,9 @@ Why it looks like this:
   and becomes `DeliveryError(retry_after=Retry-After)`; the outbox records it and sends the message
   again when it falls due, surviving a restart in between. 5xx and network errors are transient
   too; errors that retrying cannot fix (channel gone, bot removed, bad blocks) are permanent.
-- A reply longer than one message is sent as pages; pages already delivered are remembered (in
-  this process) so a retry after a 429 on page 2 does not repeat page 1.
+- A reply longer than one message is sent as pages; each delivered page is recorded in the outbox
+  row (`Outgoing.page_sent`, committed before the next page goes), so a retry after a 429 on page 2
+  — or a restart after a crash there — does not repeat page 1.
 - `not_in_channel` on a public channel: the bot joins it (channels:join) and posts again, so binding
   a channel does not also require inviting the bot.
 """
@@ -119,18 +120,16 @@ class SlackSender:
         self._sleep = sleep
         self._last: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-        #: outbox message id → pages already delivered, and the first page's ts
-        self._progress: dict[int, tuple[int, str | None]] = {}
 
     async def send(self, message: Outgoing) -> str | None:
         channel, thread_ts = parse_address(message.destination.address)
         pages = render_reply(message.reply)
-        done, first_ts = self._progress.get(message.id, (0, None))
-        for index in range(done, len(pages)):
+        first_ts = message.first_ref
+        for index in range(message.pages_sent, len(pages)):
             ts = await self._post(channel, thread_ts, pages[index], label=message.destination.label)
             first_ts = first_ts or ts
-            self._progress[message.id] = (index + 1, first_ts)
-        self._progress.pop(message.id, None)
+            if index + 1 < len(pages):
+                await message.page_sent(index + 1, first_ts)
         return first_ts
 
     async def edit(self, message: Outgoing) -> str | None:

@@ -6,12 +6,16 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlmodel import select
 
 from adapters.slack.client import web_client
 from adapters.slack.sender import SlackSender
+from bot.clock import VirtualClock
 from bot.config import Settings
-from bot.outbox import DeliveryError, Destination, Outgoing
+from bot.outbox import DeliveryError, Destination, Dispatcher, Outgoing, enqueue
 from bot.reply import Reply, Text
+from storage.db import Database
+from storage.models import OutboxMessage
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.slack.blockkit import check_call
 from tests.slack.conftest import TOKEN, SlackEnv
@@ -95,30 +99,47 @@ async def test_long_reply_is_paged_and_a_retry_does_not_repeat_pages(
     assert "Line 0" in pages[0]["text"] and "Line 119" in pages[2]["text"]
 
 
-async def test_retry_after_a_failed_second_page_resumes_there(
-    fake_slack: FakeSlackAPI, sender_parts: tuple[SlackSender, list[float]]
+async def test_a_restart_after_page_two_failed_resumes_at_page_two(
+    fake_slack: FakeSlackAPI, db: Database, clock: VirtualClock
 ) -> None:
-    sender, _ = sender_parts
+    """The pages delivered are recorded in the outbox row, not in the process: a new dispatcher and
+    a new sender (a restart) send only the pages that did not go out."""
+    settings = Settings(SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=fake_slack.url)
     reply = Reply(blocks=[Text(text=f"Line {i}") for i in range(120)], kind="digest")
-
-    class FailSecond:
-        calls = 0
-
+    async with db.transaction() as s:
+        await enqueue(
+            s, key="long", destination=Destination("slack", "channel:C1", "channel:wg"), reply=reply, now=clock.now()
+        )
+    calls = 0
     original = fake_slack.m_chat_postMessage
 
     def second_fails(body: dict[str, object]) -> dict[str, object]:
-        FailSecond.calls += 1
-        if FailSecond.calls == 2:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
             return {"ok": False, "error": "internal_error"}
         return original(body)
 
     fake_slack.m_chat_postMessage = second_fails  # type: ignore[method-assign]
-    with pytest.raises(DeliveryError):
-        await sender.send(outgoing(5, "channel:C1", reply))
-    await sender.send(outgoing(5, "channel:C1", reply))
+
+    async def no_sleep(_seconds: float) -> None:
+        return None
+
+    first = Dispatcher(db, clock, [SlackSender(web_client(settings), sleep=no_sleep)], worker_id="first")
+    assert await first.run_once() == 0
+    async with db.session() as s:
+        row = (await s.exec(select(OutboxMessage))).one()
+    assert (row.status, row.pages_sent) == ("pending", 1) and row.platform_ref
+    first_ts = row.platform_ref
+    clock.advance(timedelta(minutes=1))
+    restarted = Dispatcher(db, clock, [SlackSender(web_client(settings), sleep=no_sleep)], worker_id="second")
+    assert await restarted.run_once() == 1
     texts = [p["text"] for p in fake_slack.of("chat.postMessage")]
-    assert len(texts) == 3  # page 1, then (after the failure) pages 2 and 3: nothing twice
+    assert len(texts) == 3  # page 1, then (after the failure and the restart) pages 2 and 3: nothing twice
     assert "Line 0" in texts[0] and "Line 119" in texts[2]
+    async with db.session() as s:
+        row = (await s.exec(select(OutboxMessage))).one()
+    assert row.status == "sent" and row.platform_ref == first_ts  # the message's id is its first page's
 
 
 async def test_permanent_errors_and_not_in_channel(
