@@ -232,6 +232,7 @@ SPECS: dict[str, Spec] = {
         ),
         _spec("live.start", "/wg live start M<n>", "Start a live session (convener).", positional=("id",)),
         _spec("live.end", "/wg live end", "End the live session and post its minutes (convener)."),
+        _spec("live.here", "/wg live here", "Mark yourself as attending the live session (observers too)."),
         _spec(
             "ask",
             "/wg ask <question> [anonymous]",

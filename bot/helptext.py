@@ -98,6 +98,7 @@ EXAMPLES: dict[str, str] = {
     "results": "/wg results V2",
     "live.start": "/wg live start M2",
     "live.end": "/wg live end",
+    "live.here": "/wg live here",
     "ask": "/wg ask Who maintains the glossary after June? anonymous",
     "upvote": "/wg upvote Q3",
     "queue": "/wg queue",

@@ -33,17 +33,39 @@ async def test_live_session_across_three_platforms(db_url: str) -> None:
     assert any("Only a convener can run quick polls" in t for t in errors)
     assert not any("Can observers ask?" in e.text for e in events if e.kind != "error")
     assert all(e.to.startswith("user:") for e in events if e.kind == "error")
+    assert [e.text for e in events if e.to == "user:obi" and "attending" in e.text] == [
+        "You are marked as attending M1 “Taxonomy call” (from slack).",
+        "You were already marked as attending M1 “Taxonomy call” from slack.",
+    ]
     assert [e.text for e in events if "already upvoted Q1" in e.text] == [
         "You already upvoted Q1; an upvote counts once per person."
     ]
 
     # ranked by upvotes, ties broken by age: Q1 and Q3 have two upvotes each, Q1 is older
-    [queue] = [e for e in events if e.text.startswith("Question queue")]
+    [queue] = [e for e in events if e.text.startswith("Question queue") and e.kind == "reply"]
     assert queue.platform == "discord" and queue.to == "channel:wg"
     ranked = [line.split(" — ")[0] for line in queue.text.splitlines() if line[:1].isdigit()]
     assert ranked == ["1. Q1 ▲2", "2. Q3 ▲2", "3. Q2 ▲1"]
     assert "[▲ Q3] /wg upvote Q3" in queue.text
     assert "Not heard from yet: academia, civil-society" in queue.text
+
+    # the queue is one message per bound channel: posted once at live start, then only edited in
+    # place — at most once per 5-second window however many upvotes come in, the last state winning —
+    # and a last time at live end, without buttons
+    board = [e for e in events if e.kind == "announcement" and "Question queue — M1" in e.text]
+    posted = [e for e in board if e.text.startswith("Question queue")]
+    assert sorted(e.platform for e in posted) == PLATFORMS and {e.at for e in posted} == {at("2026-01-05T10:00")}
+    edits = [e for e in board if e.text.startswith("(edits the earlier message)")]
+    assert len(edits) + len(posted) == len(board)
+    for platform in PLATFORMS:
+        mine = [e for e in edits if e.platform == platform]
+        # asks at 10:00, 10:01, 10:02 (with eight upvotes and an answer), and live end
+        # (the window's job runs at its end: 5 s after the change)
+        assert [e.at for e in mine] == [at(f"2026-01-05T{t}") for t in ("10:00:05", "10:01:05", "10:02:05", "10:07:00")]
+        ranked_at_1002 = [line.split(" — ")[0] for line in mine[2].text.splitlines() if line[:1].isdigit()]
+        assert ranked_at_1002 == ["1. Q3 ▲2", "2. Q2 ▲1"] and "Closed: Q1 answered" in mine[2].text
+        assert "(session ended)" in mine[-1].text and "/wg upvote" not in mine[-1].text
+        assert "Closed: Q1 answered, Q3 dismissed" in mine[-1].text
 
     # the anonymous asker (nora) is on no output line with her question, anywhere
     anon = "Who funds the pilot CERTs?"
@@ -74,7 +96,9 @@ async def test_live_session_across_three_platforms(db_url: str) -> None:
     minutes = [e for e in events if e.text.startswith("Minutes: M1")]
     assert sorted(e.platform for e in minutes) == PLATFORMS
     m = minutes[0].text
-    assert "Attendance: 5 people" in m and "By platform: console 1, discord 2, slack 2" in m
+    # attendance: who took part (asked, upvoted, voted, reacted) and the observer who said "here"
+    assert "Attendance: 6 people" in m and "By platform: console 1, discord 2, slack 3" in m
+    assert "By stakeholder group: academia 1, civil-society 1, government 2, private-sector 1" in m
     assert "Q1 [answered] ▲2" in m and "Q2 [open] ▲1 — Who funds the pilot CERTs? (anonymous, slack)" in m
     assert "V1 “Start with pilots?”: A: yes wins" in m and "A ███████░░░ 2 (67%) yes" in m
     assert "Decisions:\n• Poll V1: A: yes wins" in m

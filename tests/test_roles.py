@@ -51,6 +51,7 @@ SELF_SERVICE = {
     "privacy.erase",
     "digest.subscribe",
     "digest.unsubscribe",
+    "live.here",  # attendance: observers attend a live session, they only cannot write in it
 }
 #: commands whose bare form only reads: their sample must write
 _WRITING_FORM = {"settings": "/wg settings tz:Europe/Paris"}

@@ -90,6 +90,14 @@ def test_demo_runs_from_the_installed_package_data(tmp_path: Path) -> None:
     assert {e["at"] for e in digests} == {"2026-01-12T08:00:00Z"} and out[-1]["kind"] == "digest"
     assert "Capacity building for small CERTs" in digests[0]["text"]
     assert "# wg: white paper" in paper.read_text(encoding="utf-8") and "white paper" in r.stderr
+    # the short live session: the queue posted once per channel and then edited in place, the quick
+    # poll closing by itself, the pause round's synthesis and the minutes, on every platform
+    board = [e for e in out if e["platform"] == "slack" and e["kind"] == "announcement" and "queue — M1" in e["text"]]
+    assert board[0]["text"].startswith("Question queue") and len(board) >= 2
+    assert all(e["text"].startswith("(edits the earlier message)") for e in board[1:])
+    assert "(session ended)" in board[-1]["text"]
+    for prefix in ("V2 closed: Pilot with two CERTs first?", "Pause round closed", "Minutes: M1"):
+        assert sorted(e["platform"] for e in out if e["text"].startswith(prefix)) == ["console", "discord", "slack"]
     [summary] = [e for e in out if e["kind"] == "summary" and e["to"] == "thread:t2"]  # (live minutes are too)
     assert "offline summarizer" in summary["text"]
     assert "We agreed to start from MITRE ATLAS" in summary["text"] and "— carlos, due friday" in summary["text"]

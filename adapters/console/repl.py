@@ -47,13 +47,24 @@ class TerminalSender:
         self.prompting = False
 
     async def send(self, message: Outgoing) -> str | None:
+        self._print(message.reply, f"{message.destination.label} · {message.kind}")
+        # an id, so that later edits of this message (the live queue, a vote card) find it
+        return f"console-{message.id}"
+
+    async def edit(self, message: Outgoing) -> str | None:
+        """A terminal cannot change what it printed: an edited message (the live question queue after
+        an upvote, a vote card with fresh counts) is printed again, marked as the updated version.
+        The outbox bounds how often (the queue: one edit per window, see bot/services/live_board.py)."""
+        self._print(message.reply, f"{message.destination.label} · updated")
+        return message.edit_ref
+
+    def _print(self, reply: Reply, title: str) -> None:
         if self.prompting:
             self.console.file.write("\r\x1b[2K")
-        show(self.console, message.reply, f"{message.destination.label} · {message.kind}")
+        show(self.console, reply, title)
         if self.prompting:
             self.console.file.write(PROMPT + _typed_so_far())
             self.console.file.flush()
-        return None
 
 
 def _typed_so_far() -> str:

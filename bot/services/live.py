@@ -13,10 +13,11 @@ from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.engine import cancel_jobs
 from bot.errors import UserError
-from bot.reply import Context, Fields, Heading, Reply, Response, Text
+from bot.reply import Actions, Button, Context, Fields, Heading, Reply, Response, Text
 from bot.services.context import SHOW_HANDLERS, Ctx, command, shows
 from bot.services.meetings import get_meeting, next_start
 from bot.timefmt import fmt
@@ -67,8 +68,11 @@ async def require_live(ctx: Ctx) -> LiveSession:
     return live
 
 
-async def attend(ctx: Ctx, live: LiveSession, member: Member) -> None:
-    """Record that `member` takes part, from the platform they spoke on (once per platform)."""
+async def attend(ctx: Ctx, live: LiveSession, member: Member) -> bool:
+    """Record that `member` attends, from the platform they spoke on (once per platform); True when new.
+
+    Attendance is whoever said so (`/wg live here`, the "I'm here" button) or took part: asked,
+    upvoted, voted in a quick poll, reacted in a pause round (or started the session)."""
     platform = ctx.cmd.user.platform
     q = select(LiveAttendance.id).where(
         LiveAttendance.session_id == live.id,
@@ -86,10 +90,12 @@ async def attend(ctx: Ctx, live: LiveSession, member: Member) -> None:
             )
         )
         await ctx.session.flush()
+        return True
+    return False
 
 
-async def meeting_title(ctx: Ctx, live: LiveSession) -> str:
-    m = await ctx.session.get(Meeting, live.meeting_id)
+async def meeting_title(session: AsyncSession, live: LiveSession) -> str:
+    m = await session.get(Meeting, live.meeting_id)
     return f"M{m.number} “{m.title}”" if m else "the meeting"
 
 
@@ -102,7 +108,7 @@ async def live_start(ctx: Ctx) -> Reply:
         raise UserError(f"M{m.number} was cancelled; schedule a meeting to run it live.")
     running = await current_session(ctx)
     if running is not None:
-        title = await meeting_title(ctx, running)
+        title = await meeting_title(ctx.session, running)
         raise UserError(f"A live session of {title} is already running; end it first with /wg live end.")
     live = LiveSession(
         wg_id=wg.id,  # type: ignore[arg-type]
@@ -118,6 +124,8 @@ async def live_start(ctx: Ctx) -> Reply:
     except IntegrityError:
         raise UserError("A live session is already running; end it first with /wg live end.") from None
     await attend(ctx, live, member)
+    from bot.services.live_board import post_queue
+
     occurrence = next_start(m, ctx.now)
     card = Reply(
         blocks=[
@@ -127,15 +135,34 @@ async def live_start(ctx: Ctx) -> Reply:
                 "the queue: /wg queue · react in a pause round: /wg react <text>"
             ),
             Fields(items=[("Started", fmt(ctx.now, wg.timezone))]),
-            Context(text=f"Occurrence of {fmt(occurrence, wg.timezone)}" if occurrence else f"M{m.number}"),
+            Actions(elements=[Button(label="I'm here", action="live here", style="primary")]),
+            Context(
+                text="Attending? The button or /wg live here (observers too) · "
+                + (f"occurrence of {fmt(occurrence, wg.timezone)}" if occurrence else f"M{m.number}")
+            ),
         ]
     )
     await ctx.announce(card, key=f"live:{live.id}:start")
+    await post_queue(ctx.session, live, ctx.now)
     return Reply.text(f"Live session of M{m.number} started and announced in every bound channel.", private=True)
+
+
+@command("live.here")
+async def live_here(ctx: Ctx) -> Reply:
+    """Attendance: "I'm here" on the start announcement, or typed. Observers attend too: marking
+    attendance writes nothing anyone else reads as their contribution."""
+    member = ctx.require_member()
+    live = await require_live(ctx)
+    title = await meeting_title(ctx.session, live)
+    platform = ctx.cmd.user.platform
+    if await attend(ctx, live, member):
+        return Reply.text(f"You are marked as attending {title} (from {platform}).", private=True)
+    return Reply.text(f"You were already marked as attending {title} from {platform}.", private=True)
 
 
 @command("live.end")
 async def live_end(ctx: Ctx) -> Reply:
+    from bot.services.live_board import edit_queue
     from bot.services.live_minutes import write_minutes
     from bot.services.live_pause import close_pause
 
@@ -150,6 +177,9 @@ async def live_end(ctx: Ctx) -> Reply:
     live.active_wg_id, live.ended_at = None, ctx.now
     ctx.session.add(live)
     await ctx.session.flush()
+    # the queue message, a last time: its final state, without buttons
+    await cancel_jobs(ctx.session, f"live-queue:{live.id}", ctx.now, "the live session ended")
+    await edit_queue(ctx.session, live, ctx.now, key=f"live:{live.id}:queue-final")
     minutes = await write_minutes(ctx.session, live)
     live.minutes = minutes.to_text()[:20000]
     ctx.session.add(live)

@@ -67,7 +67,7 @@ async def write_minutes(session: AsyncSession, live: LiveSession) -> Reply:
             items=[
                 ("Started", fmt(live.started_at, tz)),
                 ("Ended", ended),
-                ("Attendance", f"{len(people)} people"),
+                ("Attendance", f"{len(people)} people (said they were here or took part)"),
                 ("By stakeholder group", counts(Counter(people.values()))),
                 ("By platform", counts(by_platform)),
             ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.choices import option_list
 from bot.reply import Actions, Block, Button, Context, Fields, Heading, Reply, Text
@@ -21,7 +21,7 @@ from bot.services.live import attend, require_live, span, span_words
 from bot.services.vote_render import ballot_ui, participation
 from bot.tally import Result, letter
 from bot.timefmt import fmt
-from storage.models import LivePoll, Vote
+from storage.models import LivePoll, LiveSession, Member, Vote
 
 DEFAULT_SPAN = timedelta(minutes=2)
 BUTTONS_MAX = 5
@@ -74,7 +74,20 @@ async def _poll_card_hook(ctx: Ctx, vote: Vote, result: Result, tz: str) -> Repl
     return poll_card(vote, result, tz)
 
 
+async def _voter_attends(ctx: Ctx, vote: Vote, member: Member) -> None:
+    """A quick poll's voter took part in the live session: they count as attending."""
+    q = (
+        select(LiveSession)
+        .join(LivePoll, col(LivePoll.session_id) == col(LiveSession.id))
+        .where(LivePoll.vote_id == vote.id)
+    )
+    live = (await ctx.session.exec(q)).first()
+    if live is not None and live.active_wg_id is not None:
+        await attend(ctx, live, member)
+
+
 votes.CARD_HOOKS.append(_poll_card_hook)
+votes.BALLOT_HOOKS.append(_voter_attends)
 
 
 @command("poll")

@@ -3,92 +3,30 @@
 Ranking: upvotes, then age (the older question first). One upvote per person: upvotes belong to the
 member, so a person linked on Slack and Discord counts once whichever button they press. An
 anonymous question's asker is stored (for the rate limit) but no reply, announcement, queue or
-minutes line ever names them. The queue is one message with an Upvote button per question; a button
-press answers with that message updated in place (adapters bound the rate of edits).
+minutes line ever names them. The queue is one message per bound channel with an Upvote button per
+question, edited in place after every change, by whatever path (live_board.py); a button press also
+answers with the clicked message updated at once.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import timedelta
 
 from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.errors import UserError
-from bot.reply import Actions, Block, Button, Context, Heading, Reply, Response, Text
+from bot.reply import Reply, Response
 from bot.sanitize import clean_line
 from bot.services.context import Ctx, command, parse_ref
-from bot.services.live import attend, meeting_title, require_live
-from storage.models import LiveQuestion, LiveSession, LiveUpvote, Member
+from bot.services.live import attend, require_live
+from bot.services.live_board import queue_changed, queue_reply
+from storage.models import LiveQuestion, LiveSession, LiveUpvote
 
 MAX_QUESTION = 500
 #: questions one member may ask within RATE_WINDOW
 RATE_LIMIT = 3
 RATE_WINDOW = timedelta(minutes=1)
-#: question buttons in one queue message (Slack allows 25 elements per actions block, Discord 25 buttons)
-QUEUE_BUTTONS = 20
-
-
-def asker_text(q: LiveQuestion, names: dict[int, str]) -> str:
-    who = "anonymous" if q.anonymous else names.get(q.member_id, "a former member")
-    return f"{who}, {q.platform}"
-
-
-async def _names(ctx: Ctx, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = (await ctx.session.exec(select(Member).where(col(Member.id).in_(ids)))).all()
-    return {m.id: m.display_name for m in rows if m.id is not None and m.erased_at is None}
-
-
-async def ranked(ctx: Ctx, live: LiveSession, status: str = "open") -> list[LiveQuestion]:
-    q = (
-        select(LiveQuestion)
-        .where(LiveQuestion.session_id == live.id, LiveQuestion.status == status)
-        .order_by(col(LiveQuestion.upvotes).desc(), col(LiveQuestion.asked_at), col(LiveQuestion.number))
-    )
-    return list((await ctx.session.exec(q)).all())
-
-
-async def group_names(ctx: Ctx) -> list[str]:
-    wg = ctx.require_wg()
-    q = select(Member.stakeholder_group).where(Member.wg_id == wg.id, col(Member.erased_at).is_(None))
-    return sorted({g for g in (await ctx.session.exec(q)).all()})
-
-
-def spread(items: list[tuple[str, str]], groups: list[str]) -> list[str]:
-    """Balance lines: counts by stakeholder group and platform, and the groups not heard from."""
-    by_group = Counter(g for g, _ in items)
-    by_platform = Counter(p for _, p in items)
-    lines = [
-        "By stakeholder group: " + (", ".join(f"{g} {n}" for g, n in sorted(by_group.items())) or "none yet"),
-        "By platform: " + (", ".join(f"{p} {n}" for p, n in sorted(by_platform.items())) or "none yet"),
-    ]
-    silent = [g for g in groups if g not in by_group]
-    if silent:
-        lines.append("⚠ Not heard from yet: " + ", ".join(silent))
-    return lines
-
-
-async def queue_reply(ctx: Ctx, live: LiveSession) -> Reply:
-    open_qs = await ranked(ctx, live)
-    names = await _names(ctx, {q.member_id for q in open_qs})
-    title = await meeting_title(ctx, live)
-    blocks: list[Block] = [Heading(text=f"Question queue — {title}")]
-    if not open_qs:
-        blocks.append(Text(text="No open questions. Ask one: /wg ask <question> [anonymous]"))
-    else:
-        lines = [f"{i}. Q{q.number} ▲{q.upvotes} — {q.text} ({asker_text(q, names)})" for i, q in enumerate(open_qs, 1)]
-        blocks.append(Text(text="\n".join(lines)))
-        buttons = [Button(label=f"▲ Q{q.number}", action=f"upvote Q{q.number}") for q in open_qs[:QUEUE_BUTTONS]]
-        for start in range(0, len(buttons), 5):
-            blocks.append(Actions(elements=list(buttons[start : start + 5])))
-    all_qs = (await ctx.session.exec(select(LiveQuestion).where(LiveQuestion.session_id == live.id))).all()
-    balance = spread([(q.stakeholder_group, q.platform) for q in all_qs], await group_names(ctx))
-    blocks.append(Context(text=" · ".join(balance)))
-    blocks.append(Context(text="Upvote: the buttons or /wg upvote Q<n> · ranked by upvotes, then by age"))
-    return Reply(blocks=blocks)
 
 
 async def get_question(ctx: Ctx, live: LiveSession, ref: str) -> LiveQuestion:
@@ -136,16 +74,7 @@ async def ask(ctx: Ctx) -> Reply:
     ctx.session.add(question)
     await ctx.session.flush()
     await attend(ctx, live, member)
-    who = "anonymously" if anonymous else f"by {member.display_name}"
-    await ctx.announce(
-        Reply(
-            blocks=[
-                Text(text=f"Q{question.number}: {text}"),
-                Context(text=f"Asked {who} on {question.platform} · upvote: /wg upvote Q{question.number} · /wg queue"),
-            ]
-        ),
-        key=f"live:q{question.id}:asked",
-    )
+    await queue_changed(ctx.session, live, ctx.now)
     note = " Your name is not shown anywhere." if anonymous else ""
     return Reply.text(f"Your question is Q{question.number} in the queue.{note}", private=True)
 
@@ -177,9 +106,10 @@ async def upvote(ctx: Ctx) -> Response | Reply:
         )
         await ctx.session.flush()
         await ctx.session.refresh(question)
+        await queue_changed(ctx.session, live, ctx.now)
         note = Reply.text(f"Upvoted {ref} (▲{question.upvotes}).", private=True)
     if ctx.cmd.from_action:
-        return Response(update=await queue_reply(ctx, live), replies=[note])
+        return Response(update=await queue_reply(ctx.session, live), replies=[note])
     return note
 
 
@@ -187,7 +117,7 @@ async def upvote(ctx: Ctx) -> Response | Reply:
 async def queue(ctx: Ctx) -> Reply:
     ctx.require_member()
     live = await require_live(ctx)
-    return await queue_reply(ctx, live)
+    return await queue_reply(ctx.session, live)
 
 
 async def _close(ctx: Ctx, status: str) -> Reply:
@@ -200,10 +130,8 @@ async def _close(ctx: Ctx, status: str) -> Reply:
     question.status, question.closed_at = status, ctx.now
     ctx.session.add(question)
     await ctx.session.flush()
-    await ctx.announce(
-        Reply.text(f"{ref} {status} (▲{question.upvotes}): {question.text}"), key=f"live:q{question.id}:{status}"
-    )
-    return Reply.text(f"{ref} marked {status}.", private=True)
+    await queue_changed(ctx.session, live, ctx.now)
+    return Reply.text(f"{ref} marked {status}; the queue shows it in every channel.", private=True)
 
 
 @command("answered")

@@ -40,6 +40,8 @@ BALLOT_USAGE = '/wg vote V<n> <choice> [reason:"..."]'
 #: other looks for a vote's card, tried in order (a live session's quick poll: buttons and text bars);
 #: a hook returns None for votes that are not its own
 CARD_HOOKS: list[Callable[[Ctx, Vote, Result, str], Awaitable[Reply | None]]] = []
+#: called after a ballot is recorded (a live session counts a quick poll's voters as attending)
+BALLOT_HOOKS: list[Callable[[Ctx, Vote, Member], Awaitable[None]]] = []
 _ALIASES = {"yesno": "yes-no", "yes/no": "yes-no", "plurality": "choice", "irv": "ranked", "rcv": "ranked"}
 
 
@@ -352,6 +354,8 @@ async def cast(ctx: Ctx) -> Response | Reply:
     ctx.session.add(existing)
     await ctx.session.flush()
     await schedule_refresh(ctx.session, vote, ctx.now)
+    for ballot_hook in BALLOT_HOOKS:
+        await ballot_hook(ctx, vote, member)
     confirm = receipt_reply(
         vote,
         describe(vote.method, vote.options, choice),

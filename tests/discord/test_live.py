@@ -4,15 +4,30 @@ poll's buttons and its close by itself, a pause round's React button opening a o
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
+
+import pytest
 
 from bot.clock import VirtualClock
 from bot.command import UserRef, Where
-from tests.discord.conftest import Bot, assert_no_pings
+from storage.db import Database
+from tests.discord.conftest import Bot, assert_no_pings, start_bot
 from tests.discord.test_interactions import CHANNEL_MESSAGES, EPHEMERAL, custom_ids, data, embed_text, setup_group
 from tests.fakes.discord_server import DiscordServer, FakeUser
 
 SLACK_BOB = UserRef("slack", "U77", "bob-s")
+
+
+@pytest.fixture
+async def bot(server: DiscordServer, db: Database, clock: VirtualClock) -> AsyncIterator[Bot]:
+    """The bot answering every interaction directly (no defer): these tests check the answer's kind
+    (an edit of the queue, a modal), which a loaded machine must not turn into a deferral."""
+    b = await start_bot(server, db, clock, defer_after=60)
+    yield b
+    await b.stop()
+
+
 SLACK_DM = Where("slack", "D77", is_dm=True)
 
 
@@ -106,4 +121,48 @@ async def test_poll_closes_by_itself_and_react_opens_a_modal(
     await bot.app.run_due()
     posts = await server.wait_request("POST", CHANNEL_MESSAGES, since=since)
     assert any("Pause round closed: What worries you?" in embed_text(p.body) for p in posts)
+    assert_no_pings(server)
+
+
+async def test_a_typed_upvote_edits_the_queue_message_in_place(
+    bot: Bot, server: DiscordServer, clock: VirtualClock, alice: FakeUser, bob: FakeUser
+) -> None:
+    """The queue is posted once at live start; typed asks and upvotes edit that message (PATCH on its
+    id) once per 5-second window, and a click on it afterwards still counts once per person."""
+    await setup_group(bot, alice, bob)
+    since = server.mark()
+    await start_live(bot, alice)
+    await bot.app.run_due()
+    posts = await server.wait_request("POST", CHANNEL_MESSAGES, since=since)
+    assert any("Question queue" in embed_text(p.body) for p in posts)
+    queue = next(m for m in reversed(server.bot_messages()) if "Question queue" in embed_text(m))
+    assert "No open questions" in embed_text(queue)
+    # attendance: the start announcement's "I'm here" button
+    start = next(m for m in reversed(server.bot_messages()) if "Live now" in embed_text(m))
+    assert custom_ids(start) == ["wg:live here"]
+    rec = await bot.callback(await server.push_click(start, "wg:live here", user=bob))
+    assert data(rec)["flags"] & EPHEMERAL and "You are marked as attending M1 “Call” (from discord)" in embed_text(
+        data(rec)
+    )
+    edit_path = rf"^/channels/{server.channel_id}/messages/{queue['id']}$"
+
+    await bot.command(["live", "ask"], alice, question="Who hosts the data?")
+    await bot.command(["live", "ask"], alice, question="Which fields are mandatory?")
+    rec = await bot.command(["live", "upvote"], bob, id="Q2")
+    assert "Upvoted Q2 (▲1)" in embed_text(data(rec)) and data(rec)["flags"] & EPHEMERAL
+    since = server.mark()
+    await bot.app.run_due()
+    assert not server.matching("PATCH", edit_path), "the edit waits for the end of its window"
+    clock.advance(timedelta(seconds=5))
+    await bot.app.run_due()
+    (edit,) = await server.wait_request("PATCH", edit_path, since=since)
+    lines = [line.replace("\\", "") for line in embed_text(edit.body).splitlines() if line[:1].isdigit()]
+    assert lines[0].startswith("1. Q2 ▲1") and lines[1].startswith("2. Q1 ▲0"), lines
+    assert custom_ids(edit.body) == ["wg:upvote Q2", "wg:upvote Q1"]
+    assert edit.body["allowed_mentions"] == {"parse": []}
+    assert not [p for p in server.matching("POST", CHANNEL_MESSAGES) if "Question queue" in embed_text(p.body)][1:]
+
+    # Bob clicks ▲ Q2 on that (edited) message: already counted, the queue unchanged
+    rec = await bot.callback(await server.push_click(queue, "wg:upvote Q2", user=bob))
+    assert rec.body["type"] == 7 and "1. Q2 ▲1" in embed_text(data(rec)).replace("\\", "")
     assert_no_pings(server)

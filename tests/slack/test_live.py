@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlmodel import col, select
+
 from bot.command import UserRef, Where
+from storage.models import OutboxMessage
 from tests.slack.conftest import SlackEnv
 from tests.slack.test_http import setup_group
 from tests.slack.test_votes import CARD_TS, action, elements, submission
@@ -110,4 +113,65 @@ async def test_quick_poll_buttons_and_close_by_itself_and_a_react_modal(slack: S
     await slack.settle()
     [synthesis] = [c for c in slack.fake.of("chat.postMessage") if c["text"].startswith("Pause round closed")]
     assert "1 reaction(s)" in synthesis["text"] and "Liability for data" in synthesis["text"]
+    slack.check_all()
+
+
+async def test_a_typed_upvote_edits_the_queue_message_in_place(slack: SlackEnv) -> None:
+    """`live start` posts the queue once; a typed ask or upvote does not post anew: within the 5-second
+    window the outbox edits that same message (chat.update with its ts) to the new ranking."""
+    await setup_group(slack)
+    for text in ('meeting "Call" at:"2026-01-05 10:00 UTC"', "live start M1"):
+        assert (await slack.slash(text))[0] == 200
+        await slack.settle()
+    [posted] = [c for c in slack.fake.of("chat.postMessage") if c["text"].startswith("Question queue")]
+    assert posted["channel"] == "C1" and "No open questions" in posted["text"]
+    # attendance: the start announcement's "I'm here" button
+    [start] = [c for c in slack.fake.of("chat.postMessage") if c["text"].startswith("Live now")]
+    [here] = elements(start)
+    assert here["value"] == "live here"
+    await slack.interact(action(start, here))
+    await slack.settle()
+    [note] = [c for c in slack.fake.of("chat.postEphemeral") if c["user"] == "U2"]
+    assert "You are marked as attending M1 “Call” (from slack)" in note["text"]
+    async with slack.app.db.session() as s:
+        q = select(OutboxMessage.platform_ref).where(
+            OutboxMessage.platform == "slack", col(OutboxMessage.key).startswith("live:1:queue:ch")
+        )
+        queue_ts = (await s.exec(q)).one()
+    assert queue_ts
+    for text in ("ask Who hosts the data?", "ask Which fields are mandatory?"):
+        assert (await slack.slash(text))[0] == 200
+        await slack.settle()
+    slack.fake.clear()
+    await slack.advance_to(slack.clock.now() + timedelta(seconds=5))
+    [edited] = slack.fake.of("chat.update")
+    assert edited["channel"] == "C1" and edited["ts"] == queue_ts
+    assert "1. Q1 ▲0" in edited["text"] and "2. Q2 ▲0" in edited["text"]
+    slack.fake.clear()
+
+    assert (await slack.slash("upvote Q2", user="U2", user_name="bo"))[0] == 200
+    await slack.settle()
+    assert not [c for c in slack.fake.of("chat.postMessage") if "Question queue" in c["text"]], "no new message"
+    assert slack.fake.of("chat.update") == [], "the edit waits for the end of its window"
+    [note] = slack.fake.of("chat.postEphemeral")
+    assert "Upvoted Q2 (▲1)" in note["text"]
+    await slack.advance_to(slack.clock.now() + timedelta(seconds=5))
+    [edited] = slack.fake.of("chat.update")
+    assert edited["ts"] == queue_ts, "the same message, edited in place"
+    lines = [line for line in edited["text"].splitlines() if line[:1].isdigit()]
+    assert lines[0].startswith("1. Q2 ▲1") and lines[1].startswith("2. Q1 ▲0")
+    slack.fake.clear()
+
+    # the convener answers Q2 by typing: the queue drops it and says so; live end leaves it without buttons
+    assert (await slack.slash("answered Q2"))[0] == 200
+    await slack.settle()
+    await slack.advance_to(slack.clock.now() + timedelta(seconds=5))
+    [edited] = slack.fake.of("chat.update")
+    assert edited["ts"] == queue_ts and "Closed: Q2 answered" in edited["text"] and "Q2 ▲" not in edited["text"]
+    slack.fake.clear()
+    assert (await slack.slash("live end"))[0] == 200
+    await slack.settle()
+    [final] = slack.fake.of("chat.update")
+    assert final["ts"] == queue_ts and "(session ended)" in final["text"]
+    assert not [b for b in final["blocks"] if b["type"] == "actions"], "no upvote buttons once ended"
     slack.check_all()
