@@ -1,8 +1,10 @@
 """What a signed link in an e-mail does (bot/webaccess.py signs and checks it; adapters/web serves
 it): answer a meeting invitation, answer a check-in, or stop the e-mailed digest.
 
-The same rules as the chat commands apply (a cancelled or finished meeting takes no answer, a stopped
-check-in none, an observer cannot answer, an erased member is nobody). Each function runs inside the
+Each goes through the chat command's own service code (bot/services/rsvp.py `record`,
+bot/services/checkins.py `record_answer`, bot/services/digests.py `stop`), so the same rules
+apply: a cancelled or finished meeting takes no answer, a stopped check-in none, an observer cannot
+answer, an erased member is nobody. Each function runs inside the
 caller's transaction and raises UserError, leaving the data as it was, when it cannot apply."""
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import UserError
-from bot.sanitize import clean
+from bot.services import rsvp as rsvp_service
+from bot.services.checkins import record_answer
+from bot.services.digests import stop
+from bot.timefmt import fmt
 from bot.webaccess import SignedAction
-from storage.models import Checkin, CheckinAnswer, Meeting, Member, Rsvp
+from storage.models import Checkin, Meeting, Member
 
 RSVP_ANSWERS = ("yes", "no", "maybe")
-MAX_ANSWER = 4000
 
 
 async def member_of(session: AsyncSession, action: SignedAction) -> Member:
@@ -28,16 +32,24 @@ async def member_of(session: AsyncSession, action: SignedAction) -> Member:
     return member
 
 
-async def rsvp_target(session: AsyncSession, action: SignedAction) -> tuple[Meeting, str]:
-    ref, _, answer = action.subject.partition(":")
-    if not ref.startswith("M") or not ref[1:].isdigit() or answer not in RSVP_ANSWERS:
+async def rsvp_target(session: AsyncSession, action: SignedAction) -> tuple[Meeting, str, str]:
+    """(meeting, answer, date) of an RSVP link: `M3:yes` (the meeting, or a whole series) or
+    `M3:no:2026-01-15` (one occurrence of a series)."""
+    ref, answer, date = ([*action.subject.split(":"), ""])[:3]
+    if (
+        not ref.startswith("M")
+        or not ref[1:].isdigit()
+        or answer not in RSVP_ANSWERS
+        or action.subject.count(":") > 2
+        or (date and len(date) != 10)
+    ):
         raise UserError("This link is no longer valid.")
     m = (
         await session.exec(select(Meeting).where(Meeting.wg_id == action.wg_id, Meeting.number == int(ref[1:])))
     ).first()
     if m is None:
         raise UserError("This link is no longer valid.")
-    return m, answer
+    return m, answer, date
 
 
 async def checkin_target(session: AsyncSession, action: SignedAction) -> tuple[Checkin, str]:
@@ -52,55 +64,34 @@ async def checkin_target(session: AsyncSession, action: SignedAction) -> tuple[C
     return c, occurrence
 
 
-async def rsvp(session: AsyncSession, action: SignedAction, now: datetime) -> str:
-    from bot.services.meetings import next_start
-
-    member = await member_of(session, action)
+def _participant(member: Member, what: str) -> None:
     if member.role == "observer":
-        raise UserError("Observers do not answer meeting invitations.")
-    m, answer = await rsvp_target(session, action)
-    if m.status == "cancelled":
-        raise UserError(f"M{m.number} was cancelled; there is nothing to answer.")
-    if next_start(m, now) is None:
-        raise UserError(f"M{m.number} is over; there is nothing to answer.")
-    row = (await session.exec(select(Rsvp).where(Rsvp.meeting_id == m.id, Rsvp.member_id == member.id))).first()
-    if row is None:
-        row = Rsvp(meeting_id=m.id, member_id=member.id, answer=answer, updated_at=now)  # type: ignore[arg-type]
-    row.answer, row.updated_at = answer, now
-    session.add(row)
-    return f"Your answer to M{m.number} “{m.title}” is recorded: {answer}."
+        raise UserError(f"Observers can read but not {what}.")
+
+
+async def rsvp(session: AsyncSession, action: SignedAction, now: datetime) -> str:
+    member = await member_of(session, action)
+    _participant(member, "answer meeting invitations")
+    m, answer, date = await rsvp_target(session, action)
+    at = await rsvp_service.record(session, m, member, answer, date, now)
+    if at is not None:
+        return f"Your answer to M{m.number} “{m.title}” on {fmt(at, member.timezone)} is recorded: {answer}."
+    series = " (for the whole series)" if m.rrule else ""
+    return f"Your answer to M{m.number} “{m.title}” is recorded: {answer}{series}."
 
 
 async def answer(session: AsyncSession, action: SignedAction, text: str, now: datetime) -> str:
     member = await member_of(session, action)
-    if member.role == "observer":
-        raise UserError("Observers do not answer check-ins.")
+    _participant(member, "answer check-ins")
     c, occurrence = await checkin_target(session, action)
-    if c.status != "active":
-        raise UserError(f"C{c.number} was stopped; it takes no more answers.")
-    body = clean(text).strip()
-    if not body:
-        raise UserError("The answer is empty.")
-    if len(body) > MAX_ANSWER:
-        raise UserError(f"The answer is too long ({len(body)} characters; the limit is {MAX_ANSWER}).")
-    row = (
-        await session.exec(
-            select(CheckinAnswer).where(
-                CheckinAnswer.checkin_id == c.id,
-                CheckinAnswer.member_id == member.id,
-                CheckinAnswer.occurrence == occurrence,
-            )
-        )
-    ).first()
-    if row is None:
-        row = CheckinAnswer(checkin_id=c.id, member_id=member.id, occurrence=occurrence, text=body, answered_at=now)  # type: ignore[arg-type]
-    row.text, row.answered_at = body, now
-    session.add(row)
+    await record_answer(session, c, member, occurrence, text, now)
     return f"Thanks — your answer to C{c.number} ({occurrence}) is recorded."
 
 
 async def unsubscribe(session: AsyncSession, action: SignedAction) -> str:
+    """One click stops the e-mailed digest; a second click (mail clients retry) says it is already off."""
     member = await member_of(session, action)
-    member.digest_email = False
-    session.add(member)
+    if not member.digest_email:
+        return "You do not receive the digest by e-mail (any more); nothing to stop."
+    stop(session, member, "email")
     return "You will no longer receive the digest by e-mail."

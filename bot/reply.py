@@ -44,6 +44,9 @@ class Button(BaseModel):
     label: str
     action: str
     style: Literal["default", "primary", "danger"] = "default"
+    #: for e-mail only: a signed path (`/a/…`, bot/webaccess.py) that does `action` for the reader;
+    #: the e-mail sender prefixes WGBOT_PUBLIC_URL, or says how to answer when none is set
+    link: str | None = None
 
 
 class Option(BaseModel):

@@ -139,6 +139,26 @@ def expiry(now: datetime, lifetime: timedelta = DEFAULT_LIFETIME) -> int:
     return int((now + lifetime).timestamp())
 
 
+async def signed_path(
+    session: AsyncSession,
+    *,
+    wg_id: int,
+    member_id: int,
+    purpose: str,
+    subject: str,
+    now: datetime,
+    lifetime: timedelta = DEFAULT_LIFETIME,
+) -> str:
+    """The path of a signed link (`/a/<token>`), relative to `WGBOT_PUBLIC_URL`.
+
+    The core signs when it composes an e-mail (it knows the member and what the button does); the
+    e-mail sender prefixes the public address when one is configured, and otherwise says how to
+    answer instead (a convener records it)."""
+    access = await access_for(session, wg_id, now)
+    token = sign(access.link_secret, SignedAction(wg_id, member_id, purpose, subject, expiry(now, lifetime)))
+    return f"/a/{token}"
+
+
 async def signed_link(
     session: AsyncSession,
     base: str | None,
@@ -151,6 +171,7 @@ async def signed_link(
     lifetime: timedelta = DEFAULT_LIFETIME,
 ) -> str | None:
     """An absolute signed link for an e-mail, or None without `WGBOT_PUBLIC_URL`."""
-    access = await access_for(session, wg_id, now)
-    token = sign(access.link_secret, SignedAction(wg_id, member_id, purpose, subject, expiry(now, lifetime)))
-    return absolute(base, f"/a/{token}")
+    path = await signed_path(
+        session, wg_id=wg_id, member_id=member_id, purpose=purpose, subject=subject, now=now, lifetime=lifetime
+    )
+    return absolute(base, path)

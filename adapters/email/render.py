@@ -3,9 +3,11 @@
 Why these headers:
 - `Message-ID` is derived from the outbox key, so a message re-sent after a crash (the outbox is
   at-least-once at the transport) carries the same id and mail clients and servers fold it;
-- `List-Unsubscribe` (a mailto: always; an https one-click URL plus `List-Unsubscribe-Post` only when
-  the operator runs such an endpoint, `SMTP_UNSUBSCRIBE_URL`, as RFC 8058 requires an https URI for it)
-  and an unsubscribe line in both parts;
+- `List-Unsubscribe` (a mailto: always; for a digest, the reader's signed one-click link under
+  WGBOT_PUBLIC_URL, else the operator's own endpoint `SMTP_UNSUBSCRIBE_URL`; `List-Unsubscribe-Post`
+  only with an https URL, as RFC 8058 requires) and an unsubscribe line in both parts;
+- buttons the core signed for this reader (bot/emaillinks.py) become links under WGBOT_PUBLIC_URL;
+  without it, the e-mail says how to answer instead (reply; a convener records it);
 - header values with CR or LF are refused outright (header injection), never folded or stripped.
 """
 
@@ -27,10 +29,14 @@ from bot.mentions import neutralize
 from bot.outbox import Outgoing
 from bot.reply import Actions, Attachment, Button, Context, Divider, Fields, Heading, Reply, Text
 
+#: without WGBOT_PUBLIC_URL there is no page to answer on: a reply by e-mail, recorded by a convener
 ANSWER_HINT = (
     "To answer, reply to this e-mail with your answer (for example “yes”, “no” or “maybe”); "
     "a convener records it for you."
 )
+#: with it, the buttons are signed, expiring, single-purpose links (bot/emaillinks.py, adapters/web/actions.py)
+LINKS_HINT = "Each link works only for you and only for this answer; it expires after a few weeks."
+UNSUBSCRIBE_ACTION = "digest unsubscribe email"
 MAX_SUBJECT = 200
 
 
@@ -43,12 +49,16 @@ class MailConfig:
     sender: str
     sender_name: str = "wgbot"
     unsubscribe_url: str | None = None
+    #: WGBOT_PUBLIC_URL: the base of the signed links the core put on buttons (None: not served)
+    public_url: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MailConfig:
         if not settings.smtp_from:
             raise ValueError("SMTP_FROM is not set")
-        return cls(sender=settings.smtp_from, unsubscribe_url=settings.smtp_unsubscribe_url)
+        return cls(
+            sender=settings.smtp_from, unsubscribe_url=settings.smtp_unsubscribe_url, public_url=settings.public_url
+        )
 
     @property
     def domain(self) -> str:
@@ -86,7 +96,40 @@ def subject_of(reply: Reply) -> str:
     return neutralize(text.strip().splitlines()[0])[:MAX_SUBJECT] if text.strip() else "wgbot"
 
 
-def footer(kind: str, addr: str) -> str:
+def links_of(block: Actions, base: str | None) -> list[tuple[str, str]]:
+    """(label, absolute URL) of a block's signed buttons; empty without a public address. The
+    unsubscribe link is not among them: it goes to the footer and the List-Unsubscribe header."""
+    if not base:
+        return []
+    return [
+        (el.label, base.rstrip("/") + el.link)
+        for el in block.elements
+        if isinstance(el, Button) and el.link and el.action != UNSUBSCRIBE_ACTION
+    ]
+
+
+def _answerable(block: Actions) -> bool:
+    return any(not (isinstance(el, Button) and el.action == UNSUBSCRIBE_ACTION) for el in block.elements)
+
+
+def unsubscribe_link(reply: Reply, base: str | None) -> str | None:
+    """The signed one-click unsubscribe address of a digest for one reader, if it has one."""
+    if not base:
+        return None
+    for block in reply.blocks:
+        if isinstance(block, Actions):
+            for el in block.elements:
+                if isinstance(el, Button) and el.action == UNSUBSCRIBE_ACTION and el.link:
+                    return base.rstrip("/") + el.link
+    return None
+
+
+def footer(kind: str, addr: str, unsubscribe: str | None = None) -> str:
+    if kind == "digest" and unsubscribe:
+        return (
+            f"You receive this weekly digest at {addr} because you subscribed or a convener added you. "
+            f"To stop it with one click: {unsubscribe} (or /wg digest unsubscribe in the chat)."
+        )
     if kind == "digest":
         return (
             f"You receive this weekly digest at {addr} because you subscribed or a convener added you. To stop: "
@@ -98,8 +141,9 @@ def footer(kind: str, addr: str) -> str:
     )
 
 
-def text_body(reply: Reply) -> str:
-    """Like Reply.to_text, but buttons become the way to answer by e-mail and files are attached."""
+def text_body(reply: Reply, base: str | None = None) -> str:
+    """Like Reply.to_text, but buttons become the way to answer by e-mail (their signed links, or how
+    to answer without them) and files are attached."""
     lines: list[str] = []
     for block in reply.blocks:
         if isinstance(block, Heading):
@@ -109,7 +153,10 @@ def text_body(reply: Reply) -> str:
         elif isinstance(block, Fields):
             lines.extend(f"{label}: {value}" for label, value in block.items)
         elif isinstance(block, Actions):
-            if any(isinstance(el, Button) for el in block.elements) or block.elements:
+            if links := links_of(block, base):
+                lines.extend(f"{label}: {url}" for label, url in links)
+                lines.append(LINKS_HINT)
+            elif _answerable(block):
                 lines.append(ANSWER_HINT)
         elif isinstance(block, Divider):
             lines.append("")
@@ -122,22 +169,32 @@ def text_body(reply: Reply) -> str:
 def _env() -> Environment:
     return Environment(
         loader=PackageLoader("adapters.email", "templates"),
-        autoescape=select_autoescape(["html", "j2"], default_for_string=True),
+        # the HTML part only: the text part is plain text (escaping it showed `&#39;` to readers)
+        autoescape=select_autoescape(["html.j2"], default_for_string=True),
         keep_trailing_newline=True,
     )
 
 
-def html_body(reply: Reply, subject: str, foot: str) -> str:
+def html_body(reply: Reply, subject: str, foot: str, base: str | None = None, unsubscribe: str | None = None) -> str:
     blocks = [b.model_copy(update={"text": neutralize(b.text)}) if hasattr(b, "text") else b for b in reply.blocks]
     return (
         _env()
         .get_template("message.html.j2")
-        .render(subject=subject, blocks=blocks, footer=foot, answer_hint=ANSWER_HINT)
+        .render(
+            subject=subject,
+            blocks=blocks,
+            footer=foot,
+            answer_hint=ANSWER_HINT,
+            links_hint=LINKS_HINT,
+            links_of=lambda block: links_of(block, base),
+            answerable=_answerable,
+            unsubscribe=unsubscribe,
+        )
     )
 
 
-def plain_body(reply: Reply, foot: str) -> str:
-    return _env().get_template("message.txt.j2").render(body=text_body(reply), footer=foot)
+def plain_body(reply: Reply, foot: str, base: str | None = None) -> str:
+    return _env().get_template("message.txt.j2").render(body=text_body(reply, base), footer=foot)
 
 
 def calendar_for_mail(content: str, organizer: str) -> tuple[bytes, str | None]:
@@ -156,7 +213,9 @@ def build_message(message: Outgoing, config: MailConfig) -> EmailMessage:
     addr = address_of(message)
     reply = message.reply
     subject = safe_header(subject_of(reply), "Subject")
-    foot = footer(message.kind, addr)
+    base = config.public_url
+    one_click = unsubscribe_link(reply, base)
+    foot = footer(message.kind, addr, one_click)
     msg = EmailMessage(policy=SMTP)
     msg["From"] = formataddr((safe_header(config.sender_name, "From"), safe_header(config.sender, "From")))
     msg["To"] = addr
@@ -165,14 +224,19 @@ def build_message(message: Outgoing, config: MailConfig) -> EmailMessage:
     msg["Message-ID"] = message_id(message.key, config.domain)
     msg["Auto-Submitted"] = "auto-generated"
     unsubscribe = [f"<mailto:{config.sender}?subject={quote('unsubscribe ' + addr)}>"]
-    if config.unsubscribe_url:
+    if one_click:
+        # the reader's own signed link (RFC 8058 one-click POST needs https; plain http gets no -Post)
+        unsubscribe.insert(0, f"<{safe_header(one_click, 'List-Unsubscribe')}>")
+        if one_click.startswith("https://"):
+            msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    elif config.unsubscribe_url:
         sep = "&" if "?" in config.unsubscribe_url else "?"
         url = safe_header(config.unsubscribe_url, "List-Unsubscribe")
         unsubscribe.insert(0, f"<{url}{sep}address={quote(addr)}>")
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["List-Unsubscribe"] = ", ".join(unsubscribe)
-    msg.set_content(plain_body(reply, foot))
-    msg.add_alternative(html_body(reply, subject, foot), subtype="html")
+    msg.set_content(plain_body(reply, foot, base))
+    msg.add_alternative(html_body(reply, subject, foot, base, one_click), subtype="html")
     for block in reply.blocks:
         if not isinstance(block, Attachment):
             continue

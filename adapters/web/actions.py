@@ -63,8 +63,9 @@ async def _confirm(rec: WebRecord, action: webaccess.SignedAction) -> web.Respon
         async with rec.db.session() as s:
             member = await emailactions.member_of(s, action)
             if action.purpose == "rsvp":
-                m, answer = await emailactions.rsvp_target(s, action)
-                text = f"Answer “{answer}” to the invitation to M{m.number} “{m.title}”?"
+                m, answer, date = await emailactions.rsvp_target(s, action)
+                when = f" on {date}" if date else (" (every occurrence)" if m.rrule else "")
+                text = f"Answer “{answer}” to the invitation to M{m.number} “{m.title}”{when}?"
                 form = {"button": f"Answer {answer}", "textarea": False}
             elif action.purpose == "answer":
                 c, occurrence = await emailactions.checkin_target(s, action)

@@ -18,10 +18,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import recurrence
+from bot.emaillinks import sign_buttons
 from bot.engine import JobContext, Skip, cancel_jobs, job_handler, schedule
 from bot.errors import NotFound, UserError
 from bot.outbox import Destination
-from bot.reply import Context, Fields, Heading, Reply, Text
+from bot.reply import Actions, Button, Context, Fields, Heading, Reply, Text
 from bot.sanitize import clean, clean_line
 from bot.services.context import Ctx, command, dm_destination, parse_ref, shows
 from bot.services.meetings import active_members
@@ -144,11 +145,20 @@ def _question(c: Checkin, day: str, *, nudge: bool) -> Reply:
     )
 
 
-def _for(dest: Destination, reply: Reply) -> Reply:
-    """An e-mail-only member cannot type /wg answer: tell them how their answer gets recorded."""
-    if dest.platform == "email":
-        reply.blocks.append(Context(text="Reply to this e-mail with your answer: a convener records it for you."))
-    return reply
+async def _for(
+    session: AsyncSession, dest: Destination, c: Checkin, member: Member, day: str, *, nudge: bool, now: datetime
+) -> Reply:
+    """The question for `dest`. An e-mail-only member cannot type /wg answer: their e-mail carries a
+    signed answer link (a small form on the web record), or, without a public address, says that a
+    reply by e-mail gets recorded by a convener (adapters/email/render.py words it)."""
+    reply = _question(c, day, nudge=nudge)
+    if dest.platform != "email":
+        return reply
+    reply.blocks[-1] = Context(text=f"For {day}.")
+    reply.blocks.append(
+        Actions(elements=[Button(label="Answer", action=f"answer C{c.number} date:{day}", style="primary")])
+    )
+    return await sign_buttons(session, reply, member, now)
 
 
 async def _member(ctx: JobContext) -> Member:
@@ -165,7 +175,9 @@ async def ask_job(ctx: JobContext) -> None:
     dest = await dm_destination(ctx.session, member)
     if dest is None:
         raise Skip("the member cannot be reached by DM")
-    await ctx.send(dest, _for(dest, _question(c, ctx.payload["occurrence"], nudge=False)), part="dm")
+    await ctx.send(
+        dest, await _for(ctx.session, dest, c, member, ctx.payload["occurrence"], nudge=False, now=ctx.now), part="dm"
+    )
 
 
 @job_handler("checkin.nudge")
@@ -186,7 +198,9 @@ async def nudge_job(ctx: JobContext) -> None:
     dest = await dm_destination(ctx.session, member)
     if dest is None:
         raise Skip("the member cannot be reached by DM")
-    await ctx.send(dest, _for(dest, _question(c, ctx.payload["occurrence"], nudge=True)), part="dm")
+    await ctx.send(
+        dest, await _for(ctx.session, dest, c, member, ctx.payload["occurrence"], nudge=True, now=ctx.now), part="dm"
+    )
 
 
 @command("checkin")
@@ -301,14 +315,33 @@ async def answer(ctx: Ctx) -> Reply:
     c = await get_checkin(ctx, ctx.cmd.positionals[0])
     if c.status != "active":
         raise UserError(f"C{c.number} was stopped; it takes no more answers.")
-    text = clean(ctx.cmd.rest).strip()
-    if len(text) > MAX_ANSWER:
-        raise UserError(f"The answer is too long ({len(text)} characters; the limit is {MAX_ANSWER}).")
     occurrence = latest_occurrence(c, member, ctx.now)
     if occurrence is None:
         raise UserError(f"C{c.number} has not been asked yet; answer once you get the question.")
+    await record_answer(ctx.session, c, member, occurrence, ctx.cmd.rest, ctx.now)
+    if proxy:
+        return Reply.text(f"{member.display_name}'s answer to C{c.number} ({occurrence}) is recorded.", private=True)
+    return Reply.text(f"Thanks — your answer to C{c.number} ({occurrence}) is recorded for the digest.", private=True)
+
+
+async def record_answer(
+    session: AsyncSession, c: Checkin, member: Member, occurrence: str, raw: str, now: datetime
+) -> str:
+    """Record (or replace) `member`'s answer to the occurrence of `c` asked on `occurrence` (a local
+    date): the one code path of `/wg answer` and of the signed answer links in e-mails. Refuses a
+    stopped check-in, an occurrence not asked yet, and an empty or too long answer."""
+    if c.status != "active":
+        raise UserError(f"C{c.number} was stopped; it takes no more answers.")
+    latest = latest_occurrence(c, member, now)
+    if latest is None or occurrence > latest:
+        raise UserError(f"C{c.number} has not been asked for {occurrence} yet; answer once you get the question.")
+    text = clean(raw).strip()
+    if not text:
+        raise UserError("The answer is empty.")
+    if len(text) > MAX_ANSWER:
+        raise UserError(f"The answer is too long ({len(text)} characters; the limit is {MAX_ANSWER}).")
     existing = (
-        await ctx.session.exec(
+        await session.exec(
             select(CheckinAnswer).where(
                 CheckinAnswer.checkin_id == c.id,
                 CheckinAnswer.member_id == member.id,
@@ -319,14 +352,12 @@ async def answer(ctx: Ctx) -> Reply:
     if existing is None:
         assert c.id is not None and member.id is not None
         existing = CheckinAnswer(
-            checkin_id=c.id, member_id=member.id, occurrence=occurrence, text=text, answered_at=ctx.now
+            checkin_id=c.id, member_id=member.id, occurrence=occurrence, text=text, answered_at=now
         )
-    existing.text, existing.answered_at = text, ctx.now
-    ctx.session.add(existing)
-    await ctx.session.flush()
-    if proxy:
-        return Reply.text(f"{member.display_name}'s answer to C{c.number} ({occurrence}) is recorded.", private=True)
-    return Reply.text(f"Thanks — your answer to C{c.number} ({occurrence}) is recorded for the digest.", private=True)
+    existing.text, existing.answered_at = text, now
+    session.add(existing)
+    await session.flush()
+    return occurrence
 
 
 @shows("C")

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.digest.compose import Digest as Composed
 from bot.digest.compose import compose
 from bot.digest.sections import Period
+from bot.emaillinks import with_unsubscribe
 from bot.engine import JobContext, cancel_jobs, job_handler, schedule
 from bot.errors import Forbidden, UserError
 from bot.outbox import Destination, enqueue
@@ -111,7 +112,7 @@ async def ensure_planned(db: Database, now: datetime) -> int:
     return made
 
 
-async def deliver(session: AsyncSession, digest: Composed, send: Send) -> int:
+async def deliver(session: AsyncSession, digest: Composed, send: Send, now: datetime) -> int:
     """One message per bound channel (group zone), DM subscriber and e-mail subscriber (their zone)."""
     wg = digest.wg
     assert wg.id is not None
@@ -131,7 +132,9 @@ async def deliver(session: AsyncSession, digest: Composed, send: Send) -> int:
                 await send(dm, digest.render(m.timezone), f"dm{m.id}")
                 count += 1
         if m.digest_email and m.email:
-            await send(email_destination(m.email), digest.render(m.timezone), f"email{m.id}")
+            # with its signed one-click unsubscribe link (footer and List-Unsubscribe header)
+            reply = await with_unsubscribe(session, digest.render(m.timezone), m, now)
+            await send(email_destination(m.email), reply, f"email{m.id}")
             count += 1
     return count
 
@@ -170,7 +173,7 @@ async def digest_job(ctx: JobContext) -> None:
     async def send(dest: Destination, reply: Reply, part: str) -> None:
         await ctx.send(dest, reply, part=part)
 
-    sent = await deliver(ctx.session, digest, send)
+    sent = await deliver(ctx.session, digest, send, ctx.now)
     ctx.session.add(archive(digest, ctx.now, trigger="scheduled", late=ctx.late_by is not None))
     ctx.notes.append(f"{sent} digest message(s)")
 
@@ -209,7 +212,7 @@ async def send_now(ctx: Ctx) -> Reply:
         await enqueue(ctx.session, key=f"digest:manual:wg{wg.id}:{stamp}:{part}", destination=dest, reply=reply,
                       now=ctx.now, wg_id=wg.id)  # fmt: skip
 
-    sent = await deliver(ctx.session, digest, send)
+    sent = await deliver(ctx.session, digest, send, ctx.now)
     ctx.session.add(archive(digest, ctx.now, trigger="manual", late=False))
     return Reply.text(f"Digest sent now: {sent} message(s) (channels and subscribers).", private=True)
 
@@ -254,6 +257,16 @@ async def unsubscribe(ctx: Ctx) -> Reply:
     how = ctx.cmd.positionals[0].strip().lower() if ctx.cmd.positionals else "all"
     if how not in ("all", "dm", "email", "e-mail"):
         raise ctx.fail(f"`{how[:20]}` is not a subscription: use dm or email (or nothing for both).")
+    stopped = stop(ctx.session, m, how)
+    if m is not ctx.member:
+        return Reply.text(f"{m.display_name} no longer receives the digest by {stopped}.", private=True)
+    return Reply.text(f"Digest by {stopped} stopped. It is still posted in the group's channels.", private=True)
+
+
+def stop(session: AsyncSession, m: Member, how: str) -> str:
+    """Stop `m`'s digest by DM, e-mail or both (`how`: dm, email, all): the one code path of
+    `/wg digest unsubscribe` and of the one-click link in e-mailed digests. Returns what stopped
+    ("DM", "e-mail", "DM and e-mail"); refuses when nothing was subscribed."""
     stop_dm = how in ("all", "dm") and m.digest_dm
     stop_email = how in ("all", "email", "e-mail") and m.digest_email
     if not stop_dm and not stop_email:
@@ -263,8 +276,5 @@ async def unsubscribe(ctx: Ctx) -> Reply:
         m.digest_dm = False
     if stop_email:
         m.digest_email = False
-    ctx.session.add(m)
-    stopped = " and ".join(w for w, on in (("DM", stop_dm), ("e-mail", stop_email)) if on)
-    if m is not ctx.member:
-        return Reply.text(f"{m.display_name} no longer receives the digest by {stopped}.", private=True)
-    return Reply.text(f"Digest by {stopped} stopped. It is still posted in the group's channels.", private=True)
+    session.add(m)
+    return " and ".join(w for w, on in (("DM", stop_dm), ("e-mail", stop_email)) if on)

@@ -3,7 +3,8 @@
 Chat members see the meeting card in their channel; an e-mail-only member gets an .ics invitation
 (METHOD:REQUEST), an updated one when the meeting moves, and a METHOD:CANCEL when it is cancelled,
 each once (keyed by meeting, revision and member). Their calendar's accept/decline does not reach
-wgbot, so the e-mail says how to answer: reply, and a convener records it with /wg rsvp on their behalf.
+wgbot, so the e-mail carries signed Yes/No/Maybe links (bot/emaillinks.py) when WGBOT_PUBLIC_URL is set,
+and otherwise says how to answer: reply, and a convener records it with /wg rsvp … for:<member>.
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import ics
+from bot.emaillinks import sign_buttons
 from bot.outbox import enqueue
 from bot.reply import Attachment, Block, Context, Fields, Heading, Reply
 from bot.services.context import email_destination, email_only
 from bot.services.meetings import active_members, next_start, rsvp_buttons, span_text, when_line
 from storage.models import Meeting, WorkingGroup
 
-HOW_TO_ANSWER = (
-    "Your calendar's accept/decline does not reach the working group's bot: reply to this e-mail with "
-    "yes, no or maybe and a convener records your answer."
-)
+#: the e-mail sender adds how to answer: the signed links, or, with no public address, "reply and a
+#: convener records it" (adapters/email/render.py)
+HOW_TO_ANSWER = "Your calendar app's accept/decline does not reach the working group's bot."
 
 
 async def email_invitations(session: AsyncSession, m: Meeting, wg: WorkingGroup, now: datetime, *, method: str) -> int:
@@ -48,11 +49,12 @@ async def email_invitations(session: AsyncSession, m: Meeting, wg: WorkingGroup,
         content = ics.invitation(m, wg, now, method=method, attendee=member.email)
         blocks.append(Attachment(filename=ics.filename(m), content=content, mime="text/calendar"))
         stage = "cancel" if method == "CANCEL" else f"r{m.revision}"
+        reply = await sign_buttons(session, Reply(blocks=blocks, kind="announcement"), member, now)
         sent += await enqueue(
             session,
             key=f"meeting:{m.id}:invite:{stage}:m{member.id}",
             destination=email_destination(member.email),
-            reply=Reply(blocks=blocks, kind="announcement"),
+            reply=reply,
             now=now,
             wg_id=wg.id,
         )

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import ics, recurrence, slots
+from bot.emaillinks import sign_buttons
 from bot.engine import JobContext, Skip, cancel_jobs, job_handler, schedule
 from bot.errors import NotFound, UserError
 from bot.reply import Actions, Attachment, Button, Context, Divider, Fields, Heading, Reply, Text
@@ -278,8 +279,12 @@ async def reminder_job(ctx: JobContext) -> None:
         if answers.get(member.id or 0) == "no":
             continue
         dm = await dm_destination(ctx.session, member)
-        if dm is not None:
-            await ctx.send(dm, body(member.timezone, utc=False), part=f"dm{member.id}")
+        if dm is None:
+            continue
+        reply = body(member.timezone, utc=False)
+        if dm.platform == "email":  # the buttons become signed links (bot/emaillinks.py)
+            reply = await sign_buttons(ctx.session, reply, member, ctx.now)
+        await ctx.send(dm, reply, part=f"dm{member.id}")
 
 
 # ---------------------------------------------------------------- commands

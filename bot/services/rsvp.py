@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import recurrence
 from bot.errors import UserError
@@ -37,28 +38,16 @@ async def rsvp(ctx: Ctx) -> Response | Reply:
     answer = ctx.cmd.positionals[1].strip().lower()
     if answer not in RSVP_ANSWERS:
         raise UserError(f"Answer yes, no or maybe (not `{answer[:20]}`).", ctx.spec_usage)
-    if m.status == "cancelled":
-        raise UserError(f"M{m.number} was cancelled; there is nothing to answer.")
-    if next_start(m, ctx.now) is None:
-        raise UserError(f"M{m.number} is over; there is nothing to answer.")
     date = ctx.cmd.options.get("date", "").strip().lower()
-    if date and date != "all":
-        return await _rsvp_occurrence(ctx, m, member, answer, date, proxy=proxy)
-    if date == "all":
-        # the whole series: earlier answers for single dates give way to this one
-        q = select(RsvpOccurrence).where(RsvpOccurrence.meeting_id == m.id, RsvpOccurrence.member_id == member.id)
-        for row in (await ctx.session.exec(q)).all():
-            await ctx.session.delete(row)
-    existing = (
-        await ctx.session.exec(select(Rsvp).where(Rsvp.meeting_id == m.id, Rsvp.member_id == member.id))
-    ).first()
-    if existing is None:
-        existing = Rsvp(meeting_id=m.id, member_id=member.id, answer=answer, updated_at=ctx.now)  # type: ignore[arg-type]
-    existing.answer, existing.updated_at = answer, ctx.now
-    ctx.session.add(existing)
-    await ctx.session.flush()
-    series = " (for the whole series)" if m.rrule else ""
+    at = await record(ctx.session, m, member, answer, date, ctx.now)
     whose = f"{member.display_name}'s" if proxy else "Your"
+    if at is not None:
+        confirm = Reply.text(
+            f"{whose} answer to M{m.number} “{m.title}” on {fmt(at, ctx.tz)}: {answer} (that date only).",
+            private=True,
+        )
+        return Response(replies=[confirm]) if ctx.cmd.from_action else confirm
+    series = " (for the whole series)" if m.rrule else ""
     confirm = Reply.text(f"{whose} answer to M{m.number} “{m.title}”: {answer}{series}.", private=True)
     if ctx.cmd.from_action:
         card = await meeting_card(ctx.session, m, wg, wg.timezone, ctx.now)
@@ -66,9 +55,38 @@ async def rsvp(ctx: Ctx) -> Response | Reply:
     return confirm
 
 
-async def _rsvp_occurrence(
-    ctx: Ctx, m: Meeting, member: Member, answer: str, date: str, *, proxy: bool
-) -> Response | Reply:
+async def record(
+    session: AsyncSession, m: Meeting, member: Member, answer: str, date: str, now: datetime
+) -> datetime | None:
+    """Record `member`'s answer to `m`: for the meeting (a whole series) without `date`, for one
+    occurrence with `date:YYYY-MM-DD`, for the whole series again with `date:all`. The one code path of
+    the chat command and of the signed links in e-mails (bot/emailactions.py); returns the occurrence's
+    start for a dated answer. Answering the same twice just sets the same answer."""
+    if answer not in RSVP_ANSWERS:
+        raise UserError(f"Answer yes, no or maybe (not `{answer[:20]}`).")
+    if m.status == "cancelled":
+        raise UserError(f"M{m.number} was cancelled; there is nothing to answer.")
+    if next_start(m, now) is None:
+        raise UserError(f"M{m.number} is over; there is nothing to answer.")
+    if date and date != "all":
+        return await _record_occurrence(session, m, member, answer, date, now)
+    if date == "all":
+        # the whole series: earlier answers for single dates give way to this one
+        q = select(RsvpOccurrence).where(RsvpOccurrence.meeting_id == m.id, RsvpOccurrence.member_id == member.id)
+        for row in (await session.exec(q)).all():
+            await session.delete(row)
+    existing = (await session.exec(select(Rsvp).where(Rsvp.meeting_id == m.id, Rsvp.member_id == member.id))).first()
+    if existing is None:
+        existing = Rsvp(meeting_id=m.id, member_id=member.id, answer=answer, updated_at=now)  # type: ignore[arg-type]
+    existing.answer, existing.updated_at = answer, now
+    session.add(existing)
+    await session.flush()
+    return None
+
+
+async def _record_occurrence(
+    session: AsyncSession, m: Meeting, member: Member, answer: str, date: str, now: datetime
+) -> datetime:
     """`/wg rsvp M<n> no date:2026-01-15`: an answer for one occurrence of a series."""
     try:
         day = datetime.strptime(date, "%Y-%m-%d").date()
@@ -87,25 +105,19 @@ async def _rsvp_occurrence(
             recurrence.occurrences(m.rrule, series_start_local(m), m.timezone, day_start - timedelta(seconds=1)), None
         )
         if at_or_none is None or occurrence_date(m, at_or_none) != date:
-            nxt = next_start(m, ctx.now)
+            nxt = next_start(m, now)
             hint = f" The next one is on {occurrence_date(m, nxt)}." if nxt else ""
             raise UserError(f"M{m.number} has no occurrence on {date}.{hint}")
         at = at_or_none
-    if at + timedelta(minutes=m.duration_minutes) <= ctx.now:
+    if at + timedelta(minutes=m.duration_minutes) <= now:
         raise UserError(f"The occurrence of M{m.number} on {date} is over; there is nothing to answer.")
     q = select(RsvpOccurrence).where(
         RsvpOccurrence.meeting_id == m.id, RsvpOccurrence.member_id == member.id, RsvpOccurrence.occurrence == date
     )
-    row = (await ctx.session.exec(q)).first()
+    row = (await session.exec(q)).first()
     if row is None:
-        row = RsvpOccurrence(meeting_id=m.id, member_id=member.id, occurrence=date, answer=answer, updated_at=ctx.now)  # type: ignore[arg-type]
-    row.answer, row.updated_at = answer, ctx.now
-    ctx.session.add(row)
-    await ctx.session.flush()
-    whose = f"{member.display_name}'s" if proxy else "Your"
-    confirm = Reply.text(
-        f"{whose} answer to M{m.number} “{m.title}” on {fmt(at, ctx.tz)}: {answer} (that date only).", private=True
-    )
-    if ctx.cmd.from_action:
-        return Response(replies=[confirm])
-    return confirm
+        row = RsvpOccurrence(meeting_id=m.id, member_id=member.id, occurrence=date, answer=answer, updated_at=now)  # type: ignore[arg-type]
+    row.answer, row.updated_at = answer, now
+    session.add(row)
+    await session.flush()
+    return at

@@ -1,0 +1,219 @@
+"""Signed links end to end: the e-mail is delivered to a real SMTP server on loopback (aiosmtpd), the
+link is taken out of the delivered message and followed against the running web record (aiohttp on
+loopback); the answer lands through the chat command's own service code. Tampered, expired and
+wrong-purpose links change nothing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from email.message import EmailMessage
+
+import pytest
+from sqlmodel import select
+
+from adapters.email.sender import EmailSender
+from bot import webaccess
+from storage.models import CheckinAnswer, Member, Rsvp, RsvpOccurrence
+from tests.conftest import START, table_snapshot
+from tests.email.conftest import Mailbox, SmtpServer, free_port, smtp_settings
+from tests.web.conftest import PUBLIC, Site, text_of
+
+ADDR = "ngozi@ministry.example"
+LINK = re.compile(rf"^(Yes|No|Maybe|Answer): ({re.escape(PUBLIC)}/a/[A-Za-z0-9_.-]+)\s*$", re.M)
+
+
+@pytest.fixture
+async def mailed(site: Site) -> AsyncIterator[Mailbox]:
+    """E-mails go to a loopback SMTP server, with WGBOT_PUBLIC_URL set for the sender too; Ngozi is
+    a member reachable only by e-mail."""
+    server = SmtpServer(free_port())
+    server.start()
+    settings = smtp_settings(str(site.harness.app.db.url), server.port, WGBOT_PUBLIC_URL=PUBLIC)
+    site.harness.app.dispatcher.add_sender(EmailSender(settings))
+    r = await site.harness.say(
+        "ana", f'/wg member add "Ngozi Okafor" government email:{ADDR} tz:Africa/Lagos region:african'
+    )
+    assert "Added Ngozi Okafor" in text_of(r)
+    yield server.mailbox
+    server.stop()
+
+
+def _text(msg: EmailMessage) -> str:
+    part = msg.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def _html(msg: EmailMessage) -> str:
+    part = msg.get_body(preferencelist=("html",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def _links(msg: EmailMessage) -> dict[str, str]:
+    """The signed links of a delivered e-mail's text part, by label, as paths on the local server
+    (the public address is where a reverse proxy would forward them)."""
+    links = {label: url.removeprefix(PUBLIC) for label, url in LINK.findall(_text(msg))}
+    html = _html(msg)
+    assert all(f'href="{PUBLIC}{path}"' in html for path in links.values())  # the same links in both parts
+    return links
+
+
+def _last(mail: Mailbox, prefix: str) -> EmailMessage:
+    found = [m for m in mail.to(ADDR) if str(m["Subject"]).startswith(prefix)]
+    assert found, [m["Subject"] for m in mail.to(ADDR)]
+    return found[-1]
+
+
+async def _ngozi(site: Site) -> Member:
+    async with site.harness.app.db.session() as s:
+        return (await s.exec(select(Member).where(Member.email == ADDR))).one()
+
+
+async def test_invitation_links_answer_the_rsvp_through_the_web(site: Site, mailed: Mailbox) -> None:
+    h = site.harness
+    await h.say("ana", '/wg meeting "Drafting call" at:"2026-01-08 16:00" duration:90m')
+    invite = _last(mailed, "Invitation: M2")
+    links = _links(invite)
+    assert set(links) == {"Yes", "No", "Maybe"}
+    assert "a convener records it" not in _text(invite) and "&#39;" not in _text(invite)
+    ngozi = await _ngozi(site)
+
+    before = await table_snapshot(h.app.db)
+    status, body, _ = await site.get(links["Maybe"])
+    assert status == 200 and "Answer “maybe”" in body and "Drafting call" in body
+    assert await table_snapshot(h.app.db) == before  # following the link (a mail scanner) changes nothing
+
+    for _ in range(2):  # the same link twice just sets the same answer
+        status, body = await site.post(links["Maybe"], {})
+        assert status == 200 and "recorded: maybe" in body
+    status, body = await site.post(links["Yes"], {})
+    assert status == 200 and "recorded: yes" in body
+    async with h.app.db.session() as s:
+        [row] = (await s.exec(select(Rsvp).where(Rsvp.member_id == ngozi.id))).all()
+    assert row.answer == "yes"
+    card = text_of(await h.say("ana", "/wg show M2"))
+    assert "1 yes" in card  # what chat shows counts it like any answer
+
+
+async def test_reminder_links_answer_one_occurrence_of_a_series(site: Site, mailed: Mailbox) -> None:
+    h = site.harness
+    await h.say("ana", '/wg meeting "Standup" at:"2026-01-06 10:00 Europe/Paris" every:weekly remind:1h')
+    await h.advance_to(START + timedelta(hours=24))  # Tue 6 Jan 09:00 UTC: the 08:00 UTC reminder went
+    reminder = _last(mailed, "Reminder: M2")
+    links = _links(reminder)
+    status, body, _ = await site.get(links["No"])
+    assert status == 200 and "on 2026-01-06" in body
+    status, body = await site.post(links["No"], {})
+    assert status == 200 and "is recorded: no" in body
+    ngozi = await _ngozi(site)
+    async with h.app.db.session() as s:
+        [row] = (await s.exec(select(RsvpOccurrence).where(RsvpOccurrence.member_id == ngozi.id))).all()
+        series = (await s.exec(select(Rsvp).where(Rsvp.member_id == ngozi.id))).all()
+    assert (row.occurrence, row.answer) == ("2026-01-06", "no") and series == []
+
+
+async def test_checkin_link_is_a_small_form_that_records_the_answer(site: Site, mailed: Mailbox) -> None:
+    h = site.harness
+    await h.say("ana", '/wg checkin "What did you finish?" every:day at:10:00 tz:UTC')
+    await h.advance_to(START + timedelta(days=1, hours=2))  # Tue 6 Jan 11:00 UTC
+    question = _last(mailed, "Check-in C1")
+    links = _links(question)
+    assert set(links) == {"Answer"} and "/wg answer" not in _text(question)
+    status, body, _ = await site.get(links["Answer"])
+    assert status == 200 and "What did you finish?" in body and "<textarea" in body
+    status, body = await site.post(links["Answer"], {"answer": "The <b>glossary</b> draft"})
+    assert status == 200 and "recorded" in body
+    ngozi = await _ngozi(site)
+    async with h.app.db.session() as s:
+        [row] = (await s.exec(select(CheckinAnswer).where(CheckinAnswer.member_id == ngozi.id))).all()
+    assert row.text == "The <b>glossary</b> draft"
+    assert "Ngozi Okafor: The <b>glossary</b> draft" in text_of(await h.say("ana", "/wg show C1"))
+    before = await table_snapshot(h.app.db)
+    status, body = await site.post(links["Answer"], {"answer": "   "})
+    assert status == 409 and "empty" in body
+    assert await table_snapshot(h.app.db) == before
+
+
+async def test_digest_one_click_unsubscribe(site: Site, mailed: Mailbox) -> None:
+    h = site.harness
+    await h.say("ana", "/wg digest send")
+    digest = mailed.to(ADDR)[-1]
+    assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    first = str(digest["List-Unsubscribe"]).split(",")[0].strip()
+    assert first.startswith(f"<{PUBLIC}/a/") and "mailto:" in str(digest["List-Unsubscribe"])
+    link = first.strip("<>").removeprefix(PUBLIC)
+    assert f"{PUBLIC}{link}" in _text(digest)  # the footer carries the same one-click link
+    before = await table_snapshot(h.app.db)
+    status, body, _ = await site.get(link)
+    assert status == 200 and "Unsubscribe" in body and 'method="post"' in body
+    assert await table_snapshot(h.app.db) == before
+    status, body = await site.post(link, {"List-Unsubscribe": "One-Click"})  # what mail clients send (RFC 8058)
+    assert status == 200 and "no longer receive the digest by e-mail" in body
+    assert not (await _ngozi(site)).digest_email
+    status, body = await site.post(link, {"List-Unsubscribe": "One-Click"})  # a client's retry
+    assert status == 200 and "nothing to stop" in body
+    count = len(mailed.to(ADDR))
+    await h.say("ana", "/wg digest send")
+    assert len(mailed.to(ADDR)) == count  # no more digests by e-mail
+
+
+async def test_tampered_expired_and_wrong_purpose_links_change_nothing(site: Site, mailed: Mailbox) -> None:
+    h = site.harness
+    await h.say("ana", '/wg meeting "Drafting call" at:"2026-03-20 16:00" duration:90m')
+    yes = _links(_last(mailed, "Invitation: M2"))["Yes"]
+    await h.say("ana", "/wg digest send")
+    unsub = str(mailed.to(ADDR)[-1]["List-Unsubscribe"]).split(",")[0].strip().strip("<>").removeprefix(PUBLIC)
+    payload, mac = yes.removeprefix("/a/").split(".")
+    claimed = webaccess.peek(f"{payload}.{mac}")
+    assert claimed is not None
+    # the RSVP link's MAC on an unsubscribe payload for the same member: another purpose, refused
+    other = webaccess._b64(f'[{claimed.wg_id},{claimed.member_id},"unsubscribe","",{claimed.expires}]'.encode())
+    # and the unsubscribe link's MAC on an RSVP payload
+    u_payload, u_mac = unsub.removeprefix("/a/").split(".")
+    bad = [
+        f"/a/{other}.{mac}",
+        f"/a/{payload}.{u_mac}",
+        f"/a/{u_payload}.{mac}",
+        f"/a/{payload}.{mac[:-3]}abc",
+        f"/a/{payload[:-2]}xx.{mac}",
+    ]
+    before = await table_snapshot(h.app.db)
+    for link in bad:
+        status, body, _ = await site.get(link)
+        assert status == 404 and "not valid or has expired" in body and "Traceback" not in body, link
+        status, body = await site.post(link, {"List-Unsubscribe": "One-Click"})
+        assert status == 404 and "Nothing was changed" in body, link
+    assert await table_snapshot(h.app.db) == before
+    assert (await _ngozi(site)).digest_email
+
+    # 31 days on, the RSVP link (30 days) has expired though the meeting has not taken place yet
+    h.clock.set(START + timedelta(days=31))
+    before = await table_snapshot(h.app.db)
+    status, body = await site.post(yes, {})
+    assert status == 404 and "not valid or has expired" in body
+    assert await table_snapshot(h.app.db) == before
+    status, body = await site.post(unsub, {"List-Unsubscribe": "One-Click"})  # 90 days: still good
+    assert status == 200 and not (await _ngozi(site)).digest_email
+
+
+async def test_without_a_public_address_the_emails_say_how_to_answer(site: Site) -> None:
+    h = site.harness
+    server = SmtpServer(free_port())
+    server.start()
+    try:
+        h.app.dispatcher.add_sender(EmailSender(smtp_settings(str(h.app.db.url), server.port)))
+        await h.say("ana", f'/wg member add "Ngozi Okafor" government email:{ADDR} tz:Africa/Lagos')
+        await h.say("ana", '/wg meeting "Drafting call" at:"2026-01-08 16:00" duration:90m')
+        await h.say("ana", "/wg digest send")
+        invite = [m for m in server.mailbox.to(ADDR) if str(m["Subject"]).startswith("Invitation")][-1]
+        digest = server.mailbox.to(ADDR)[-1]
+    finally:
+        server.stop()
+    text = _text(invite)
+    assert "/a/" not in text and "a convener records it" in text and "reply to this e-mail" in text
+    assert "/a/" not in _html(invite) and "a convener records it" in _html(invite)
+    assert digest["List-Unsubscribe-Post"] is None and "/a/" not in str(digest["List-Unsubscribe"])
+    assert "/a/" not in _text(digest) and "/wg digest unsubscribe" in _text(digest)
