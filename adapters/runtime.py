@@ -130,9 +130,12 @@ async def serve(
 
 
 def _add_probes(app: App, status: dict[str, str]) -> None:
-    """Let the Slack HTTP endpoint's /healthz see the Discord connection too."""
+    """Let the Slack HTTP endpoint's /healthz see the Discord connection and the engine role too."""
     slack = app.extras.get("slack")
     client = app.extras.get("discord_client")
+    roles = getattr(slack, "roles", None)
+    if isinstance(roles, dict) and app.leadership is not None:
+        roles["engine"] = lambda: app.leadership.role if app.leadership is not None else "leader"
     if slack is None or client is None:
         return
 

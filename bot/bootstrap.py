@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.core import Core
 from bot.deps import Deps
 from bot.engine import Engine
+from bot.leader import Leadership
 from bot.llm import LLM
 from bot.outbox import Dispatcher, Sender
 from bot.retention import Retention
@@ -54,6 +55,9 @@ class App:
     engine: Engine
     #: wakes the live process when scheduled work falls due (unused by the simulation)
     waker: Waker
+    #: competes for engine leadership among processes sharing the database (`bot.leader`); the
+    #: waker runs the engine only while this process leads
+    leadership: Leadership | None = None
     #: in the order they run at one instant: scheduled work first, then the outbox that sends it
     due_work: list[DueWork] = field(default_factory=list)
     extras: dict[str, object] = field(default_factory=dict)
@@ -63,7 +67,9 @@ class App:
         the pruning of bookkeeping tables.
 
         `wgbot run` and `wgbot console` start these; the simulation drives `run_due()` itself."""
+        leading = [self.leadership.run()] if self.leadership is not None else []
         return [
+            *leading,
             self.waker.run(),
             self.dispatcher.run_forever(poll=outbox_poll),
             Retention(self.db, self.clock).run(),
@@ -119,8 +125,17 @@ async def build(
         lease=timedelta(seconds=settings.job_lease_seconds),
         on_enqueued=dispatcher.wake,
     )
-    # only the engine's work: the dispatcher runs its own loop in a live process
-    waker = Waker([engine], poll_seconds=settings.scheduler_poll_seconds, after_run=dispatcher.wake, wall=SystemClock())
+    # one engine leader among the processes on this database; the others stand by
+    leadership = Leadership(db, worker_id=worker_id, retry=settings.leader_retry_seconds)
+    # only the engine's work: the dispatcher runs its own loop in a live process (in every process)
+    waker = Waker(
+        [engine],
+        poll_seconds=settings.scheduler_poll_seconds,
+        after_run=dispatcher.wake,
+        wall=SystemClock(),
+        gate=lambda: leadership.is_leader,
+    )
+    leadership.on_change = lambda leader: waker.wake() if leader else None
 
     def on_enqueued() -> None:
         dispatcher.wake()
@@ -163,6 +178,7 @@ async def build(
         worker_id=worker_id,
         engine=engine,
         waker=waker,
+        leadership=leadership,
     )
     app.extras["thread_sources"] = thread_sources
     app.due_work += [engine, dispatcher]

@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=120, gt=0, alias="WGBOT_JOB_LEASE_SECONDS")
     #: how often the live scheduler looks for work other processes scheduled
     scheduler_poll_seconds: float = Field(default=30, gt=0, alias="WGBOT_SCHEDULER_POLL_SECONDS")
+    #: how often a standby process tries to become the engine leader (and the leader checks its lock)
+    leader_retry_seconds: float = Field(default=5, gt=0, alias="WGBOT_LEADER_RETRY_SECONDS")
     #: cached thread text and summaries older than this are purged daily
     retention_days: int = Field(default=180, gt=0, alias="WGBOT_RETENTION_DAYS")
 

@@ -40,8 +40,11 @@ class Waker:
         poll_seconds: float = 30.0,
         after_run: Callable[[], None] | None = None,
         wall: Clock | None = None,
+        gate: Callable[[], bool] | None = None,
     ) -> None:
         self.work = list(work)
+        #: runs work only while this says so (the engine leader, `bot.leader`); None: always
+        self.gate = gate
         #: APScheduler fires on the wall clock, whatever clock the engine runs on, so alarms are set
         #: against the real time: a due time already past means "now", not a date in the past
         self.wall: Clock = wall or SystemClock()
@@ -57,6 +60,11 @@ class Waker:
         """Run what is due, then set the alarm for the next due time. Passes never overlap."""
         async with self._lock:
             if self.scheduler is None:
+                return
+            if self.gate is not None and not self.gate():
+                # a standby: the leader does the work; leadership's change wakes this waker
+                self.passes += 1
+                self.pass_done.set()
                 return
             done = 0
             for w in self.work:

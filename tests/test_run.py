@@ -172,6 +172,7 @@ async def test_a_healthy_run_is_quiet_reports_health_survives_a_lost_platform_an
         port = int((await run.wait_for(r"serving /slack/events on 127\.0\.0\.1:(\d+)")).group(1))
         await run.wait_for("wgbot running")
         await run.wait_for("Discord: connected")
+        await run.wait_for("engine leadership acquired")  # the only process on this database leads
         async with aiohttp.ClientSession() as http:
             async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
                 assert resp.status == 200
@@ -180,6 +181,7 @@ async def test_a_healthy_run_is_quiet_reports_health_survives_a_lost_platform_an
                 "status": "ok",
                 "database": "ok",
                 "adapters": {"discord": "connected", "slack": "connected"},
+                "engine": "leader",
             }
 
             await discord_api.stop()  # Discord goes away after a good start

@@ -140,6 +140,8 @@ class SlackAdapter:
         self.updates = UpdateThrottle(lambda coro: self.tasks.spawn(coro, name="slack chat.update"))
         #: adapter states for /healthz: this one answers HTTP, so it is connected; `wgbot run` adds the others
         self.probes: dict[str, Probe] = {"slack": lambda: "connected"}
+        #: reported by /healthz without deciding health: `wgbot run` adds the engine role
+        self.roles: dict[str, Probe] = {}
         self.app = AsyncApp(
             client=client,
             signing_secret=signing_secret,
@@ -217,7 +219,7 @@ class SlackAdapter:
             return await to_aiohttp_response(bolt_response)
 
         async def health(request: web.Request) -> web.Response:
-            ok, report = await health_report(self.core.db, self.probes)
+            ok, report = await health_report(self.core.db, self.probes, self.roles)
             return web.json_response(report, status=200 if ok else 503)
 
         web_app = web.Application(client_max_size=1024**2)
