@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from adapters.web import actions, chart, record, votes
+from adapters.web import actions, chart, record, summaries, votes
 from adapters.web.pages import HEADERS, bad_request, not_found, render
 from adapters.web.zones import BadZone, options_html, reader_zone
 from bot import ics, whitepaper, whitepaper_render
@@ -66,6 +66,7 @@ class WebRecord:
             app.router.add_get(prefix + "p/{n:[0-9]{1,9}}", self.proposal)
             app.router.add_get(prefix + "digests/{week:[0-9]{4}-W[0-9]{2}}", self.digest)
             app.router.add_get(prefix + "whitepaper", self.whitepaper)
+            app.router.add_get(prefix + "summaries", self.summaries)
             app.router.add_get(prefix + "v/{n:[0-9]{1,9}}", self._bind(votes.page))
         app.router.add_route("*", "/a/{signed:[A-Za-z0-9_.-]{1,600}}", self._bind(actions.handle))
 
@@ -113,6 +114,7 @@ class WebRecord:
             data = await chart.participation(s, found.wg_id, found.wg.timezone, now, by=by)
             digests = await record.digests(s, found.wg_id, tz)
             vote_rows = await votes.rows(s, found.wg_id, tz)
+            summary_count = await summaries.count(s, found.wg_id) if found.access.summaries else 0
         keep = {k: v for k, v in (("status", status), ("by", by)) if v and not (k == "by" and v == "group")}
         by_label = "stakeholder group" if by == "group" else "region"
         return render(
@@ -134,6 +136,8 @@ class WebRecord:
             chart=data,
             chart_svg=chart.svg(data, title=f"Participation by {by_label}, week by week"),
             digests=digests,
+            summaries=found.access.summaries,
+            summary_count=summary_count,
             whitepaper=register.total > 0 and not status,
             generated=fmt(now, tz),
         )
@@ -169,6 +173,24 @@ class WebRecord:
         if not found.access.public:
             resp.headers["X-Robots-Tag"] = "noindex, nofollow"
         return resp
+
+    async def summaries(self, request: web.Request) -> web.StreamResponse:
+        """Thread summaries: only while the convener has them on (`summaries:on`); off, a 404."""
+        found = await self.find(request)
+        if not found.access.summaries:
+            raise NotFoundError
+        tz = reader_zone(request.query.get("tz"), found.wg.timezone)
+        async with self.db.session() as s:
+            threads = await summaries.threads(s, found.wg_id, tz)
+        return render(
+            "summaries.html.j2",
+            robots=found.access.public,
+            wg=found.wg,
+            threads=threads,
+            base=found.base,
+            tz=tz,
+            q=_q(tz),
+        )
 
     async def calendar(self, request: web.Request) -> web.StreamResponse:
         found = await self.find(request)

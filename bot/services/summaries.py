@@ -238,10 +238,18 @@ async def opt_out(ctx: Ctx) -> Reply:
     already = member.ai_opt_out
     member.ai_opt_out = True
     ctx.session.add(member)
+    gone = ""
+    if not already:
+        # stored summaries do not say whose messages they drew on: drop the group's, so nothing made
+        # from this member's messages is shown again (web record, digest, white paper); the next
+        # /wg summarize of a thread rebuilds its summary without them
+        result = await ctx.session.exec(delete(ThreadSummary).where(col(ThreadSummary.wg_id) == member.wg_id))
+        if dropped := int(result.rowcount or 0):
+            gone = f" The group's stored thread summaries that may draw on your messages were removed ({dropped})."
     head = "You had already opted out." if already else "Done: you are opted out of AI summaries."
     return Reply.text(
         f"{head} Your messages are replaced by a placeholder before any thread is summarized (by an AI model or "
-        "offline), and your name is not sent. `/wg privacy opt-in` undoes this.",
+        f"offline), and your name is not sent.{gone} `/wg privacy opt-in` undoes this.",
         private=True,
     )
 
