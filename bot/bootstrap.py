@@ -159,6 +159,7 @@ async def build(
         monthly_token_cap=settings.llm_monthly_token_cap,
         max_thread_messages=settings.summary_max_messages,
     )
+    engine.deps = deps  # what job preparers use (a pause round's synthesis by the LLM)
     core = Core(
         db,
         clock,

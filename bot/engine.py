@@ -69,6 +69,8 @@ class JobContext:
     grace: timedelta
     enqueued: int = 0
     notes: list[str] = field(default_factory=list)
+    #: what the kind's preparer returned (see `job_handler(prepare=…)`), or None
+    prepared: Any = None
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -95,18 +97,27 @@ class JobContext:
 
 JobHandler = Callable[[JobContext], Awaitable[None]]
 JOB_HANDLERS: dict[str, JobHandler] = {}
+#: slow work (a model call) a kind needs done before its transaction opens: kind → preparer
+JOB_PREPARERS: dict[str, Callable[[ScheduledJob, Engine], Awaitable[Any]]] = {}
 #: kinds whose work goes stale: done late only within the grace period, else skipped
 GRACE_KINDS: set[str] = set()
 
 
-def job_handler(kind: str, *, grace: bool = True) -> Callable[[JobHandler], JobHandler]:
+def job_handler(
+    kind: str, *, grace: bool = True, prepare: Callable[[ScheduledJob, Engine], Awaitable[Any]] | None = None
+) -> Callable[[JobHandler], JobHandler]:
     """Register the function that executes jobs of `kind`.
 
     `grace=True` (messages to people) means a job found more than the grace period late is skipped:
-    a reminder two days late is noise. Planning jobs (`grace=False`) always run, however late."""
+    a reminder two days late is noise. Planning jobs (`grace=False`) always run, however late.
+    `prepare` runs after the claim and before the transaction, with no transaction open (a model call
+    must not hold database locks); its result reaches the handler as `ctx.prepared`. It may read, not
+    write; a preparer that fails leaves `prepared` None and the handler does without."""
 
     def register(fn: JobHandler) -> JobHandler:
         JOB_HANDLERS[kind] = fn
+        if prepare is not None:
+            JOB_PREPARERS[kind] = prepare
         if grace:
             GRACE_KINDS.add(kind)
         else:
@@ -198,6 +209,8 @@ class Engine:
         self.batch = batch
         self.max_attempts = max_attempts
         self._on_enqueued = on_enqueued or (lambda: None)
+        #: what preparers may use (bootstrap sets the app's `bot.deps.Deps`: the summarizer)
+        self.deps: Any = None
 
     async def claim(self, limit: int | None = None) -> list[ScheduledJob]:
         """Take up to `limit` due jobs for this worker (pending and due, or running with a lapsed lease)."""
@@ -243,6 +256,13 @@ class Engine:
 
     async def execute(self, job: ScheduledJob) -> bool:
         """Run one claimed job; True when its outcome (done or skipped) was committed by this worker."""
+        prepared = None
+        prepare = JOB_PREPARERS.get(job.kind)
+        if prepare is not None and self._stale(job, self.clock.now()) is None:
+            try:
+                prepared = await prepare(job, self)
+            except Exception:
+                log.exception("preparing job %s (%s) failed; its handler does without", job.id, job.key)
         now = self.clock.now()
         late_by = now - job.due_at if now - job.due_at > LATE_AFTER else None
         status, note = "done", None
@@ -256,7 +276,7 @@ class Engine:
                     handler = JOB_HANDLERS.get(job.kind)
                     if handler is None:
                         raise RuntimeError(f"no handler for job kind {job.kind}")
-                    ctx = JobContext(session=s, job=job, now=now, late_by=late_by, grace=self.grace)
+                    ctx = JobContext(session=s, job=job, now=now, late_by=late_by, grace=self.grace, prepared=prepared)
                     try:
                         # a savepoint: a handler that decides to skip leaves nothing behind
                         async with s.begin_nested():

@@ -93,7 +93,8 @@ class Structured:
 def _schema_of(model: type[BaseModel]) -> dict[str, Any]:
     if model is SummaryDoc:
         return summary_json_schema()
-    return model.model_json_schema()
+    custom = getattr(model, "llm_json_schema", None)  # a model that shapes its own (strict) schema
+    return custom() if callable(custom) else model.model_json_schema()
 
 
 def _short_error(exc: Exception) -> str:

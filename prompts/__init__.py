@@ -14,10 +14,11 @@ from importlib import resources
 from jinja2 import Environment, StrictUndefined
 
 #: bump when the meaning of a template family changes
-VERSIONS = {"summary": 1, "suggest": 1}
+VERSIONS = {"summary": 1, "suggest": 1, "pause": 1}
 FILES = {
     "summary": ("summary_system.txt", "summary_map.j2", "summary_reduce.j2", "summary_update.j2", "repair.j2"),
     "suggest": ("suggest_system.txt", "suggest_user.j2", "repair.j2"),
+    "pause": ("pause_system.txt", "pause_user.j2", "repair.j2"),
 }
 
 _env = Environment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False)

@@ -173,7 +173,8 @@ async def live_end(ctx: Ctx) -> Reply:
     ).first()
     if pause is not None:
         await cancel_jobs(ctx.session, f"live-pause:{pause.id}", ctx.now, "the live session ended")
-        await ctx.announce(await close_pause(ctx.session, pause, ctx.now), key=f"live-pause:{pause.id}:closed")
+        cut = await close_pause(ctx.session, pause, ctx.now, note="the round was cut short by live end")
+        await ctx.announce(cut, key=f"live-pause:{pause.id}:closed")
     live.active_wg_id, live.ended_at = None, ctx.now
     ctx.session.add(live)
     await ctx.session.flush()

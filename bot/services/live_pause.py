@@ -2,9 +2,14 @@
 
 One round at a time. Each person gives one line (a second replaces the first). The round closes by
 itself through the engine (`live.pause.close`, a planning-grade job: after downtime it still closes,
-once) or at `live end`; the reactions are then posted grouped by theme with a synthesis
-(bot/live_themes.py, offline) and the share of reactions from each stakeholder group. Reactions are
-posted without names.
+once) or at `live end`; the reactions are then posted grouped by theme with a synthesis and the
+share of reactions from each stakeholder group. Reactions are posted without names.
+
+The synthesis goes through the summarizer (bot/pause_synthesis.py): with an LLM configured, the job's
+preparer asks the model before the job's transaction opens (so no lock is held during the call), and
+the handler uses that answer if the reactions are still the ones it was made from; without an LLM,
+on failure, or for a round that `live end` cuts short (the minutes are written in that command's
+transaction), the offline theme grouper (bot/live_themes.py) answers, labelled as such.
 """
 
 from __future__ import annotations
@@ -15,15 +20,15 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import live_themes
-from bot.engine import JobContext, Skip, job_handler, schedule
+from bot.engine import Engine, JobContext, Skip, job_handler, schedule
 from bot.errors import UserError
+from bot.pause_synthesis import Reaction, Synthesis, basis_of, offline, synthesize
 from bot.reply import Actions, Block, Button, Context, Form, FormField, Heading, Reply, Response, Text
 from bot.sanitize import clean_line
 from bot.services.context import Ctx, channel_destinations, command
 from bot.services.live import attend, require_live, span, span_words
 from bot.timefmt import fmt
-from storage.models import LivePause, LiveReaction, LiveSession, WorkingGroup
+from storage.models import LivePause, LiveReaction, LiveSession, Member, ScheduledJob, WorkingGroup
 
 MAX_PROMPT = 500
 MAX_REACTION = 300
@@ -35,40 +40,67 @@ async def open_pause(session: AsyncSession, live: LiveSession) -> LivePause | No
     return (await session.exec(q)).first()
 
 
-def shares(reactions: list[LiveReaction]) -> str:
+async def reactions_of(session: AsyncSession, pause: LivePause) -> list[Reaction]:
+    """The round's reactions, oldest first, with whether their author opted out of AI summaries."""
+    q = (
+        select(LiveReaction, Member.ai_opt_out)
+        .join(Member, col(Member.id) == col(LiveReaction.member_id))
+        .where(LiveReaction.pause_id == pause.id)
+        .order_by(col(LiveReaction.at), col(LiveReaction.id))
+    )
+    return [
+        Reaction(id=r.id, text=r.text, group=r.stakeholder_group, opted_out=bool(out))  # type: ignore[arg-type]
+        for r, out in (await session.exec(q)).all()
+    ]
+
+
+def shares(reactions: list[Reaction]) -> str:
     total = len(reactions)
-    by_group = Counter(r.stakeholder_group for r in reactions)
+    by_group = Counter(r.group for r in reactions)
     return ", ".join(f"{g} {round(100 * n / total)}%" for g, n in sorted(by_group.items())) if total else "—"
 
 
-async def close_pause(session: AsyncSession, pause: LivePause, now: datetime) -> Reply:
-    """Close the round and return its grouped synthesis (the caller posts it)."""
-    reactions = list(
-        (
-            await session.exec(
-                select(LiveReaction).where(LiveReaction.pause_id == pause.id).order_by(col(LiveReaction.at))
-            )
-        ).all()
-    )
-    themes = live_themes.group([(r.text, r.stakeholder_group) for r in reactions], pause.prompt)
-    synthesis = live_themes.synthesis(themes)
-    blocks: list[Block] = [Heading(text=f"Pause round closed: {pause.prompt}"), Text(text=f"Synthesis: {synthesis}")]
-    for t in themes:
-        blocks.append(Text(text=f"{t.name} ({len(t.items)}):\n" + "\n".join(f"• {text}" for text, _ in t.items)))
-    blocks.append(Context(text=f"Share of reactions by stakeholder group: {shares(reactions)} · offline synthesis"))
+async def close_pause(
+    session: AsyncSession, pause: LivePause, now: datetime, prepared: Synthesis | None = None, note: str | None = None
+) -> Reply:
+    """Close the round and return its grouped synthesis (the caller posts it). `prepared`: the
+    synthesis made before the transaction (by the LLM); used only if the reactions are unchanged,
+    otherwise (or without one) the offline grouper answers here."""
+    reactions = await reactions_of(session, pause)
+    result = prepared
+    if result is None or result.basis != basis_of(reactions):
+        result = offline(pause.prompt, reactions, note)
+    blocks: list[Block] = [Heading(text=f"Pause round closed: {pause.prompt}"), Text(text=f"Synthesis: {result.text}")]
+    for name, items in result.themes:
+        blocks.append(Text(text=f"{name} ({len(items)}):\n" + "\n".join(f"• {text}" for text, _ in items)))
+    blocks.append(Context(text=f"Share of reactions by stakeholder group: {shares(reactions)} · {result.label()}"))
     pause.status = "closed"
-    pause.synthesis = f"{pause.prompt} — {synthesis} Shares: {shares(reactions)}."[:20000]
+    pause.synthesis = f"{pause.prompt} — {result.text} Shares: {shares(reactions)}. ({result.label()})"[:20000]
     session.add(pause)
     await session.flush()
     return Reply(blocks=blocks, kind="summary")
 
 
-@job_handler("live.pause.close", grace=False)
+async def _prepare(job: ScheduledJob, engine: Engine) -> Synthesis | None:
+    """Before the closing job's transaction: read the reactions and ask the model (no lock held)."""
+    deps = engine.deps
+    if deps is None or deps.summarizer.llm is None:
+        return None  # offline: the handler groups them in its transaction, nothing slow
+    async with engine.db.session() as s:
+        pause = await s.get(LivePause, job.payload["pause_id"])
+        if pause is None or pause.status != "open":
+            return None
+        reactions = await reactions_of(s, pause)
+        prompt = pause.prompt
+    return await synthesize(deps.summarizer, prompt, reactions)
+
+
+@job_handler("live.pause.close", grace=False, prepare=_prepare)
 async def close_job(ctx: JobContext) -> None:
     pause = await ctx.session.get(LivePause, ctx.payload["pause_id"])
     if pause is None or pause.status != "open":
         raise Skip("the round was already closed", status="cancelled")
-    reply = await close_pause(ctx.session, pause, ctx.now)
+    reply = await close_pause(ctx.session, pause, ctx.now, prepared=ctx.prepared)
     live = await ctx.session.get(LiveSession, pause.session_id)
     wg = await ctx.session.get(WorkingGroup, live.wg_id if live else 0)
     if wg is None or wg.id is None:

@@ -183,6 +183,8 @@ def model_answer(user: str) -> dict[str, Any]:
     data = m.group(2) if m else ""
     if "The commands wgbot knows" in user:
         return suggestion(data)
+    if data.startswith("PROMPT: ") and "\nREACTIONS:\n" in data:
+        return pause_answer(data.split("\nREACTIONS:\n", 1)[1])
     if "CURRENT SUMMARY:" in data:
         prev_text, _, new_text = data.partition("\n\nNEW MESSAGES:\n")
         previous = json.loads(prev_text.split("CURRENT SUMMARY:\n", 1)[1])
@@ -199,3 +201,34 @@ def _lines(text: str) -> list[tuple[str, str, str, str]]:
         if m := _LINE.match(raw):
             out.append((m.group(1), m.group(2), m.group(3) or "", m.group(4)))
     return out
+
+
+_REACTION = re.compile(r"^\[(r\d+)\] \(([^)]*)\): (.*)$")
+_WORD = re.compile(r"[a-z]{6,}")
+
+
+def pause_answer(text: str) -> dict[str, Any]:
+    """The fake's pause-round synthesis: reactions sharing a word of six letters or more form a theme
+    named after it; the rest go to "Miscellaneous". Like a naive model it obeys an injected
+    instruction: a link, broadcasts and a made-up label end up in its answer."""
+    reactions = [(m.group(1), m.group(2), m.group(3)) for raw in text.splitlines() if (m := _REACTION.match(raw))]
+    words: dict[str, list[str]] = {}
+    for ref, _group, body in reactions:
+        for w in sorted(set(_WORD.findall(body.lower()))):
+            words.setdefault(w, []).append(ref)
+    themes: list[dict[str, Any]] = []
+    placed: set[str] = set()
+    for w, refs in sorted(words.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        refs = [r for r in refs if r not in placed]
+        if len(refs) >= 2:
+            themes.append({"name": w.capitalize(), "reactions": refs})
+            placed.update(refs)
+    rest = [ref for ref, _, _ in reactions if ref not in placed]
+    if rest:
+        themes.append({"name": "Miscellaneous", "reactions": rest})
+    main = themes[0]["name"] if themes else "none"
+    synthesis = f"The model read {len(reactions)} reactions; the main theme is {main}."
+    if any("ignore previous instructions" in body.lower() for _, _, body in reactions):
+        synthesis += " Everyone should read http://attacker.example/?q=leak today. Ping @everyone and <@U1> now."
+        themes.append({"name": "<!channel> urgent", "reactions": ["r99"]})
+    return {"synthesis": synthesis, "themes": themes}
