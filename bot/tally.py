@@ -161,7 +161,11 @@ def best(totals: list[float], among: list[int] | None = None) -> tuple[int | Non
 def irv(casts: list[Cast], ws: list[float], n: int) -> tuple[int | None, list[Round], str | None]:
     remaining = list(range(n))
     rounds: list[Round] = []
-    tie_note: str | None = None
+    notes: list[str] = []
+
+    def tie_note() -> str | None:
+        return "; ".join(notes) or None
+
     while remaining:
         counts = [0.0] * n
         for c, w in zip(casts, ws, strict=True):
@@ -172,20 +176,20 @@ def irv(casts: list[Cast], ws: list[float], n: int) -> tuple[int | None, list[Ro
         rnd = Round(counts=counts, remaining=list(remaining))
         rounds.append(rnd)
         if active <= _EPS:
-            return None, rounds, tie_note
+            return None, rounds, tie_note()
         leader, _ = best(counts, remaining)
         assert leader is not None
         if counts[leader] > active / 2 + _EPS or len(remaining) == 1:
-            return leader, rounds, tie_note
+            return leader, rounds, tie_note()
         low = min(counts[i] for i in remaining)
         tied = [i for i in remaining if abs(counts[i] - low) < _EPS]
         out = tied[-1]
         if len(tied) > 1:
             names = ", ".join(letter(i) for i in tied)
-            tie_note = f"round {len(rounds)}: {names} tied for fewest; {letter(out)} (listed last) was eliminated"
+            notes.append(f"round {len(rounds)}: {names} tied for fewest; {letter(out)} (listed last) was eliminated")
         rnd.eliminated = out
         remaining.remove(out)
-    return None, rounds, tie_note
+    return None, rounds, tie_note()
 
 
 def pairwise(casts: list[Cast], ws: list[float], n: int) -> list[list[float]]:

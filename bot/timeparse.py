@@ -39,11 +39,24 @@ class When:
     """the instant, aware, in UTC"""
     tz: str
     """the IANA zone the time was given in (or the speaker's)"""
+    note: str | None = None
+    """set when the wall-clock time given does not exist in `tz` (skipped by a DST change): what was used"""
 
 
 def localize(naive: datetime, tz: str) -> datetime:
     """A wall-clock time in `tz` → the UTC instant (a time skipped by DST moves forward)."""
     return naive.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC).astimezone(ZoneInfo(tz)).astimezone(UTC)
+
+
+def gap_note(naive: datetime, tz: str) -> str | None:
+    """Say so when `naive` falls in a DST gap of `tz` (the clocks jump over it): the time moved forward."""
+    used = localize(naive, tz).astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+    if used == naive.replace(tzinfo=None, second=0, microsecond=0) or used == naive.replace(tzinfo=None):
+        return None
+    return (
+        f"{naive:%H:%M} does not exist in {tz} on {naive:%Y-%m-%d} (the clocks go forward); "
+        f"the time used is {used:%H:%M}."
+    )
 
 
 def parse_span(text: str) -> timedelta:
@@ -161,6 +174,7 @@ def _parse_when(text: str, now: datetime, default_tz: str, *, future: bool) -> W
     now_local = now.astimezone(ZoneInfo(tz))
     lower = body.lower()
     at: datetime | None = None
+    note: str | None = None
     if lower.startswith("in "):
         at = now + parse_span(lower[3:])
     if at is None:
@@ -172,6 +186,7 @@ def _parse_when(text: str, now: datetime, default_tz: str, *, future: bool) -> W
         if dt is not None:
             if dt.tzinfo is None:
                 at = localize(dt, tz)
+                note = gap_note(dt, tz)
             else:
                 at = dt.astimezone(UTC)
                 if zone is None:
@@ -181,11 +196,12 @@ def _parse_when(text: str, now: datetime, default_tz: str, *, future: bool) -> W
         if naive is None:
             naive = _dateparser(body, now_local)
         at = localize(naive, tz)
+        note = gap_note(naive, tz)
     if future and at <= now:
         raise UserError(f"That time ({at:%Y-%m-%d %H:%M} UTC) is in the past; give a future time.")
     if at - now > MAX_AHEAD:
         raise UserError("That time is more than five years ahead; give a nearer one.")
-    return When(at=at, tz=tz)
+    return When(at=at, tz=tz, note=note)
 
 
 def _zone_for_offset(dt: datetime, speaker_tz: str) -> str:

@@ -32,6 +32,14 @@ _DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}$|^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$|
 _MENTION = re.compile(r"<[@#][!&]?([A-Za-z0-9]+)(?:\|[^>]*)?>")
 URL = re.compile(r"https?://[^\s<>\"'`)\]]+")
 PSEUDONYM = re.compile(r"\bPerson-(\d{1,4})\b")
+#: names that are also everyday words: replaced only where written as a name (capitalised, or as an
+#: @mention), so a member called Will or May does not turn every "will" and "may" into a pseudonym
+WORD_NAMES = frozenset(
+    """will may can mark bill art hope grace faith joy rose jack frank max rich drew sunny summer dawn
+    april june august autumn amber ruby pearl ivy iris lily daisy holly heather robin wren hunter chase
+    cash gene guy ray sky river rain storm young king major judge page baker miller price lane hall
+    wood brown green white black gray grey long short small love star sam pat rob sue don ben""".split()
+)
 
 
 @dataclass(frozen=True)
@@ -156,16 +164,7 @@ def build_transcript(lines: list[ChatLine], speakers: dict[tuple[str, str], Spea
         a: ("someone" if a in opted_aliases else (alias_to_label.get(a) or "someone"))
         for a in (*alias_to_label, *opted_aliases)
     }
-    names_re = (
-        re.compile(
-            r"(?<![\w@.-])@?("
-            + "|".join(re.escape(a) for a in sorted(replacements, key=len, reverse=True))
-            + r")(?![\w-])",
-            re.IGNORECASE,
-        )
-        if replacements
-        else None
-    )
+    names_re = _names_pattern(replacements)
 
     # mention markup names a user id: looked up exactly, whatever its length
     by_id: dict[str, str] = {}
@@ -181,7 +180,7 @@ def build_transcript(lines: list[ChatLine], speakers: dict[tuple[str, str], Spea
 
         text = _MENTION.sub(mention, text)
         if names_re is not None:
-            text = names_re.sub(lambda m: replacements.get(m.group(1).lower(), "someone"), text)
+            text = names_re.sub(lambda m: _replace_name(m, replacements), text)
         return text
 
     final: list[Line] = []
@@ -194,3 +193,18 @@ def build_transcript(lines: list[ChatLine], speakers: dict[tuple[str, str], Spea
             out.urls.update(URL.findall(text))
     out.lines = final
     return out
+
+
+def _names_pattern(replacements: dict[str, str]) -> re.Pattern[str] | None:
+    if not replacements:
+        return None
+    alternatives = "|".join(re.escape(a) for a in sorted(replacements, key=len, reverse=True))
+    return re.compile(r"(?<![\w@.-])(@?)(" + alternatives + r")(?![\w-])", re.IGNORECASE)
+
+
+def _replace_name(m: re.Match[str], replacements: dict[str, str]) -> str:
+    at, written = m.group(1), m.group(2)
+    key = written.lower()
+    if key in WORD_NAMES and not at and written.islower():
+        return m.group(0)  # "will", "may": the everyday word, not the member
+    return replacements.get(key, "someone")

@@ -139,3 +139,23 @@ async def test_convener_stops_a_checkin_its_jobs_are_dropped_and_answers_refused
     unknown = await harness.say("ana", "/wg checkin stop C7")
     assert unknown.replies[0].kind == "error" and "no check-in C7" in unknown.replies[0].to_text()
     assert await table_snapshot(harness.app.db) == before
+
+
+async def test_observers_are_not_asked_and_their_reminders_carry_no_rsvp_buttons(harness: Harness) -> None:
+    from bot.reply import Actions
+
+    await harness.say("ana", "/wg join civil-society region:weog tz:Europe/Lisbon")
+    await harness.say("olga", "/wg join academia tz:Europe/Lisbon")
+    await harness.say("ana", "/wg role olga observer")
+    await harness.say("ana", '/wg checkin "Status?" every:weekday at:10:00 tz:Europe/Lisbon')
+    r = await harness.say("ana", "/wg meeting Sync at:2026-01-06T15:00")
+    assert "scheduled" in r.replies[0].to_text(), r.replies[0].to_text()
+    harness.clear()
+    await harness.advance_to(at("2026-01-06T16:00"))
+    sent = harness.sent()
+    asks = {m.destination.label for m in sent if m.reply.to_text().startswith("Check-in C1")}
+    assert asks == {"dm:ana"}
+    reminders = {m.destination.label: m.reply for m in sent if m.reply.to_text().startswith("Reminder: M1")}
+    assert "dm:olga" in reminders and "dm:ana" in reminders
+    assert not any(isinstance(b, Actions) for b in reminders["dm:olga"].blocks)
+    assert any(isinstance(b, Actions) for b in reminders["dm:ana"].blocks)

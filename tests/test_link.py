@@ -38,3 +38,27 @@ async def test_link_refusals(harness: Harness) -> None:
     assert "unknown, used or expired" in await refused(harness, "x", "/wg link NOPE1234", platform="discord")
     harness.clock.advance(timedelta(minutes=16))
     assert "unknown, used or expired" in await refused(harness, "newbie", f"/wg link {code}", platform="discord")
+
+
+async def test_linking_does_not_undo_a_demotion(harness: Harness) -> None:
+    await harness.say("ana", "/wg join civil-society", platform="slack")  # the convener
+    await harness.say("eve", "/wg join academia", platform="slack")
+    await harness.say("eve_d", "/wg join academia", platform="discord")
+    r = await harness.say("ana", "/wg role eve_d observer", platform="slack")
+    assert "observer" in r.replies[0].to_text(), r.replies[0].to_text()
+    code = await code_for(harness, "eve", "slack")
+    r = await harness.say("eve_d", f"/wg link {code}", platform="discord")
+    assert "Your role is now observer (the more restrictive of the two)" in r.replies[0].to_text()
+    me = (await harness.say("eve", "/wg me", platform="slack")).replies[0].to_text()
+    assert "Role: observer" in me
+    assert "Observers can read" in await refused(harness, "eve", '/wg propose "X" y', platform="slack")
+
+
+async def test_a_convener_linking_a_second_membership_stays_convener(harness: Harness) -> None:
+    await harness.say("ana", "/wg join civil-society", platform="slack")  # the convener
+    await harness.say("ana_d", "/wg join civil-society", platform="discord")
+    code = await code_for(harness, "ana_d", "discord")
+    r = await harness.say("ana", f"/wg link {code}", platform="slack")
+    assert "one member" in r.replies[0].to_text() and "now convener (kept from your other" in r.replies[0].to_text()
+    me = (await harness.say("ana_d", "/wg me", platform="discord")).replies[0].to_text()
+    assert "Role: convener" in me

@@ -207,3 +207,18 @@ def _speaker() -> tuple[object, object]:
     from bot.command import UserRef, Where
 
     return UserRef("console", "ana", "ana"), Where("console", "wg", "wg")
+
+
+def test_a_time_skipped_by_daylight_saving_moves_forward_and_says_so() -> None:
+    # 2026-03-29 02:30 does not exist in Paris: the clocks go from 02:00 to 03:00
+    when = parse_when("2026-03-29 02:30 Europe/Paris", START, "UTC")
+    assert when.at == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # 03:30 CEST
+    assert when.note is not None and "02:30 does not exist in Europe/Paris" in when.note and "03:30" in when.note
+    assert parse_when("2026-03-29 03:30 Europe/Paris", START, "UTC").note is None
+
+
+async def test_scheduling_in_a_dst_gap_tells_the_convener(harness: Harness) -> None:
+    await harness.say("ana", "/wg join civil-society tz:Europe/Paris")
+    r = await harness.say("ana", '/wg meeting "Call" at:"2026-03-29 02:30"')
+    text = r.replies[0].to_text()
+    assert "scheduled" in text and "02:30 does not exist in Europe/Paris" in text

@@ -150,3 +150,18 @@ def test_bad_ballots_are_refused_with_the_reason(method: str, text: str, error: 
 
 def test_letters_go_past_z() -> None:
     assert [letter(i) for i in (0, 25, 26, 27, 99)] == ["A", "Z", "AA", "AB", "CV"]
+
+
+def test_ranked_names_every_round_the_tie_rule_decided() -> None:
+    # A 3, B 2, C 1, D 1 → C, D tied for fewest: D (listed last) out; D>C>B moves to C.
+    # A 3, B 2, C 2 → B, C tied: C out; C>B and D>C>B move to B. A 3, B 4 → B wins.
+    def ranked(*order: int) -> Cast:
+        return Cast(choice={"ranking": list(order)}, group="academia", region="weog")
+
+    ballots = [ranked(0), ranked(0), ranked(0), ranked(1), ranked(1), ranked(2, 1), ranked(3, 2, 1)]
+    r = tally("ranked", ["a", "b", "c", "d"], ballots, roll=7)
+    assert r.winner == 1 and [rd.eliminated for rd in r.rounds] == [3, 2, None]
+    assert r.tie_note == (
+        "round 1: C, D tied for fewest; D (listed last) was eliminated; "
+        "round 2: B, C tied for fewest; C (listed last) was eliminated"
+    )

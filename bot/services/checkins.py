@@ -110,6 +110,8 @@ async def plan_job(ctx: JobContext) -> None:
     skip_before = datetime.fromisoformat(ctx.payload["skip_before"]) if ctx.payload.get("skip_before") else None
     day = f"{occ:%Y-%m-%d}"
     for member in await active_members(ctx.session, wg.id):  # type: ignore[arg-type]
+        if member.role == "observer":
+            continue  # observers cannot answer: asking them would only earn a refusal
         tz = _zone(c, member)
         ask_at = localize(occ, tz)
         if skip_before is not None and ask_at <= skip_before:
@@ -165,6 +167,8 @@ async def _member(ctx: JobContext) -> Member:
     member = await ctx.session.get(Member, ctx.payload["member_id"])
     if member is None or member.erased_at is not None:
         raise Skip("the member left", status="cancelled")
+    if member.role == "observer":
+        raise Skip("the member is an observer and cannot answer", status="cancelled")
     return member
 
 

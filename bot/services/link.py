@@ -134,11 +134,22 @@ async def _redeem(ctx: Ctx, raw: str) -> Reply:
 _RANK = {"observer": 0, "member": 1, "convener": 2}
 
 
+def merged_role(a: str, b: str) -> str:
+    """The role of one member made of two: convener if either was, else the lower of the two."""
+    if "convener" in (a, b):
+        return "convener"
+    return a if _RANK.get(a, 0) <= _RANK.get(b, 0) else b
+
+
 async def _merge(ctx: Ctx, keep: Member, gone: Member, row: LinkCode) -> Reply:
     """Both accounts had joined as separate members: they are one person, so they become one member.
 
     The identities, answers and authorship of `gone` move to `keep`; on each open vote only the later
-    of the two ballots remains (recorded in the ballot log); `keep` takes the higher of the two roles."""
+    of the two ballots remains (recorded in the ballot log).
+
+    The role is the more restrictive of the two, except that a convener stays a convener: linking must
+    not undo a demotion (an account a convener made an observer stays an observer), and a convener
+    could set any role anyway, so keeping theirs grants nothing new."""
     from bot.services.live_privacy import merge_live
     from bot.services.vote_jobs import merge_ballots
 
@@ -175,13 +186,16 @@ async def _merge(ctx: Ctx, keep: Member, gone: Member, row: LinkCode) -> Reply:
     await s.flush()
     votes = await merge_ballots(s, keep, gone, ctx.now)
     await merge_live(s, keep, gone)
-    if _RANK.get(gone.role, 0) > _RANK.get(keep.role, 0):
-        keep.role = gone.role
+    before = keep.role
+    keep.role = merged_role(keep.role, gone.role)
     gone.erased_at = ctx.now
     row.used_at = ctx.now
     s.add_all([keep, gone, row])
     await s.flush()
     merged = f" Ballots merged on {', '.join(votes)}: on each, only your latest ballot counts." if votes else ""
+    if keep.role != before:
+        why = "kept from your other membership" if keep.role == "convener" else "the more restrictive of the two"
+        merged += f" Your role is now {keep.role} ({why})."
     return Reply.text(
         f"Linked: your two memberships are now one member, {keep.display_name}, on "
         f"{', '.join(sorted(keep_platforms | {i.platform for i in gone_idents}))} — one profile, one vote.{merged}",

@@ -20,7 +20,7 @@ from bot import ics, recurrence, slots
 from bot.emaillinks import sign_buttons
 from bot.engine import JobContext, Skip, cancel_jobs, job_handler, schedule
 from bot.errors import NotFound, UserError
-from bot.reply import Actions, Attachment, Button, Context, Divider, Fields, Heading, Reply, Text
+from bot.reply import Actions, Attachment, Block, Button, Context, Divider, Fields, Heading, Reply, Text
 from bot.sanitize import clean_line
 from bot.services import web
 from bot.services.context import Ctx, channel_destinations, command, dm_destination, parse_ref, shows
@@ -262,12 +262,14 @@ async def reminder_job(ctx: JobContext) -> None:
     soon = f"starts in {left_text(left)}" if left else "starts now"
     title = f"Reminder: M{m.number} “{m.title}” {soon}"
 
-    def body(tz: str, *, utc: bool) -> Reply:
+    def body(tz: str, *, utc: bool, buttons: bool = True) -> Reply:
         items = [("When", when_line(start, tz) if utc else fmt(start, tz)), ("Duration", span_text(m.duration_minutes))]
         if m.link:
             items.append(("Link", m.link))
+        # observers read and attend but cannot RSVP: their reminder carries no buttons they could not use
+        rsvp: list[Block] = [rsvp_buttons(m, start)] if buttons else []
         return Reply(
-            blocks=[Heading(text=title), Fields(items=items), rsvp_buttons(m, start)],
+            blocks=[Heading(text=title), Fields(items=items), *rsvp],
             kind="reminder",
         )
 
@@ -281,7 +283,7 @@ async def reminder_job(ctx: JobContext) -> None:
         dm = await dm_destination(ctx.session, member)
         if dm is None:
             continue
-        reply = body(member.timezone, utc=False)
+        reply = body(member.timezone, utc=False, buttons=member.role != "observer")
         if dm.platform == "email":  # the buttons become signed links (bot/emaillinks.py)
             reply = await sign_buttons(ctx.session, reply, member, ctx.now)
         await ctx.send(dm, reply, part=f"dm{member.id}")
@@ -354,7 +356,10 @@ async def schedule_meeting(ctx: Ctx) -> Reply:
     )
     await ctx.announce(card, key=f"meeting:{m.id}:created")
     await _invite_by_email(ctx, m, wg, "REQUEST")
-    return Reply.text(f"Meeting M{number} scheduled for {when_line(start, ctx.tz)} and announced.", private=True)
+    shifted = f" Note: {when.note}" if when.note else ""
+    return Reply.text(
+        f"Meeting M{number} scheduled for {when_line(start, ctx.tz)} and announced.{shifted}", private=True
+    )
 
 
 @command("meeting.move")
@@ -392,7 +397,10 @@ async def move_meeting(ctx: Ctx) -> Reply:
     )
     await ctx.announce(card, key=f"meeting:{m.id}:moved:r{m.revision}")
     await _invite_by_email(ctx, m, wg, "REQUEST")
-    return Reply.text(f"M{m.number} moved to {when_line(start, ctx.tz)}{repeats}; everyone was told.", private=True)
+    shifted = f" Note: {when.note}" if when.note else ""
+    return Reply.text(
+        f"M{m.number} moved to {when_line(start, ctx.tz)}{repeats}; everyone was told.{shifted}", private=True
+    )
 
 
 @command("meeting.cancel")

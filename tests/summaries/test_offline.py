@@ -127,6 +127,20 @@ def test_the_transcript_redacts_and_pseudonymises() -> None:
     assert redact("call 06 12 34 56 78 at 10:30 on 12/01/2026") == "call [phone redacted] at 10:30 on 12/01/2026"
 
 
+def test_a_name_that_is_an_everyday_word_is_replaced_only_where_written_as_a_name() -> None:
+    speakers = {
+        ("slack", "UWILL1"): Speaker("Will", "academia", aliases=("will", "UWILL1")),
+        ("slack", "UANA1"): Speaker("Ana", "civil-society", aliases=("ana", "UANA1")),
+    }
+    lines = [
+        ChatLine("slack", "1", "UWILL1", "will", "We will publish in May.", START, None),
+        ChatLine("slack", "2", "UANA1", "ana", "Will, you will draft it? thanks @will and ana", START, None),
+    ]
+    t = build_transcript(lines, speakers)
+    assert t.lines[0].text == "We will publish in May."
+    assert t.lines[1].text == "Person-1, you will draft it? thanks Person-1 and Person-2"
+
+
 def test_the_output_filter_drops_foreign_links_unsourced_claims_and_mentions() -> None:
     t = build_transcript(
         [ChatLine("console", "1", "a", "a", "Read https://example.org/spec please", START)],
