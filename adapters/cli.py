@@ -135,7 +135,15 @@ def simulate(
     db: Annotated[str | None, typer.Option("--db", help="Continue in this database (a restart).")] = None,
 ) -> None:
     """Replay a script on a virtual clock and print everything the bot sends."""
-    _run_script(script.read_text(encoding="utf-8").splitlines(), json_, db)
+    data = script.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        byte = data[exc.start]
+        err.print(f"[red]script error[/red] line {line}: not valid UTF-8 (byte {byte:#04x}); save it as UTF-8")
+        raise typer.Exit(2) from None
+    _run_script(text.splitlines(), json_, db)
 
 
 @app.command()

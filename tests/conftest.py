@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -28,6 +29,21 @@ from bot.reply import Response
 from storage.db import Database
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+# Property-based tests (tests/test_fuzz.py and others): modest example counts so the suite stays
+# fast, no deadline (2 shared cores make timings meaningless), and derandomized so that CI runs
+# the same examples every time and a failure reproduces. `HYPOTHESIS_PROFILE=explore` searches
+# more, at random, to look for new bugs locally.
+settings.register_profile(
+    "wgbot",
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("explore", parent=settings.get_profile("wgbot"), max_examples=2000, derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "wgbot"))
 PG_URL = os.environ.get("WGBOT_TEST_DATABASE_URL", "")
 _PG_BASE = PG_URL
 

@@ -35,6 +35,12 @@ _SPEAKER = re.compile(
 )
 _DURATION = re.compile(r"(\d+)\s*(w|d|h|m|s)")
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+#: the longest step a script may take at once (about ten years, as for any span people type)
+MAX_ADVANCE = timedelta(days=3660)
+#: script times stay well inside the calendar: the bot looks years ahead (leases, series, the five-year
+#: horizon of a meeting), and every one of those dates must exist
+FIRST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LAST_TIME = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 class ScriptError(ValueError):
@@ -46,10 +52,17 @@ def parse_advance(text: str) -> timedelta:
     """`90m`, `2h`, `1d12h`, `1w` → a timedelta."""
     t = text.strip().replace(" ", "")
     if not t or _DURATION.sub("", t) != "":
-        raise ValueError(f"cannot read `{text}` as a duration (use e.g. 90m, 2h, 1d12h)")
+        raise ValueError(f"cannot read `{text[:40]}` as a duration (use e.g. 90m, 2h, 1d12h)")
     delta = timedelta()
-    for amount, unit in _DURATION.findall(t):
-        delta += timedelta(**{_UNITS[unit]: int(amount)})
+    try:
+        for amount, unit in _DURATION.findall(t):
+            if len(amount) > 9:
+                raise OverflowError
+            delta += timedelta(**{_UNITS[unit]: int(amount)})
+    except OverflowError:
+        delta = MAX_ADVANCE * 2
+    if delta > MAX_ADVANCE:
+        raise ValueError(f"`{text[:40]}` is too long a step; advance at most {MAX_ADVANCE.days} days at a time")
     return delta
 
 
@@ -57,9 +70,22 @@ def parse_time(text: str) -> datetime:
     t = text.strip().replace("Z", "+00:00")
     try:
         dt = datetime.fromisoformat(t)
+        at = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
     except ValueError:
-        raise ValueError(f"cannot read `{text}` as an ISO 8601 time") from None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+        raise ValueError(f"cannot read `{text[:60]}` as an ISO 8601 time") from None
+    except OverflowError:  # 0001-01-01T00:00+01:00: before the first representable instant
+        at = FIRST_TIME - timedelta(days=1)
+    if not FIRST_TIME <= at < LAST_TIME:
+        raise ValueError(
+            f"`{text[:60]}` is outside the years a simulation runs in ({FIRST_TIME.year} to {LAST_TIME.year - 1})"
+        )
+    return at
+
+
+def _later(now: datetime, delta: timedelta) -> datetime:
+    if now + delta >= LAST_TIME:
+        raise ValueError(f"that moves the clock past the years a simulation runs in (to {LAST_TIME.year - 1})")
+    return now + delta
 
 
 @dataclass
@@ -213,12 +239,14 @@ class Simulation:
                         await self.advance_to(self.clock.now())
                     elif when < self.clock.now():
                         raise ValueError("the clock cannot go backwards")
+                    elif when - self.clock.now() > MAX_ADVANCE:
+                        raise ValueError(f"that is too long a step; advance at most {MAX_ADVANCE.days} days at a time")
                     else:
                         await self.advance_to(when)
                     continue
                 started = True
                 if line.startswith("+"):
-                    await self.advance_to(self.clock.now() + parse_advance(line[1:]))
+                    await self.advance_to(_later(self.clock.now(), parse_advance(line[1:])))
                     continue
                 m = _SPEAKER.match(line)
                 if not m:
@@ -232,11 +260,14 @@ class Simulation:
 
 
 def script_start(lines: list[str]) -> datetime:
-    for raw in lines:
+    for no, raw in enumerate(lines, 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        return parse_time(line[1:]) if line.startswith("@") else DEFAULT_START
+        try:
+            return parse_time(line[1:]) if line.startswith("@") else DEFAULT_START
+        except ValueError as exc:
+            raise ScriptError(no, str(exc)) from None
     return DEFAULT_START
 
 
