@@ -66,7 +66,12 @@ SPECS: dict[str, Spec] = {
             options={"region", "tz", "lang", "email", "name", "invite"},
         ),
         _spec("me", "/wg me", "Show your membership."),
-        _spec("todo", "/wg todo", "What still needs you: meeting RSVPs and check-in answers."),
+        _spec(
+            "todo",
+            "/wg todo [done|reopen A<n>]",
+            "What still needs you: RSVPs, check-ins, votes, your action items; or mark an action item done.",
+            optional=("action", "id"),
+        ),
         _spec("bind", "/wg bind [<wg name>]", "Bind this channel to a working group.", rest="wg"),
         _spec(
             "settings",

@@ -51,6 +51,8 @@ class Speaker:
     opted_out: bool = False
     #: handles and user ids of this person on every platform (all are scrubbed from text)
     aliases: tuple[str, ...] = ()
+    #: the member's id: kept with what is stored (action items' owners), never sent anywhere
+    member_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class Transcript:
     lines: list[Line] = field(default_factory=list)
     #: pseudonym → display name
     names: dict[str, str] = field(default_factory=dict)
+    #: pseudonym → member id, for members (what a stored summary may keep to name people later)
+    members: dict[str, int] = field(default_factory=dict)
     #: message ref → link to the source message
     links: dict[str, str] = field(default_factory=dict)
     #: URLs present verbatim in what was sent (the only links a summary may keep)
@@ -132,6 +136,8 @@ def build_transcript(lines: list[ChatLine], speakers: dict[tuple[str, str], Spea
             labels[key] = same or f"Person-{len(set(labels.values())) + 1}"
             name = sp.display_name if sp is not None else line.author_name
             out.names[labels[key]] = name
+            if sp is not None and sp.member_id is not None:
+                out.members[labels[key]] = sp.member_id
             for alias in {*(sp.aliases if sp else ()), line.author_id, line.author_name, name}:
                 if alias and len(alias) >= 3:
                     alias_to_label[alias.lower()] = labels[key]

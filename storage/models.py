@@ -592,6 +592,44 @@ class ThreadSummary(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class ActionItem(SQLModel, table=True):
+    """A<n>: something someone is to do, from a thread summary or a live session's minutes.
+
+    Thread items keep the summary's pseudonyms in `text` and `owner` (nothing else is stored about
+    the thread) and `people` maps each pseudonym that is a member to the member's id, so names are
+    rendered at read time: the current display name, "a former member" after erasure, nothing for
+    someone who opted out. `owners` are the member ids the item is assigned to (for `/wg todo`).
+    A re-summarized thread's items are matched by `key` (normalized text and owners): still there →
+    kept, gone → closed as superseded. `/wg todo done A<n>` closes one by hand."""
+
+    __tablename__ = "action_items"
+    __table_args__ = (
+        UniqueConstraint("wg_id", "number"),
+        Index("ix_action_items_source", "wg_id", "source_ref"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    wg_id: int = Field(foreign_key="working_groups.id")
+    number: int
+    #: `thread` or `meeting`
+    source: str = Field(max_length=10)
+    #: `thread:<platform>:<channel>:<thread>` or `live:<live session id>`
+    source_ref: str = Field(max_length=240)
+    meeting_id: int | None = Field(default=None, foreign_key="meetings.id")
+    platform: str | None = Field(default=None, max_length=20)
+    link: str | None = Field(default=None, max_length=500)
+    text: str = Field(max_length=500)
+    owner: str | None = Field(default=None, max_length=200)
+    owners: list[int] = Field(default_factory=list, sa_type=JSON)
+    people: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
+    due: str | None = Field(default=None, max_length=100)
+    key: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    #: set when closed: `done` (by a person) or `superseded` (no longer in the thread's summary)
+    closed: str | None = Field(default=None, max_length=12)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_by: int | None = Field(default=None, foreign_key="members.id")
+
+
 class LlmUsage(SQLModel, table=True):
     """Tokens spent at the LLM, per call purpose: what `wgbot usage` reports and the monthly cap reads."""
 

@@ -63,7 +63,7 @@ PATHS: dict[str, tuple[str, str]] = {
 }
 VOTE_METHODS = ("consent", "yes-no", "choice", "approval", "ranked", "score", "time")
 RSVP_ANSWERS = ("yes", "no", "maybe")
-ID_LETTERS = re.compile(r"\b([PVMCQ])<n>")
+ID_LETTERS = re.compile(r"\b([PVMCQA])<n>")
 
 Runner = Callable[[discord.Interaction[Any], str], Awaitable[None]]
 Completer = Callable[[discord.Interaction[Any], str, str], Awaitable[list[app_commands.Choice[str]]]]
@@ -163,6 +163,8 @@ def choices_for(spec: Spec, param: Param) -> tuple[str, ...] | None:
         return ("on", "off")
     if param.name == "action" and spec.name == "web.link":
         return ("rotate",)
+    if param.name == "action" and spec.name == "todo":
+        return ("done", "reopen")
     return None
 
 

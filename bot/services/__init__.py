@@ -1,6 +1,7 @@
 """Command handlers, one module per concept. Importing this package registers them all."""
 
 from bot.services import (  # noqa: F401
+    action_items,
     checkins,
     datarights,
     digests,

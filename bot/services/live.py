@@ -162,6 +162,7 @@ async def live_here(ctx: Ctx) -> Reply:
 
 @command("live.end")
 async def live_end(ctx: Ctx) -> Reply:
+    from bot.services.action_items import record_live_items
     from bot.services.live_board import edit_queue
     from bot.services.live_minutes import write_minutes
     from bot.services.live_pause import close_pause
@@ -182,6 +183,7 @@ async def live_end(ctx: Ctx) -> Reply:
     await cancel_jobs(ctx.session, f"live-queue:{live.id}", ctx.now, "the live session ended")
     await edit_queue(ctx.session, live, ctx.now, key=f"live:{live.id}:queue-final")
     minutes = await write_minutes(ctx.session, live)
+    await record_live_items(ctx.session, live, ctx.now)  # its action items, for the digest and /wg todo
     live.minutes = minutes.to_text()[:20000]
     ctx.session.add(live)
     await ctx.announce(minutes, key=f"live:{live.id}:minutes")

@@ -23,10 +23,11 @@ from bot.deps import Deps, Followup
 from bot.errors import UserError
 from bot.purge import purger
 from bot.reply import Reply, Response
+from bot.services.action_items import sync_thread_items
 from bot.services.context import Ctx, command
 from bot.summarizer import Outcome, Previous, doc_from_json
 from bot.summary_render import render_summary
-from bot.transcript import Speaker, build_transcript
+from bot.transcript import Speaker, Transcript, build_transcript
 from storage.models import Channel, Identity, LlmUsage, Member, ThreadSummary
 
 _LANG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$", re.IGNORECASE)
@@ -67,6 +68,7 @@ async def _speakers(ctx: Ctx, wg_id: int) -> dict[tuple[str, str], Speaker]:
             group=m.stakeholder_group,
             opted_out=m.ai_opt_out,
             aliases=tuple(sorted(aliases.get(ident.member_id, set()))),
+            member_id=m.id,
         )
     return out
 
@@ -159,7 +161,7 @@ async def summarize(ctx: Ctx) -> Followup:
         assert wg.id is not None
         outcome = await deps.summarizer.summarize(transcript, lang=lang, previous=previous, tokens_left=tokens_left)
         place = (where.platform, channel_id, thread_id)
-        await _store(deps, wg.id, member.id, place, transcript.fingerprint, lang, outcome)
+        await _store(deps, wg.id, member.id, place, transcript, lang, outcome)
         if outcome.cached:
             notes.append("Unchanged since the last summary.")
         elif outcome.incremental:
@@ -174,7 +176,7 @@ async def _store(
     wg_id: int,
     member_id: int | None,
     place: tuple[str, str, str],
-    fingerprint: list[list[str]],
+    transcript: Transcript,
     lang: str,
     outcome: Outcome,
 ) -> None:
@@ -209,7 +211,7 @@ async def _store(
                 platform=platform,
                 channel_id=channel_id,
                 thread_id=thread_id,
-                fingerprint=fingerprint,
+                fingerprint=transcript.fingerprint,
                 doc=outcome.doc.model_dump(),
                 engine=outcome.engine,
                 model=outcome.model,
@@ -222,6 +224,10 @@ async def _store(
                 requested_by=member_id,
                 created_at=now,
             )
+        )
+        # its action items, owners kept as member ids (the pseudonyms' meaning in this transcript)
+        await sync_thread_items(
+            s, wg_id, place, outcome.doc, members=transcript.members, links=transcript.links, now=now
         )
 
 

@@ -1,6 +1,7 @@
-"""`/wg todo`: what still needs the speaker — RSVPs to upcoming meetings, check-ins not answered, votes not cast.
+"""`/wg todo`: what still needs the speaker — RSVPs to upcoming meetings, check-ins not answered, votes not
+cast, open action items they own; `/wg todo done|reopen A<n>` closes or reopens an action item.
 
-Votes come from bot/services/votes.py; action items join when that feature lands.
+Votes come from bot/services/votes.py, action items from bot/services/action_items.py.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from bot.reply import Heading, Reply, Text
+from bot.services import action_items
 from bot.services.context import Ctx, command
 from bot.services.meetings import next_start
 from bot.services.votes import todo_lines
@@ -39,6 +41,17 @@ async def last_asked(ctx: Ctx, checkin_id: int, member_id: int) -> str | None:
 async def todo(ctx: Ctx) -> Reply:
     member = ctx.require_member()
     wg = ctx.require_wg()
+    assert wg.id is not None and member.id is not None
+    if ctx.cmd.positionals:
+        verb = ctx.cmd.positionals[0].strip().lower()
+        if verb not in ("done", "reopen"):
+            raise ctx.fail(f"`{verb[:20]}`: say done A<n> or reopen A<n>, or nothing to see what waits for you.")
+        if len(ctx.cmd.positionals) < 2:
+            raise ctx.fail(f"Which action item? e.g. /wg todo {verb} A3")
+        said = await action_items.close(
+            ctx.session, wg.id, ctx.cmd.positionals[1], member, ctx.now, done=verb == "done"
+        )
+        return Reply.text(said, private=True)
     lines: list[str] = []
     meetings = (
         await ctx.session.exec(
@@ -73,6 +86,7 @@ async def todo(ctx: Ctx) -> Reply:
         if done is None:
             lines.append(f"Answer C{c.number} “{c.question}” ({occurrence}): /wg answer C{c.number} <text>")
     lines += await todo_lines(ctx, member)
+    lines += await action_items.todo_lines(ctx.session, wg.id, member.id, ctx.tz, ctx.now)
     if not lines:
         return Reply.text("Nothing is waiting for you. 🎉", private=True)
     return Reply(blocks=[Heading(text=f"Waiting for you ({len(lines)})"), Text(text="\n".join(lines))], private=True)
