@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str | None = Field(default=None, alias="SLACK_API_URL")
+    #: chat.postMessage calls per second across the workspace (Slack enforces a workspace-wide limit
+    #: beside one per second per channel); the outbox paces itself to it instead of drawing 429s
+    slack_posts_per_second: float = Field(default=50, gt=0, alias="SLACK_POSTS_PER_SECOND")
 
     discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")
     discord_api_base: str | None = Field(default=None, alias="DISCORD_API_BASE")

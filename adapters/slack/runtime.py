@@ -41,7 +41,9 @@ def create_adapter(app: App, settings: Settings, *, min_interval: float = 1.0) -
         raise SlackConfigError("SLACK_BOT_TOKEN is not set")
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     adapter = SlackAdapter(app.core, interactive_client(settings), signing_secret=secret)
-    app.dispatcher.add_sender(SlackSender(web_client(settings), min_interval=min_interval))
+    app.dispatcher.add_sender(
+        SlackSender(web_client(settings), min_interval=min_interval, per_second=settings.slack_posts_per_second)
+    )
     app.extras["slack"] = adapter
     sources = app.extras.setdefault("thread_sources", {})
     assert isinstance(sources, dict)

@@ -4,6 +4,9 @@ Why it looks like this:
 - Slack allows about one chat.postMessage per second per channel (bursts are tolerated briefly); the
   sender waits between posts to one channel instead of provoking 429s. Waiting happens in the
   sender, per channel, so other destinations keep flowing (the dispatcher sends them concurrently).
+  Across channels it keeps to `per_second` posts (SLACK_POSTS_PER_SECOND, the workspace's overall
+  limit): posts take evenly spaced slots, so a digest to 1,000 members goes out at that rate rather
+  than as a burst answered by 429s.
 - A 429 is not retried here: the client has no RateLimitErrorRetryHandler, so the error reaches us
   and becomes `DeliveryError(retry_after=Retry-After)`; the outbox records it and sends the message
   again when it falls due, surviving a restart in between. 5xx and network errors are transient
@@ -103,6 +106,10 @@ def delivery_error(exc: SlackApiError, what: str) -> DeliveryError:
     return DeliveryError(f"{what}: {error or status}")
 
 
+#: posts allowed back to back across channels when catching up (Slack tolerates short bursts)
+OVERALL_BURST = 3
+
+
 class SlackSender:
     platform = "slack"
 
@@ -111,11 +118,16 @@ class SlackSender:
         client: AsyncWebClient,
         *,
         min_interval: float = 1.0,
+        per_second: float | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         self.client = client
         self.min_interval = min_interval
+        #: the spacing of posts across all channels (None: only the per-channel pacing)
+        self.overall_interval = 1.0 / per_second if per_second else 0.0
+        self._next_slot = 0.0
+        self._overall = asyncio.Lock()
         self._monotonic = monotonic
         self._sleep = sleep
         self._last: dict[str, float] = {}
@@ -153,6 +165,17 @@ class SlackSender:
                 wait = last + self.min_interval - self._monotonic()
                 if wait > 0:
                     await self._sleep(wait)
+            if self.overall_interval:
+                # a generic cell rate algorithm, one post at a time: slots `overall_interval` apart
+                # on a fixed schedule (no drift from late wake-ups), and after the event loop
+                # stalls at most OVERALL_BURST posts go at once to catch up
+                async with self._overall:
+                    now = self._monotonic()
+                    tat = max(self._next_slot, now)
+                    wait = tat - (OVERALL_BURST - 1) * self.overall_interval - now
+                    if wait > 0:
+                        await self._sleep(wait)
+                    self._next_slot = tat + self.overall_interval
             try:
                 return await self._post_once(channel, thread_ts, page, label=label, may_join=True)
             finally:

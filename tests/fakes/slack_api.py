@@ -21,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +82,15 @@ class FakeSlackAPI:
     fail_uploads: int = 0
     _file_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition | None = None
+    #: Slack's posting limits, enforced when set: chat.postMessage per second per channel, and across
+    #: the workspace (a token bucket holding `overall_burst` posts); a post over either is answered
+    #: 429 with Retry-After (whole seconds, as Slack sends it) and not accepted
+    channel_rate: float | None = None
+    overall_rate: float | None = None
+    overall_burst: float = 5.0
+    _channel_last: dict[str, float] = field(default_factory=dict)
+    _tokens: float = 0.0
+    _refilled: float | None = None
 
     @property
     def url(self) -> str:
@@ -247,11 +258,38 @@ class FakeSlackAPI:
             failure = queue.pop(0)
             self.calls.append(Call(method, body, auth, status=failure.status, ok=False))
             return web.json_response(failure.body, status=failure.status, headers=failure.headers)
+        if method == "chat.postMessage" and (wait := self._over_limit(str(body.get("channel")))) is not None:
+            self.calls.append(Call(method, body, auth, status=429, ok=False))
+            headers = {"Retry-After": str(max(1, math.ceil(wait)))}
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers=headers)
         handler = getattr(self, "m_" + method.replace(".", "_"), None)
         result = handler(body) if handler else {"ok": True}
         self.calls.append(Call(method, body, auth, ok=bool(result.get("ok"))))
         headers = {"x-oauth-scopes": ",".join(self.scopes)} if method == "auth.test" else {}
         return web.json_response(result, headers=headers)
+
+    def _over_limit(self, channel: str) -> float | None:
+        """Seconds until this post would be allowed, or None (then it counts against the limits)."""
+        now = time.monotonic()
+        waits = []
+        if self.channel_rate:
+            last = self._channel_last.get(channel)
+            gap = 1.0 / self.channel_rate
+            if last is not None and now - last < gap:
+                waits.append(gap - (now - last))
+        tokens = 0.0
+        if self.overall_rate:
+            if self._refilled is None:
+                self._tokens, self._refilled = self.overall_burst, now
+            tokens = min(self.overall_burst, self._tokens + (now - self._refilled) * self.overall_rate)
+            if tokens < 1:
+                waits.append((1 - tokens) / self.overall_rate)
+        if waits:
+            return max(waits)
+        if self.overall_rate:
+            self._tokens, self._refilled = tokens - 1, now
+        self._channel_last[channel] = now
+        return None
 
     def _next_ts(self) -> str:
         return f"1767600000.{next(self._ts):06d}"

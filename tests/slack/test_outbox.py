@@ -81,6 +81,21 @@ async def test_posts_are_paced_per_channel(
     ]
 
 
+async def test_posts_across_channels_keep_the_workspace_rate_after_a_short_burst(fake_slack: FakeSlackAPI) -> None:
+    settings = Settings(SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=fake_slack.url)
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 6))
+
+    # the clock stands still: three posts may go at once (the burst), then each waits its slot
+    sender = SlackSender(web_client(settings), per_second=10, monotonic=lambda: 100.0, sleep=sleep)
+    for i in range(5):
+        await sender.send(outgoing(i, f"channel:C{i}", Reply.text(f"message {i}")))
+    assert slept == [0.1, 0.2]
+    assert len(fake_slack.of("chat.postMessage")) == 5
+
+
 async def test_long_reply_is_paged_and_a_retry_does_not_repeat_pages(
     fake_slack: FakeSlackAPI, sender_parts: tuple[SlackSender, list[float]]
 ) -> None:
