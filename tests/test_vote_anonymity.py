@@ -26,6 +26,9 @@ async def test_anonymous_results_do_not_reveal_the_lone_voter(harness: Harness) 
     await harness.say("ana", '/wg vote open "anon leak" method:choice options:"red, blue, green" anonymous')
     for name, choice in (("g1", "red"), ("g2", "red"), ("g3", "blue"), ("x1", "green")):
         await harness.say(name, f"/wg vote V1 {choice}")
+        # while open, no running totals: read before and after someone votes they would tell the choice
+        running = (await harness.say("ana", "/wg results V1")).replies[0].to_text()
+        assert "anonymous: no counts until it closes" in running and "Totals" not in running
     await harness.say("ana", "/wg vote close V1")
     text = (await harness.say("ana", "/wg results V1")).replies[0].to_text()
     assert "Totals: A 2 · B 1 · C 1" in text

@@ -419,10 +419,13 @@ async def results_for(ctx: Ctx, vote: Vote) -> Reply:
             vote, store.stored_result(vote), ctx.tz, final=True, ballots=await store.named_ballots(ctx.session, vote)
         )
     result = await store.count(ctx.session, vote)
-    if vote.hidden:
+    if vote.hidden or vote.anonymous:
         until = f" (closes {fmt(vote.closes_at, ctx.tz)})" if vote.closes_at else ""
+        # an anonymous vote's running totals, read before and after someone says "I just voted", would
+        # tell that person's choice: like its cards, it shows participation only until it closes
+        why = "hidden" if vote.hidden else "anonymous"
         return Reply.text(
-            f"V{vote.number} is hidden: no counts until it closes{until}. "
+            f"V{vote.number} is {why}: no counts until it closes{until}. "
             f"Participation so far: {result.cast} of {result.roll} voted."
         )
     return results_reply(vote, result, ctx.tz, final=False, ballots=await store.named_ballots(ctx.session, vote))
