@@ -103,11 +103,24 @@ async def test_live_session_across_three_platforms(db_url: str) -> None:
     assert "V1 “Start with pilots?”: A: yes wins" in m and "A ███████░░░ 2 (67%) yes" in m
     assert "Decisions:\n• Poll V1: A: yes wins" in m
     assert "5 reaction(s) in 2 theme(s)" in m
-    page, after_erasure = [e for e in events if e.text.startswith("M1: Taxonomy call")]
+    page, after_erasure = [e for e in events if e.text.startswith("M1: Taxonomy call") and e.platform == "console"]
     assert "Past session" in page.text and "Q3 [dismissed] ▲2" in page.text
 
+    # times in the minutes are archived as UTC and shown in each reader's zone: the channels in the
+    # group's (UTC), the meeting page in the reader's own (Kenji: Tokyo), a digest by DM in its
+    # recipient's (Nora: New York); ana reads in Lisbon (UTC+0 in January)
+    assert "Started: Mon 5 Jan 2026 10:00 UTC" in m and "Ended: Mon 5 Jan 2026 10:07 UTC" in m
+    [kenji_page] = [e for e in events if e.text.startswith("M1: Taxonomy call") and e.platform == "discord"]
+    assert (
+        "Started: Mon 5 Jan 2026 19:00 JST" in kenji_page.text and "Ended: Mon 5 Jan 2026 19:07 JST" in kenji_page.text
+    )
+    assert "Started: Mon 5 Jan 2026 10:00 WET" in page.text
+    assert "⟦" not in "".join(e.text for e in events), "no archived time stamp reaches anyone unrendered"
+    [nora_digest] = [e for e in events if e.kind == "digest" and e.to == "dm:nora"]
+    assert "Started: Mon 5 Jan 2026 05:00 EST" in nora_digest.text
+
     # the next weekly digest carries the minutes, on every platform
-    digests = [e for e in events if e.kind == "digest"]
+    digests = [e for e in events if e.kind == "digest" and e.to == "channel:wg"]
     assert sorted(e.platform for e in digests) == PLATFORMS and {e.at for e in digests} == {at("2026-01-12T09:00")}
     assert all("Live sessions (minutes)" in e.text and "Q1 [answered] ▲2" in e.text for e in digests)
 
@@ -125,8 +138,10 @@ async def test_live_session_across_three_platforms(db_url: str) -> None:
     finally:
         await db.dispose()
     i = next(k for k, b in enumerate(paper.blocks) if b.text == "Live sessions")
-    assert paper.blocks[i + 1].text.startswith("M1 Taxonomy call")
-    assert any(item.startswith("Q2 [open] ▲1") and "anonymous" in item for item in paper.blocks[i + 2].items)
+    assert paper.blocks[i + 1].text == "Times are in the group's time zone, UTC."
+    assert paper.blocks[i + 2].text.startswith("M1 Taxonomy call")
+    assert any(item.startswith("Q2 [open] ▲1") and "anonymous" in item for item in paper.blocks[i + 3].items)
+    assert "Started: Mon 5 Jan 2026 10:00 UTC" in paper.blocks[i + 3].items
 
 
 async def test_a_no_to_one_occurrence_skips_only_that_reminder(db_url: str) -> None:

@@ -1,6 +1,7 @@
 """Live sessions' minutes in the weekly digest (each session that ended in the period) and in the
 white paper (every session), as archived at `/wg live end` — so an erased member's name is already
-replaced there."""
+replaced there. The archived times are UTC stamps: each digest recipient reads them in their own zone,
+the white paper in the group's."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.digest.sections import Period, Section, section
-from bot.timefmt import fmt_date, fmt_short
+from bot.timefmt import fmt_date, fmt_short, localize
 from bot.whitepaper import EXTRA_SECTIONS, Block
 from storage.models import LiveSession, Meeting, WorkingGroup
 
@@ -36,14 +37,15 @@ async def live_section(session: AsyncSession, wg: WorkingGroup, period: Period) 
         for live, m in rows:
             out.append(f"M{m.number} “{m.title}”, live {fmt_short(live.started_at, tz)}:")
             body = (live.minutes or "").splitlines()[1:]  # the heading repeats the meeting
-            out += [f"  {line}" for line in body if line.strip()]
+            out += [f"  {localize(line, tz)}" for line in body if line.strip()]
         return out
 
     return Section("Live sessions (minutes)", lines)
 
 
 async def whitepaper_sessions(session: AsyncSession, wg: WorkingGroup) -> list[Block]:
-    """The white paper's "Live sessions" section: each session's minutes, oldest first."""
+    """The white paper's "Live sessions" section: each session's minutes, oldest first, with times in
+    the group's zone (the paper is one text for all readers; it says which zone)."""
     rows = (
         await session.exec(
             select(LiveSession, Meeting)
@@ -54,10 +56,11 @@ async def whitepaper_sessions(session: AsyncSession, wg: WorkingGroup) -> list[B
     ).all()
     if not rows:
         return []
-    blocks = [Block("h2", "Live sessions")]
+    tz = wg.timezone
+    blocks = [Block("h2", "Live sessions"), Block("p", f"Times are in the group's time zone, {tz}.")]
     for live, m in rows:
-        blocks.append(Block("h3", f"M{m.number} {m.title}, {fmt_date(live.started_at, 'UTC')}"))
-        body = [line.strip() for line in (live.minutes or "").splitlines()[1:] if line.strip()]
+        blocks.append(Block("h3", f"M{m.number} {m.title}, {fmt_date(live.started_at, tz)}"))
+        body = [localize(line.strip(), tz) for line in (live.minutes or "").splitlines()[1:] if line.strip()]
         blocks.append(Block("ul", items=body))
     return blocks
 

@@ -20,7 +20,7 @@ from bot.errors import UserError
 from bot.reply import Actions, Button, Context, Fields, Heading, Reply, Response, Text
 from bot.services.context import SHOW_HANDLERS, Ctx, command, shows
 from bot.services.meetings import get_meeting, next_start
-from bot.timefmt import fmt
+from bot.timefmt import fmt, localize
 from storage.models import LiveAttendance, LivePause, LiveSession, Meeting, Member
 
 NO_SESSION = "No live session is running. A convener starts one with /wg live start M<n>."
@@ -164,7 +164,7 @@ async def live_here(ctx: Ctx) -> Reply:
 async def live_end(ctx: Ctx) -> Reply:
     from bot.services.action_items import record_live_items
     from bot.services.live_board import edit_queue
-    from bot.services.live_minutes import write_minutes
+    from bot.services.live_minutes import localized, write_minutes
     from bot.services.live_pause import close_pause
 
     ctx.require_convener("end a live session")
@@ -184,9 +184,10 @@ async def live_end(ctx: Ctx) -> Reply:
     await edit_queue(ctx.session, live, ctx.now, key=f"live:{live.id}:queue-final")
     minutes = await write_minutes(ctx.session, live)
     await record_live_items(ctx.session, live, ctx.now)  # its action items, for the digest and /wg todo
-    live.minutes = minutes.to_text()[:20000]
+    live.minutes = minutes.to_text()[:20000]  # times as UTC stamps: each reader sees their own zone
     ctx.session.add(live)
-    await ctx.announce(minutes, key=f"live:{live.id}:minutes")
+    wg = ctx.require_wg()
+    await ctx.announce(localized(minutes, wg.timezone), key=f"live:{live.id}:minutes")
     return Reply.text("Live session ended; the minutes are posted and archived with the meeting.", private=True)
 
 
@@ -207,5 +208,6 @@ async def show_meeting_with_minutes(ctx: Ctx, number: int) -> Response | Reply:
         .order_by(col(LiveSession.started_at))
     )
     for past in (await ctx.session.exec(q)).all():
-        page.blocks.append(Text(text=f"Past session {fmt(past.started_at, ctx.tz)} — minutes:\n{past.minutes}"))
+        minutes = localize(past.minutes or "", ctx.tz)
+        page.blocks.append(Text(text=f"Past session {fmt(past.started_at, ctx.tz)} — minutes:\n{minutes}"))
     return page

@@ -1,7 +1,8 @@
 """The minutes of a live session, written at `/wg live end`: attendance by stakeholder group and
 platform, the questions with their upvotes, quick poll results, pause-round syntheses, decisions and
 action items, and the balance flag (stakeholder groups not heard from). Archived on the session row
-(shown by `/wg show M<n>` and the weekly digest). Anonymous askers are never named.
+(shown by `/wg show M<n>` and the weekly digest) with its times as UTC stamps, rendered in each
+reader's zone when read. Anonymous askers are never named.
 
 Decisions are the quick polls' outcomes and lines marked as decisions ("decision:", "we agreed");
 action items are lines that commit someone ("action:", "I'll …", "we will …") — the same markers the
@@ -20,7 +21,7 @@ import bot.digest.live_section  # noqa: F401  (the digest section registers itse
 from bot.reply import Block, Context, Fields, Heading, Reply, Text
 from bot.services.live_poll import bars
 from bot.services.vote_store import stored_result
-from bot.timefmt import fmt
+from bot.timefmt import localize, stamp
 from storage.models import (
     LiveAttendance,
     LivePause,
@@ -42,11 +43,23 @@ def counts(c: Counter[str]) -> str:
     return ", ".join(f"{k} {n}" for k, n in sorted(c.items())) or "none"
 
 
+def localized(reply: Reply, tz: str) -> Reply:
+    """The minutes for readers in `tz` (a channel: the group's zone)."""
+    out = reply.model_copy(deep=True)
+    for block in out.blocks:
+        if isinstance(block, (Heading, Text, Context)):
+            block.text = localize(block.text, tz)
+        elif isinstance(block, Fields):
+            block.items = [(label, localize(value, tz)) for label, value in block.items]
+    return out
+
+
 async def write_minutes(session: AsyncSession, live: LiveSession) -> Reply:
+    """The minutes with their times stored as UTC stamps (`bot.timefmt.stamp`): whoever reads them
+    later — `/wg show M<n>`, a digest recipient, the white paper — sees them in their own zone."""
     wg = await session.get(WorkingGroup, live.wg_id)
     meeting = await session.get(Meeting, live.meeting_id)
     assert wg is not None and meeting is not None
-    tz = wg.timezone
     attendance = (await session.exec(select(LiveAttendance).where(LiveAttendance.session_id == live.id))).all()
     people = {a.member_id: a.stakeholder_group for a in attendance}
     by_platform = Counter(a.platform for a in attendance)
@@ -61,11 +74,11 @@ async def write_minutes(session: AsyncSession, live: LiveSession) -> Reply:
         m.id: m for m in (await session.exec(select(Member).where(Member.wg_id == wg.id))).all() if m.id is not None
     }
     blocks: list[Block] = [Heading(text=f"Minutes: M{meeting.number} “{meeting.title}” (live session)")]
-    ended = fmt(live.ended_at, tz) if live.ended_at else "—"
+    ended = stamp(live.ended_at) if live.ended_at else "—"
     blocks.append(
         Fields(
             items=[
-                ("Started", fmt(live.started_at, tz)),
+                ("Started", stamp(live.started_at)),
                 ("Ended", ended),
                 ("Attendance", f"{len(people)} people (said they were here or took part)"),
                 ("By stakeholder group", counts(Counter(people.values()))),
@@ -98,7 +111,7 @@ async def write_minutes(session: AsyncSession, live: LiveSession) -> Reply:
                 lines.append(bars(list(v.options), list(r.totals), r.cast))
                 decisions.append(f"Poll V{v.number}: {r.outcome}")
             else:
-                closes = fmt(v.closes_at or live.started_at, tz)
+                closes = stamp(v.closes_at or live.started_at)
                 lines.append(f"V{v.number} “{v.question}”: still open, closes {closes}")
         blocks.append(Text(text="Quick polls:\n" + "\n".join(lines)))
     pauses = (
