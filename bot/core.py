@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 import bot.services  # noqa: F401  (registers the handlers)
 from bot import ratelimit
@@ -38,6 +39,11 @@ NOT_A_MEMBER = (
     "in a channel bound to it, or ask one of its conveners for an invitation code and send here: "
     "/wg join <stakeholder-group> invite:<code>"
 )
+
+
+class _OverLimit(Exception):
+    def __init__(self, refusal: str) -> None:
+        self.refusal = refusal
 
 
 def available_commands() -> dict[str, Spec]:
@@ -121,13 +127,13 @@ class Core:
                 await self.seen_event(platform, event_id)
             word = cmd.name.replace(".", " ")
             return Response(replies=[Reply.error(f"`/wg {word}` is not available yet. Type /wg help for what works.")])
-        if (refusal := await self._over_command_limit(cmd)) is not None:
-            if event_id is not None:
-                await self.seen_event(platform, event_id)
-            return Response(replies=[Reply.error(refusal)])
         ctx: Ctx | None = None
         try:
             async with self.db.transaction() as session:
+                # counted first, in the command's own transaction: one transaction per command, not two
+                # (a refused or failed command is counted again below, in a transaction of its own)
+                if (refusal := await self._over_command_limit(session, cmd)) is not None:
+                    raise _OverLimit(refusal)
                 if event_id is not None:
                     session.add(InboundEvent(platform=platform, event_id=event_id[:200], received_at=self.clock.now()))
                     await session.flush()
@@ -142,16 +148,19 @@ class Core:
                 )
                 await self._resolve(ctx)
                 result = await handler(ctx)
+        except _OverLimit as over:
+            if event_id is not None:
+                await self.seen_event(platform, event_id)
+            return Response(replies=[Reply.error(over.refusal)])
         except UserError as exc:
-            if ctx is not None and ctx.on_refusal:
-                # what a refusal must leave behind (a wrong code counted), in a transaction of its own
-                async with self.db.transaction() as session:
-                    for record in ctx.on_refusal:
-                        await record(session)
+            # what a refusal must leave behind (its count against the limit, a wrong code counted), in a
+            # transaction of its own
+            await self._record_refusal(cmd, ctx.on_refusal if ctx is not None else [])
             if event_id is not None and await self.seen_event(platform, event_id):
                 return Response()
             return Response(replies=[Reply.error(exc.message, exc.usage)])
         except IntegrityError:
+            await self._record_refusal(cmd, [])
             if event_id is not None and await self.event_handled(platform, event_id):
                 return Response()
             log.warning("command %s clashed with a concurrent change", cmd.name)
@@ -166,20 +175,31 @@ class Core:
             return await self._follow_up(cmd, result)
         return result if isinstance(result, Response) else Response(replies=[result])
 
-    async def _over_command_limit(self, cmd: Command) -> str | None:
+    async def _over_command_limit(self, session: AsyncSession, cmd: Command) -> str | None:
         """Count this command against its sender's per-minute limit; the refusal text when over it."""
         limit = self.limits.commands
         if limit.off:
             return None
         now = self.clock.now()
-        async with self.db.transaction() as session:
-            count = await ratelimit.hit(session, ratelimit.person_key("cmd", cmd.user), limit, now)
+        count = await ratelimit.hit(session, ratelimit.person_key("cmd", cmd.user), limit, now)
         if count <= limit.count:
             return None
         return (
             f"You are sending commands too fast (the limit is {limit.count} {ratelimit.per(limit)}). "
             f"Try again in {ratelimit.wait_text(now, limit)}."
         )
+
+    async def _record_refusal(self, cmd: Command, records: list[Callable[[AsyncSession], Awaitable[object]]]) -> None:
+        """A command that was refused or clashed still counts against its sender's limit (its own
+        transaction rolled its count back): hammering the bot with bad commands is limited too."""
+        limit = self.limits.commands
+        if limit.off and not records:
+            return
+        async with self.db.transaction() as session:
+            if not limit.off:
+                await ratelimit.hit(session, ratelimit.person_key("cmd", cmd.user), limit, self.clock.now())
+            for record in records:
+                await record(session)
 
     async def _follow_up(self, cmd: Command, followup: Followup) -> Response:
         """The slow part of a command, outside any transaction; it commits its own changes."""

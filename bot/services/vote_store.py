@@ -80,9 +80,13 @@ async def named_ballots(session: AsyncSession, vote: Vote) -> list[tuple[str, st
     rows = await current_ballots(session, vote.id)
     if vote.anonymous:
         return sorted(("", "", b.reason) for b in rows if b.reason)
+    ids = {b.member_id for b in rows}
+    members = (
+        {m.id: m for m in (await session.exec(select(Member).where(col(Member.id).in_(ids)))).all()} if ids else {}
+    )
     out = []
-    for b in rows:
-        m = await session.get(Member, b.member_id)
+    for b in rows:  # names in one query, not one per ballot (a vote of a large group has hundreds)
+        m = members.get(b.member_id)
         name = m.display_name if m is not None and m.erased_at is None else "a former member"
         out.append((name, describe(vote.method, vote.options, b.choice), b.reason))
     return sorted(out)
