@@ -159,19 +159,31 @@ def best(totals: list[float], among: list[int] | None = None) -> tuple[int | Non
 
 
 def irv(casts: list[Cast], ws: list[float], n: int) -> tuple[int | None, list[Round], str | None]:
+    """Instant runoff. Each ballot sits in the pile of its highest-ranked remaining option; an
+    eliminated option's pile moves to each ballot's next choice, so a round touches only the ballots
+    that move (100,000 ballots over 10 options: well under a second). Piles stay in ballot order and
+    each round's counts are summed in that order, so the figures are exactly those of recounting
+    every ballot each round."""
+    rankings = [c.choice.get("ranking", []) for c in casts]
+    at = [0] * len(casts)  # index into each ranking of its current choice
+    piles: list[list[int]] = [[] for _ in range(n)]
+    for k, ranking in enumerate(rankings):
+        if ranking:
+            piles[ranking[0]].append(k)
     remaining = list(range(n))
+    alive = set(remaining)
     rounds: list[Round] = []
     notes: list[str] = []
 
     def tie_note() -> str | None:
         return "; ".join(notes) or None
 
+    weight = ws.__getitem__
+    unweighted = all(w == 1.0 for w in ws)  # then a pile's count is its size, exactly
     while remaining:
         counts = [0.0] * n
-        for c, w in zip(casts, ws, strict=True):
-            top = next((i for i in c.choice.get("ranking", []) if i in remaining), None)
-            if top is not None:
-                counts[top] += w
+        for i in remaining:
+            counts[i] = float(len(piles[i])) if unweighted else float(sum(map(weight, piles[i])))
         active = sum(counts)
         rnd = Round(counts=counts, remaining=list(remaining))
         rounds.append(rnd)
@@ -189,19 +201,48 @@ def irv(casts: list[Cast], ws: list[float], n: int) -> tuple[int | None, list[Ro
             notes.append(f"round {len(rounds)}: {names} tied for fewest; {letter(out)} (listed last) was eliminated")
         rnd.eliminated = out
         remaining.remove(out)
+        alive.discard(out)
+        moved: set[int] = set()
+        for k in piles[out]:
+            ranking, j = rankings[k], at[k] + 1
+            while j < len(ranking) and ranking[j] not in alive:
+                j += 1
+            at[k] = j
+            if j < len(ranking):
+                piles[ranking[j]].append(k)
+                moved.add(ranking[j])
+        piles[out] = []
+        for i in moved:
+            piles[i].sort()
     return None, rounds, tie_note()
 
 
 def pairwise(casts: list[Cast], ws: list[float], n: int) -> list[list[float]]:
-    """d[i][j]: weight of ballots ranking i above j (an unranked option ranks below every ranked one)."""
-    d = [[0.0] * n for _ in range(n)]
+    """d[i][j]: weight of ballots ranking i above j (an unranked option ranks below every ranked one).
+
+    A ballot ranks each of its options above exactly the options not yet seen at that point of its
+    ranking; identical (option, options-below) pairs are summed first, then spread over the matrix,
+    instead of n² checks per ballot."""
+    full = (1 << n) - 1
+    by_ranking: dict[tuple[int, ...], float] = {}
     for c, w in zip(casts, ws, strict=True):
-        ranking = c.choice.get("ranking", [])
-        pos = {opt: k for k, opt in enumerate(ranking)}
-        for i in range(n):
-            for j in range(n):
-                if i != j and i in pos and pos[i] < pos.get(j, n + 1):
-                    d[i][j] += w
+        ranked = tuple(c.choice.get("ranking", ()))
+        by_ranking[ranked] = by_ranking.get(ranked, 0.0) + w
+    above: dict[int, float] = {}  # key: option << n | options below it
+    get = above.get
+    for ranking, w in by_ranking.items():
+        seen = 0
+        for i in ranking:
+            seen |= 1 << i
+            slot = i << n | (full ^ seen)
+            above[slot] = get(slot, 0.0) + w
+    d = [[0.0] * n for _ in range(n)]
+    for slot, w in above.items():
+        i, below = slot >> n, slot & full
+        row = d[i]
+        for j in range(n):
+            if below >> j & 1:
+                row[j] += w
     return d
 
 
@@ -233,6 +274,8 @@ def opposes(method: str, choice: dict[str, Any], result: Result) -> bool:
 
 
 def _parts(method: str, casts: list[Cast], n: int, key: str, result: Result) -> dict[str, Part]:
+    if method == "ranked":
+        return _ranked_parts(casts, n, key, result)
     buckets: dict[str, list[Cast]] = {}
     for c in casts:
         name = (c.group if key == "group" else c.region) or "no region given"
@@ -244,6 +287,31 @@ def _parts(method: str, casts: list[Cast], n: int, key: str, result: Result) -> 
         decided = result.quorum_met and (result.adopted is not None or result.winner is not None)
         opposed = sum(1 for c in members if decided and opposes(method, c.choice, result))
         out[name] = Part(n=len(members), totals=totals_for(method, members, ones, n), opposed=opposed)
+    return out
+
+
+def _ranked_parts(casts: list[Cast], n: int, key: str, result: Result) -> dict[str, Part]:
+    """`_parts` for a ranked vote in one pass: a part's totals are its first preferences, and a ballot
+    opposes the winner unless it ranks the winner first (see `opposes`)."""
+    firsts: dict[str, list[int]] = {}
+    sizes: dict[str, int] = {}
+    for c in casts:
+        name = (c.group if key == "group" else c.region) or "no region given"
+        row = firsts.get(name)
+        if row is None:
+            row = firsts[name] = [0] * n
+            sizes[name] = 0
+        sizes[name] += 1
+        ranking = c.choice.get("ranking")
+        if ranking:
+            row[ranking[0]] += 1
+    decided = result.quorum_met and (result.adopted is not None or result.winner is not None)
+    w = result.winner
+    out: dict[str, Part] = {}
+    for name in sorted(firsts):
+        row = firsts[name]
+        opposed = sizes[name] - row[w] if decided and w is not None else 0
+        out[name] = Part(n=sizes[name], totals=[float(x) for x in row], opposed=opposed)
     return out
 
 
