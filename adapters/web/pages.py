@@ -45,7 +45,15 @@ HEADERS = {
 
 
 def render(name: str, *, http_status: int = 200, robots: bool = False, **context: Any) -> web.Response:
-    html = ENV.get_template(name).render(zone_script=ZONE_SCRIPT, **context)
+    return respond(render_html(name, **context), http_status=http_status, robots=robots)
+
+
+def render_html(name: str, **context: Any) -> str:
+    return ENV.get_template(name).render(zone_script=ZONE_SCRIPT, **context)
+
+
+def respond(html: str, *, http_status: int = 200, robots: bool = False) -> web.Response:
+    """A page's response with the headers every page carries."""
     resp = web.Response(text=html, status=http_status, content_type="text/html", charset="utf-8")
     resp.headers.update(HEADERS)
     if not robots:

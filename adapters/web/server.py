@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from urllib.parse import urlencode
 
 from aiohttp import web
 
 from adapters.web import actions, chart, record, summaries, votes
-from adapters.web.pages import HEADERS, bad_request, not_found, render
+from adapters.web.cache import PageCache
+from adapters.web.pages import HEADERS, bad_request, not_found, render, render_html, respond
 from adapters.web.zones import BadZone, options_html, reader_zone
 from bot import ics, whitepaper, whitepaper_render
 from bot.clock import Clock
@@ -54,6 +56,8 @@ class WebRecord:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        #: the group page, rendered once per change (adapters/web/cache.py)
+        self.pages = PageCache()
 
     # -- plumbing ---------------------------------------------------------------------------
     def install(self, app: web.Application) -> None:
@@ -108,8 +112,29 @@ class WebRecord:
         if not raw_page.isdigit() or not 0 < int(raw_page) < 100_000:
             return bad_request("Unknown page.")
         now = self.clock.now()
+        page = int(raw_page)
+        access = found.access
+        key = (
+            found.wg_id,
+            found.base,
+            access.public,
+            access.summaries,
+            tz,
+            status,
+            by,
+            page,
+            now.strftime("%Y%m%d%H%M"),
+        )
+        html = self.pages.get(found.wg_id, key)
+        if html is None:
+            marker = self.pages.markers.of(found.wg_id)  # before reading: a commit meanwhile makes it stale
+            html = await self._record_html(found, tz, status, by, page, now)
+            self.pages.put(key, marker, html)
+        return respond(html, robots=access.public)
+
+    async def _record_html(self, found: Found, tz: str, status: str, by: str, page: int, now: datetime) -> str:
         async with self.db.session() as s:
-            register = await record.proposals(s, found.wg_id, tz, status or None, page=int(raw_page))
+            register = await record.proposals(s, found.wg_id, tz, status or None, page=page)
             meetings = await record.meetings(s, found.wg_id, tz, now)
             data = await chart.participation(s, found.wg_id, found.wg.timezone, now, by=by)
             digests = await record.digests(s, found.wg_id, tz)
@@ -117,9 +142,8 @@ class WebRecord:
             summary_count = await summaries.count(s, found.wg_id) if found.access.summaries else 0
         keep = {k: v for k, v in (("status", status), ("by", by)) if v and not (k == "by" and v == "group")}
         by_label = "stakeholder group" if by == "group" else "region"
-        return render(
+        return render_html(
             "record.html.j2",
-            robots=found.access.public,
             wg=found.wg,
             public=found.access.public,
             base=found.base,

@@ -28,6 +28,7 @@ class Site:
     harness: Harness
     url: str
     http: aiohttp.ClientSession
+    record: WebRecord
 
     async def get(self, path: str, **kw: object) -> tuple[int, str, aiohttp.typedefs.LooseHeaders]:
         async with self.http.get(self.url + path, allow_redirects=False, **kw) as resp:  # type: ignore[arg-type]
@@ -64,8 +65,9 @@ async def site(harness: Harness) -> AsyncIterator[Site]:
     harness.app.core.public_url = PUBLIC
     await populate(harness)
     host = HttpHost("127.0.0.1", 0)
-    host.extend(WebRecord(harness.app.db, harness.clock).install)
+    web_record = WebRecord(harness.app.db, harness.clock)
+    host.extend(web_record.install)
     port = await host.open()
     async with aiohttp.ClientSession() as http:
-        yield Site(harness, f"http://127.0.0.1:{port}", http)
+        yield Site(harness, f"http://127.0.0.1:{port}", http, web_record)
     await host.close()

@@ -63,10 +63,14 @@ async def test_an_opted_out_members_words_leave_the_record(site: Site) -> None:
     base = await site.record_path()
     status, body, _ = await site.get(base + "summaries")
     assert status == 200 and "mapping table" in body
+    _, page, _ = await site.get(base)
+    assert "Summaries of 1 chat thread" in page
     r = await h.say("kenji", "/wg privacy opt-out")
     assert "removed (1)" in r.replies[0].to_text()
     status, body, _ = await site.get(base + "summaries")
     assert status == 200 and "mapping table" not in body and "No thread has been summarized yet" in body
+    _, page, _ = await site.get(base)  # the cached group page saw the bulk delete too
+    assert "Summaries of 1 chat thread" not in page and "No thread has been summarized yet" in page
     await h.say("ana", "/wg summarize", thread="t1")  # rebuilt without kenji's messages
     status, body, _ = await site.get(base + "summaries")
     assert status == 200 and "glossary" in body and "mapping table" not in body and "taxonomy" not in body
