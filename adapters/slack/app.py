@@ -215,7 +215,11 @@ class SlackAdapter:
         """The HTTP endpoint: Events API, slash commands and interactivity all POST to /slack/events."""
 
         async def handle(request: web.Request) -> web.Response:
-            bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+            try:
+                bolt_request = await to_bolt_request(request)
+            except UnicodeDecodeError:  # Slack sends UTF-8; anything else is refused before any work
+                return web.Response(status=400, text="The request body is not valid UTF-8.")
+            bolt_response = await self.app.async_dispatch(bolt_request)
             return await to_aiohttp_response(bolt_response)
 
         async def health(request: web.Request) -> web.Response:
