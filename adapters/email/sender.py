@@ -11,6 +11,7 @@ Failure policy (the dispatcher retries with backoff; nothing is dropped while th
 from __future__ import annotations
 
 import logging
+import ssl
 
 import aiosmtplib
 
@@ -33,8 +34,28 @@ def smtp_options(settings: Settings) -> dict[str, object]:
     }
 
 
+def _certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, ssl.SSLCertVerificationError):
+            return cur
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return None
+
+
 def classify(exc: Exception) -> DeliveryError:
-    """An SMTP failure as a DeliveryError: permanent for 5xx about the recipient or the message."""
+    """An SMTP failure as a DeliveryError: permanent for 5xx about the recipient or the message.
+
+    A server certificate that does not verify is temporary (fixing the trust store or the server's
+    certificate lets the queued e-mails go), but said as such rather than as "unreachable"."""
+    if (cert := _certificate_error(exc)) is not None:
+        why = cert.verify_message or "verification failed"
+        return DeliveryError(
+            f"the SMTP server's TLS certificate is not trusted ({why}); if it is signed by a private CA, "
+            "point SSL_CERT_FILE at a CA bundle that includes it"
+        )
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [r.code for r in exc.recipients]
         detail = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
@@ -43,6 +64,10 @@ def classify(exc: Exception) -> DeliveryError:
         return DeliveryError(f"SMTP login failed ({exc.code}); check SMTP_USERNAME/SMTP_PASSWORD")
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return DeliveryError(f"SMTP {exc.code} {exc.message}", permanent=500 <= exc.code < 600)
+    gone = (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError)
+    if isinstance(exc, aiosmtplib.SMTPException) and not isinstance(exc, gone):
+        # the session itself went wrong (e.g. no AUTH offered before STARTTLS): say what, retry later
+        return DeliveryError(f"SMTP session failed: {str(exc)[:200]}")
     return DeliveryError(f"SMTP server unreachable: {type(exc).__name__}")
 
 
