@@ -28,10 +28,15 @@ from bot.reply import Reply, Response
 from bot.services.context import HANDLERS, Ctx, adopt_identities, find_channel, identity_is
 from bot.services.invites import group_of_invitation
 from bot.suggest import suggest_command
-from storage.db import Database
+from storage.db import Database, is_unavailable
 from storage.models import Identity, InboundEvent, Member, WorkingGroup
 
 log = logging.getLogger(__name__)
+
+#: the answer while the database is down or restarting: nothing was done, and it is worth retrying
+DATABASE_AWAY = (
+    "The bot cannot reach its database right now (it may be restarting); nothing was changed. Try again in a minute."
+)
 #: commands that work before the speaker has a group or a membership (link finds the group by its code)
 NO_GROUP_NEEDED = {"help", "bind", "link"}
 NOT_A_MEMBER = (
@@ -71,6 +76,10 @@ class Core:
         self.rng = rng or random.Random()
         self._on_enqueued = on_enqueued or (lambda: None)
 
+    async def _database_away(self, exc: BaseException) -> bool:
+        """The failure is the database being unreachable (down, restarting), not a bug."""
+        return is_unavailable(exc) or (isinstance(exc, OSError) and not await self.db.reachable())
+
     def set_enqueued_hook(self, hook: Callable[[], None]) -> None:
         self._on_enqueued = hook
 
@@ -85,6 +94,23 @@ class Core:
     ) -> Response:
         """Parse and run a command. With `event_id` (a platform's delivery id), a re-delivery of an
         event already handled does nothing and returns an empty Response."""
+        try:
+            return await self._handle_text(text, user, where, from_action=from_action, event_id=event_id)
+        except Exception as exc:
+            if await self._database_away(exc):
+                log.warning("command refused: the database is unreachable (%s)", type(exc).__name__)
+                return Response(replies=[Reply.error(DATABASE_AWAY)])
+            raise
+
+    async def _handle_text(
+        self,
+        text: str,
+        user: UserRef,
+        where: Where,
+        *,
+        from_action: bool = False,
+        event_id: str | None = None,
+    ) -> Response:
         if event_id is not None and await self.event_handled(user.platform, event_id):
             return Response()
         try:
@@ -96,7 +122,7 @@ class Core:
                 return Response(replies=[await self._unknown(exc.typed, user, where)])
             return Response(replies=[Reply.error(exc.message, exc.usage)])
         cmd.from_action = from_action
-        return await self.handle(cmd, event_id=event_id)
+        return await self._handle(cmd, event_id=event_id)
 
     async def _unknown(self, typed: str, user: UserRef, where: Where) -> Reply:
         """Text that is no command: with a model, plain words get the command it would run, for the
@@ -113,6 +139,16 @@ class Core:
         return answer_unknown(typed, commands)
 
     async def handle(self, cmd: Command, *, event_id: str | None = None) -> Response:
+        """Run a command (see `_handle`); while the database is unreachable, a clear "try again"."""
+        try:
+            return await self._handle(cmd, event_id=event_id)
+        except Exception as exc:
+            if await self._database_away(exc):
+                log.warning("command %s refused: the database is unreachable (%s)", cmd.name, type(exc).__name__)
+                return Response(replies=[Reply.error(DATABASE_AWAY)])
+            raise
+
+    async def _handle(self, cmd: Command, *, event_id: str | None = None) -> Response:
         """Run a command in one transaction.
 
         The event id, when given, is recorded in that same transaction: a crash before the commit
@@ -167,7 +203,9 @@ class Core:
             return Response(
                 replies=[Reply.error("That clashed with another change made at the same moment; try again.")]
             )
-        except Exception:
+        except Exception as exc:
+            if await self._database_away(exc):
+                raise  # answered by handle(): the database is away, not a bug
             log.exception("command %s failed", cmd.name)
             return Response(replies=[Reply.error("Something went wrong on our side; nothing was changed.")])
         self._on_enqueued()

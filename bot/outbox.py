@@ -46,7 +46,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.claims import claim_due
 from bot.clock import Clock
 from bot.reply import Reply
-from storage.db import Database, dialect_insert
+from storage.db import Database, dialect_insert, is_unavailable
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -465,8 +465,12 @@ class Dispatcher:
         while True:
             try:
                 await self.run_once()
-            except Exception:
-                log.exception("outbox dispatcher pass failed")
+            except Exception as exc:
+                if is_unavailable(exc) or isinstance(exc, OSError):
+                    # one line per pass while the database is away: the next pass reconnects
+                    log.warning("outbox: the database is unreachable (%s); retrying", type(exc).__name__)
+                else:
+                    log.exception("outbox dispatcher pass failed")
             self._wake.clear()
             timeout = poll
             try:

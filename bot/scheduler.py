@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock, SystemClock
+from storage.db import is_unavailable
 
 if TYPE_CHECKING:
     from bot.bootstrap import DueWork
@@ -70,8 +71,11 @@ class Waker:
             for w in self.work:
                 try:
                     done += await w.run_due()
-                except Exception:
-                    log.exception("a scheduled-work pass failed")
+                except Exception as exc:
+                    if is_unavailable(exc) or isinstance(exc, OSError):
+                        log.warning("scheduler: the database is unreachable (%s); retrying", type(exc).__name__)
+                    else:
+                        log.exception("a scheduled-work pass failed")
             if done:
                 self.after_run()
             await self._set_alarm()
@@ -85,8 +89,9 @@ class Waker:
         for w in self.work:
             try:
                 t = await w.next_due()
-            except Exception:
-                log.exception("reading the next due time failed")
+            except Exception as exc:
+                if not (is_unavailable(exc) or isinstance(exc, OSError)):
+                    log.exception("reading the next due time failed")
                 continue
             if t is not None:
                 times.append(t)

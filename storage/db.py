@@ -11,6 +11,7 @@ PostgreSQL runs through asyncpg.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -18,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -119,6 +120,14 @@ class Database:
         except (OSError, SQLAlchemyError) as exc:
             raise DatabaseError(f"cannot reach the database {redact(self.url)}: {_reason(exc)}") from None
 
+    async def reachable(self) -> bool:
+        """Whether the database answers now (a quick probe after an unexplained failure)."""
+        try:
+            await asyncio.wait_for(self.check(), timeout=3)
+        except (DatabaseError, TimeoutError):
+            return False
+        return True
+
     async def upgrade(self, revision: str = "head") -> None:
         """Bring the schema to `revision` with Alembic (also run on start-up)."""
         await self.check()
@@ -159,3 +168,38 @@ def _sqlite_tuning(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+#: driver exceptions (by class name, so no driver is imported here) that mean the server is away
+_UNAVAILABLE_NAMES = frozenset(
+    {
+        "ConnectionDoesNotExistError",
+        "CannotConnectNowError",
+        "AdminShutdownError",
+        "ConnectionFailureError",
+        "ConnectionRejectionError",
+        "TooManyConnectionsError",
+        "CrashShutdownError",
+        "InterfaceError",
+    }
+)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when `exc` means the database cannot be reached right now (down, restarting, a dropped
+    connection) rather than a bug or a conflict: the command changed nothing and can be retried.
+    The pool (`pool_pre_ping`) reconnects by itself once the server is back. A bare OSError is not
+    enough (an LLM or SMTP connection raises those too): see `Database.reachable`."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, (OperationalError, InterfaceError)) and not isinstance(current.orig, IntegrityError):
+            if "locked" not in str(current.orig):  # SQLite's busy writer is contention, not an outage
+                return True
+        if type(current).__name__ in _UNAVAILABLE_NAMES:
+            return True
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return False
