@@ -221,3 +221,34 @@ async def test_questions_are_rate_limited_per_member(harness: Harness) -> None:
     assert refusal.kind == "error" and "You asked 3 questions in the last minute" in refusal.to_text()
     h.clock.advance(timedelta(minutes=1))
     assert "Q4" in (await h.say("ana", "/wg ask Now again?")).replies[0].to_text()
+
+
+async def test_attendance_counts_who_said_here_and_who_took_part(harness: Harness) -> None:
+    """A quick poll's voter attends without asking or reacting; an observer attends by saying so (on
+    Discord too); someone who only read does not; the minutes count people by group and platform."""
+    h = harness
+    await h.say("ana", "/wg join civil-society")
+    await h.say("kai", "/wg join academia", platform="slack")
+    await h.say("obi", "/wg join government", platform="discord")
+    await h.say("rea", "/wg join private-sector", platform="slack")
+    await h.say("ana", "/wg role obi observer")
+    await h.say("ana", '/wg meeting "Call" at:"2026-01-06 10:00 UTC"')
+    await h.say("ana", "/wg live start M1")
+    [start] = [m for m in h.sent("discord") if m.reply.to_text().startswith("Live now")]
+    assert "[I'm here] /wg live here" in start.reply.to_text()
+    await h.say("ana", '/wg poll "Pilot first?" options:"yes, no"')
+    voted = await h.say("kai", "/wg vote V1 A", platform="slack")
+    assert "recorded" in voted.replies[0].to_text().lower()
+    here = await h.say("obi", "/wg live here", platform="discord")
+    assert here.replies[0].to_text() == "You are marked as attending M1 “Call” (from discord)."
+    await h.say("rea", "/wg queue", platform="slack")  # reading is not attending
+    h.clear()
+    await h.say("ana", "/wg live end")
+    [minutes] = [m.reply.to_text() for m in h.sent("console") if m.reply.to_text().startswith("Minutes: M1")]
+    assert "Attendance: 3 people" in minutes
+    assert "By stakeholder group: academia 1, civil-society 1, government 1" in minutes
+    assert "By platform: console 1, discord 1, slack 1" in minutes
+    assert "by platform: none" in minutes  # no question or reaction was given
+    # after the session: no live session to attend
+    late = await h.say("obi", "/wg live here", platform="discord")
+    assert "No live session is running" in late.replies[0].to_text()

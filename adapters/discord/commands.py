@@ -22,8 +22,7 @@ command text, so the core, the console and Slack are unaffected, and components'
 grammar text, not Discord paths:
 
 - live sessions under `/wg live …`: `ask`, `upvote`, `queue`, `answered`, `dismiss`, `poll`, `pause`,
-  `react` join
-  `live start` / `live end`;
+  `react` join `live start` / `live here` / `live end`;
 - meeting follow-ups under `/wg meeting …`: `rsvp`, `agenda`, `ics`;
 - `results` under `/wg vote results`; `answer` under `/wg checkin answer`;
 - `digest …` and `privacy …` are groups from their two-word grammar names.

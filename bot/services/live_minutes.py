@@ -128,9 +128,10 @@ async def write_minutes(session: AsyncSession, live: LiveSession) -> Reply:
     blocks.append(Text(text="Decisions:\n" + ("\n".join(f"• {d}" for d in decisions) or "• none recorded")))
     blocks.append(Text(text="Action items:\n" + ("\n".join(f"• {a}" for a in actions) or "• none recorded")))
     spoke = Counter([q.stakeholder_group for q in questions] + [r.stakeholder_group for r in reactions])
+    via = Counter([q.platform for q in questions] + [r.platform for r in reactions])
     groups = sorted({m.stakeholder_group for m in members.values() if m.erased_at is None})
     silent = [g for g in groups if g not in spoke]
-    balance = f"Questions and reactions by stakeholder group: {counts(spoke)}"
+    balance = f"Questions and reactions by stakeholder group: {counts(spoke)} · by platform: {counts(via)}"
     if silent:
         balance += " · ⚠ not heard from: " + ", ".join(silent)
     blocks.append(Context(text=balance))
