@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,6 +18,9 @@ class Digest:
     wg: WorkingGroup
     period: Period
     sections: list[Section]
+    #: one rendering per zone: a digest goes to thousands of readers in a handful of zones. Callers
+    #: must not change a rendered Reply (the outbox serialises it; e-mail and late notes copy it).
+    _rendered: dict[str, Reply] = field(default_factory=dict, repr=False)
 
     @property
     def quiet(self) -> bool:
@@ -25,6 +28,11 @@ class Digest:
 
     def render(self, tz: str) -> Reply:
         """The digest for a reader in `tz`: their dates and times."""
+        if tz not in self._rendered:
+            self._rendered[tz] = self._render(tz)
+        return self._rendered[tz]
+
+    def _render(self, tz: str) -> Reply:
         start, end = fmt_date(self.period.start, tz), fmt_date(self.period.end, tz)
         blocks: list[Block] = [Heading(text=f"Weekly digest: {self.wg.name}, {start} – {end}")]
         if self.quiet:

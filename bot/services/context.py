@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable
+from collections.abc import Sequence as Seq
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -305,6 +306,27 @@ async def dm_destination(session: AsyncSession, member: Member) -> Destination |
     if ident is None:
         return email_destination(member.email) if member.email else None
     return Destination(ident.platform, f"dm:{ident.user_id}", f"dm:{ident.handle}")
+
+
+async def dm_destinations(session: AsyncSession, members: Seq[Member]) -> dict[int, Destination | None]:
+    """`dm_destination` for many members in one query (a digest goes to thousands)."""
+    ids = [m.id for m in members if m.id is not None and m.erased_at is None]
+    primary: dict[int, Identity] = {}
+    if ids:
+        q = select(Identity).where(col(Identity.member_id).in_(ids)).order_by(col(Identity.id))
+        for ident in (await session.exec(q)).all():
+            primary.setdefault(ident.member_id, ident)
+    out: dict[int, Destination | None] = {}
+    for m in members:
+        assert m.id is not None
+        first = primary.get(m.id)
+        if m.erased_at is not None:
+            out[m.id] = None
+        elif first is None:
+            out[m.id] = email_destination(m.email) if m.email else None
+        else:
+            out[m.id] = Destination(first.platform, f"dm:{first.user_id}", f"dm:{first.handle}")
+    return out
 
 
 def email_destination(address: str) -> Destination:

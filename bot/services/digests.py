@@ -30,7 +30,7 @@ from bot.services.context import (
     Ctx,
     channel_destinations,
     command,
-    dm_destination,
+    dm_destinations,
     email_destination,
     email_only,
 )
@@ -125,9 +125,11 @@ async def deliver(session: AsyncSession, digest: Composed, send: Send, now: date
             select(Member).where(Member.wg_id == wg.id, col(Member.erased_at).is_(None)).order_by(col(Member.id))
         )
     ).all()
+    dms = await dm_destinations(session, [m for m in members if m.digest_dm])
     for m in members:
         if m.digest_dm:
-            dm = await dm_destination(session, m)
+            assert m.id is not None
+            dm = dms[m.id]
             if dm is not None and dm.platform != "email":
                 await send(dm, digest.render(m.timezone), f"dm{m.id}")
                 count += 1
