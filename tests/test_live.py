@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlmodel import select
+
 from bot import live_themes, whitepaper
 from storage.db import Database
 from tests.conftest import Harness
@@ -252,3 +254,30 @@ async def test_attendance_counts_who_said_here_and_who_took_part(harness: Harnes
     # after the session: no live session to attend
     late = await h.say("obi", "/wg live here", platform="discord")
     assert "No live session is running" in late.replies[0].to_text()
+
+
+async def test_a_change_after_its_windows_edit_ran_is_carried_by_the_next_window(harness: Harness) -> None:
+    """The queue edit of a window shows the queue as its job reads it. A change whose window's job has
+    already started (or finished) — a slow command racing the job — schedules the next window's job,
+    so the last state always reaches every channel."""
+    from sqlalchemy import update
+
+    from storage.models import ScheduledJob
+
+    h = harness
+    await h.say("ana", "/wg join civil-society")
+    await h.say("bo", "/wg join academia", platform="slack")
+    await h.say("ana", '/wg meeting "Call" at:"2026-01-06 10:00 UTC"')
+    await h.say("ana", "/wg live start M1")
+    await h.say("ana", "/wg ask Who hosts the data?")
+    # the window's job has run meanwhile (another process took it the moment it fell due)
+    async with h.app.db.transaction() as s:
+        done = await s.exec(update(ScheduledJob).where(ScheduledJob.kind == "live.queue.refresh").values(status="done"))
+        assert done.rowcount == 1
+    await h.say("bo", "/wg upvote Q1", platform="slack")
+    await h.advance_to(h.clock.now() + timedelta(seconds=10))
+    edits = [m.reply.to_text() for m in h.recorders["slack"].edited]
+    assert edits and "1. Q1 ▲1" in edits[-1], edits
+    async with h.app.db.session() as s:
+        jobs = (await s.exec(select(ScheduledJob.key).where(ScheduledJob.kind == "live.queue.refresh"))).all()
+    assert len(jobs) == 2, "the upvote went to the next window"
