@@ -210,12 +210,14 @@ class DigestRow:
 
 
 async def digests(session: AsyncSession, wg_id: int, tz: str) -> list[DigestRow]:
-    rows = (
-        await session.exec(
-            select(Digest).where(Digest.wg_id == wg_id).order_by(col(Digest.week).desc(), col(Digest.id).desc())
-        )
-    ).all()
-    return [DigestRow(d.week, fmt(d.created_at, tz), d.late, d.quiet, d.trigger == "manual") for d in rows]
+    """The archive's list: only the columns it shows (not each digest's full text)."""
+    q = (
+        sa_select(col(Digest.week), col(Digest.created_at), col(Digest.late), col(Digest.quiet), col(Digest.trigger))
+        .where(col(Digest.wg_id) == wg_id)
+        .order_by(col(Digest.week).desc(), col(Digest.id).desc())
+    )
+    rows = (await session.exec(q)).all()  # type: ignore[call-overload]  # a plain (5-column) select
+    return [DigestRow(week, fmt(at, tz), late, quiet, trigger == "manual") for week, at, late, quiet, trigger in rows]
 
 
 async def digest_texts(session: AsyncSession, wg_id: int, week: str) -> list[str]:

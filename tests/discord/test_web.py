@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 
+import pytest
 from sqlmodel import select
 
+from bot.clock import VirtualClock
+from storage.db import Database
 from storage.models import WebAccess
-from tests.discord.conftest import Bot
+from tests.discord.conftest import Bot, start_bot
 from tests.discord.test_interactions import EPHEMERAL, data, embed_text, setup_group
-from tests.fakes.discord_server import FakeUser
+from tests.fakes.discord_server import DiscordServer, FakeUser
 
 PUBLIC = "https://wg.example.org"
+
+
+@pytest.fixture
+async def bot(server: DiscordServer, db: Database, clock: VirtualClock) -> AsyncIterator[Bot]:
+    """Answers within the defer window however loaded the machine (a 1.5 s window is flaky under load)."""
+    b = await start_bot(server, db, clock, defer_after=60)
+    yield b
+    await b.stop()
 
 
 async def test_web_link_show_rotate_and_visibility_on_discord(bot: Bot, alice: FakeUser, bob: FakeUser) -> None:
@@ -23,8 +35,10 @@ async def test_web_link_show_rotate_and_visibility_on_discord(bot: Bot, alice: F
     rotated = embed_text(data(await bot.command(["web", "link"], alice, action="rotate")))
     second = re.search(rf"{PUBLIC}/r/([A-Za-z0-9_-]+)/", rotated)
     assert second and second.group(1) != first.group(1) and "no longer works" in rotated
-    refused = embed_text(data(await bot.command(["web", "link"], bob)))
+    refused_reply = data(await bot.command(["web", "link"], bob))
+    refused = embed_text(refused_reply)
     assert "Only a convener" in refused and second.group(1) not in refused
+    assert refused_reply.get("flags") == EPHEMERAL  # the refusal is private too
     await bot.command(["settings"], alice, web="public", summaries="on")
     async with bot.app.db.session() as s:
         access = (await s.exec(select(WebAccess))).one()

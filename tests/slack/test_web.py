@@ -21,6 +21,7 @@ async def test_web_link_show_rotate_and_visibility_on_slack(slack: SlackEnv) -> 
     [shown] = slack.fake.of("chat.postEphemeral")
     first = re.search(rf"{PUBLIC}/r/([A-Za-z0-9_-]+)/", shown["text"])
     assert first and shown["user"] == "U1"
+    assert not any(first.group(1) in str(c) for c in slack.fake.of("chat.postMessage"))  # never in the channel
     slack.fake.clear()
     await slack.slash("web link rotate")
     await slack.settle()
@@ -31,7 +32,7 @@ async def test_web_link_show_rotate_and_visibility_on_slack(slack: SlackEnv) -> 
     await slack.slash("web link", user="U2", user_name="bo")
     await slack.settle()
     [refused] = slack.fake.of("chat.postEphemeral")
-    assert "Only a convener" in refused["text"] and second.group(1) not in refused["text"]
+    assert "Only a convener" in refused["text"] and second.group(1) not in refused["text"] and refused["user"] == "U2"
     await slack.slash("settings web:public")
     await slack.settle()
     async with slack.app.db.session() as s:
