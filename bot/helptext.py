@@ -125,9 +125,28 @@ def forms(topic: Spec, commands: Mapping[str, Spec]) -> list[Spec]:
     return [s for n, s in commands.items() if n == head or n.startswith(head + ".")] or [topic]
 
 
-def detail(topic: Spec, commands: Mapping[str, Spec]) -> Reply:
+#: `/wg help <topic>` for a family of commands that is not one command's name
+TOPICS: dict[str, tuple[str, ...]] = {
+    "live": (
+        "live.start",
+        "live.here",
+        "live.end",
+        "ask",
+        "upvote",
+        "queue",
+        "answered",
+        "dismiss",
+        "poll",
+        "pause",
+        "react",
+    ),
+}
+
+
+def detail(topic: Spec, commands: Mapping[str, Spec], specs: list[Spec] | None = None) -> Reply:
+    """Help on one command and its sub-commands (or on `specs`, a topic's commands)."""
     blocks: list[Block] = []
-    for i, spec in enumerate(forms(topic, commands)):
+    for i, spec in enumerate(specs if specs is not None else forms(topic, commands)):
         if i:
             blocks.append(Divider())
         blocks.append(Heading(text=spec.usage))

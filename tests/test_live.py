@@ -281,3 +281,15 @@ async def test_a_change_after_its_windows_edit_ran_is_carried_by_the_next_window
     async with h.app.db.session() as s:
         jobs = (await s.exec(select(ScheduledJob.key).where(ScheduledJob.kind == "live.queue.refresh"))).all()
     assert len(jobs) == 2, "the upvote went to the next window"
+
+
+async def test_help_live_lists_every_live_session_command(harness: Harness) -> None:
+    await harness.say("ana", "/wg join civil-society")
+    [reply] = (await harness.say("ana", "/wg help live")).replies
+    text = reply.to_text()
+    assert reply.kind != "error" and reply.private
+    for usage in ("/wg live start M<n>", "/wg live here", "/wg live end", "/wg ask <question> [anonymous]"):
+        assert usage in text
+    for usage in ("/wg upvote Q<n>", "/wg queue", "/wg answered Q<n>", "/wg dismiss Q<n>", "/wg react <text>"):
+        assert usage in text
+    assert "/wg poll" in text and "/wg pause" in text

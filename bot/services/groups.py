@@ -62,6 +62,9 @@ async def help_(ctx: Ctx) -> Reply:
     if topic:
         existing = {name: spec for name, spec in SPECS.items() if name in HANDLERS}
         spec, _ = find_spec(topic.split()[:2])
+        family = [existing[n] for n in helptext.TOPICS.get(topic.lower(), ()) if n in existing]
+        if family:  # `/wg help live`: every live-session command
+            return helptext.detail(family[0], existing, family)
         if spec is None or spec.name not in HANDLERS:
             near = [f"/wg help {n.replace('.', ' ')}" for n in closest_commands(topic, existing)]
             raise UserError(f"No command `{topic[:40]}`. {phrase(near) or 'Type /wg help for the list.'}")
