@@ -202,6 +202,10 @@ async def test_linking_two_members_counts_their_upvotes_once(harness: Harness) -
     assert "two memberships are now one member" in linked.replies[0].to_text()
     queue = (await h.say("ana", "/wg queue")).replies[0].to_text()
     assert "Q1 ▲1 — Who hosts the data?" in queue and "Q2 ▲0 — Which fields?" in queue
+    # the queue messages in the channels follow the corrected counts
+    await h.advance_to(h.clock.now() + timedelta(seconds=5))
+    edited = h.recorders["slack"].edited[-1].reply.to_text()
+    assert "Q1 ▲1 — Who hosts the data?" in edited and "Q2 ▲0 — Which fields?" in edited
     again = (await h.say("bo", "/wg upvote Q1", platform="slack")).replies[0].to_text()
     assert "already upvoted Q1" in again
     h.clock.advance(timedelta(minutes=5))

@@ -185,7 +185,7 @@ async def _merge(ctx: Ctx, keep: Member, gone: Member, row: LinkCode) -> Reply:
             s.add(a)
     await s.flush()
     votes = await merge_ballots(s, keep, gone, ctx.now)
-    await merge_live(s, keep, gone)
+    await merge_live(s, keep, gone, ctx.now)
     before = keep.role
     keep.role = merged_role(keep.role, gone.role)
     gone.erased_at = ctx.now

@@ -92,7 +92,7 @@ EXPORTERS["live"] = export_live
 ERASERS.append(erase_live)
 
 
-async def merge_live(session: AsyncSession, keep: Member, gone: Member) -> None:
+async def merge_live(session: AsyncSession, keep: Member, gone: Member, now: datetime) -> None:
     """`/wg link` made `gone` part of `keep` (one person): their questions, reactions, attendance and
     answers for single occurrences move over; where both upvoted one question (or `keep` upvoted a
     question `gone` asked), one upvote is dropped and the count corrected, so one person counts once;
@@ -146,3 +146,8 @@ async def merge_live(session: AsyncSession, keep: Member, gone: Member) -> None:
             o.member_id = keep.id
             session.add(o)
     await session.flush()
+    live = (await session.exec(select(LiveSession).where(LiveSession.active_wg_id == keep.wg_id))).first()
+    if live is not None:  # upvote counts (and askers' names) may have changed: the queue messages follow
+        from bot.services.live_board import queue_changed
+
+        await queue_changed(session, live, now)
