@@ -58,8 +58,9 @@ MODULES: dict[str, list[str]] = {
     "fig_tally": ["tally_ranked_100k_ms"],  # 3 (perf)
     "fig_digest": ["digest_build_ms", "digest_peak_rss_mb"],  # 4 (perf)
     "fig_outbox": ["outbox_efficiency", "outbox_lost", "outbox_duplicates"],  # 5 (scale)
-    "fig_summaries": [  # 6 (fuzz)
+    "fig_summary": [  # 6 (fuzz)
         "summary_calls",
+        "summary_calls_min",
         "summary_wall_ratio",
         "summary_incremental_token_ratio",
     ],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -91,10 +92,18 @@ class Structured:
 
 
 def _schema_of(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema, a fresh copy each time (the caller may change it)."""
+    return json.loads(_schema_text(model))
+
+
+@cache
+def _schema_text(model: type[BaseModel]) -> str:
+    """Generated once per model: pydantic takes ~10 ms to build a schema, and a map-reduce summary
+    asks for it on every call, on the path to the model."""
     if model is SummaryDoc:
-        return summary_json_schema()
+        return json.dumps(summary_json_schema())
     custom = getattr(model, "llm_json_schema", None)  # a model that shapes its own (strict) schema
-    return custom() if callable(custom) else model.model_json_schema()
+    return json.dumps(custom() if callable(custom) else model.model_json_schema())
 
 
 def _short_error(exc: Exception) -> str:

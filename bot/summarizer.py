@@ -199,17 +199,7 @@ class Summarizer:
         assert self.structured is not None
         structured = self.structured
         while len(partials) > 1:
-            groups: list[list[SummaryDoc]] = [[]]
-            size = 0
-            for doc in partials:
-                cost = estimate_tokens(doc.dump()) + 5
-                if groups[-1] and size + cost > self.chunk_tokens:
-                    groups.append([])
-                    size = 0
-                groups[-1].append(doc)
-                size += cost
-            if len(groups) == len(partials):  # no two fit together: merging cannot make progress
-                groups = [partials[i : i + 2] for i in range(0, len(partials), 2)]
+            groups = self._groups(partials)
 
             async def merge(group: list[SummaryDoc]) -> SummaryDoc:
                 if len(group) == 1:
@@ -222,6 +212,28 @@ class Summarizer:
 
             partials = list(await asyncio.gather(*(merge(g) for g in groups)))
         return partials[0]
+
+    def _groups(self, partials: list[SummaryDoc]) -> list[list[SummaryDoc]]:
+        """Consecutive partials merged together, each group within the budget: as few groups as a
+        greedy fill makes, then evened out (30 partials that fit 7 to a call: 5 merges of 6, not
+        4 of 7 and one of 2), so the next level's parts are of a size and fit together better."""
+        costs = [estimate_tokens(doc.dump()) + 5 for doc in partials]
+        greedy: list[list[int]] = [[]]
+        size = 0
+        for i, cost in enumerate(costs):
+            if greedy[-1] and size + cost > self.chunk_tokens:
+                greedy.append([])
+                size = 0
+            greedy[-1].append(i)
+            size += cost
+        if len(greedy) == len(partials):  # no two fit together: merging cannot make progress
+            return [partials[i : i + 2] for i in range(0, len(partials), 2)]
+        n = len(greedy)
+        bounds = [round(k * len(partials) / n) for k in range(n + 1)]
+        even = [list(range(bounds[k], bounds[k + 1])) for k in range(n)]
+        if all(sum(costs[i] for i in g) <= self.chunk_tokens for g in even):
+            greedy = even
+        return [[partials[i] for i in g] for g in greedy]
 
 
 def _render(lines: list[Line]) -> str:
