@@ -133,3 +133,39 @@ def _chart_matches_table(driver: WebDriver, url: str, tmp_path: Path) -> None:
     shot = tmp_path / "chart.png"
     driver.find_element(By.CSS_SELECTOR, "#participation svg").screenshot(str(shot))
     print(f"screenshot of the chart: {shot}")
+
+
+async def test_checkin_answer_link_form_in_chromium(site: Site, browser: object) -> None:
+    """The signed answer link of a check-in e-mail: the form a reader fills in, without any script."""
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from bot import webaccess
+    from storage.models import CheckinAnswer, Member
+
+    driver: WebDriver = browser  # type: ignore[assignment]
+    h = site.harness
+    await h.say("ana", '/wg checkin "What did you finish?" every:monday at:10:00 tz:UTC')
+    async with h.app.db.session() as s:
+        kenji = (await s.exec(select(Member).where(Member.display_name == "kenji"))).one()
+        assert kenji.id is not None
+        path = await webaccess.signed_path(
+            s, wg_id=kenji.wg_id, member_id=kenji.id, purpose="answer", subject="C1:2026-01-05", now=h.clock.now()
+        )
+        await s.commit()
+    h.clock.advance(timedelta(hours=2))  # Mon 5 Jan 11:00 UTC: the question has been asked
+    await asyncio.to_thread(_answer_in_form, driver, site.url + path)
+    async with h.app.db.session() as s:
+        [row] = (await s.exec(select(CheckinAnswer))).all()
+    assert (row.member_id, row.occurrence, row.text) == (kenji.id, "2026-01-05", "The <b>glossary</b> draft")
+
+
+def _answer_in_form(driver: WebDriver, url: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(url)
+    assert "What did you finish?" in driver.find_element(By.TAG_NAME, "main").text
+    driver.find_element(By.ID, "answer").send_keys("The <b>glossary</b> draft")
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    _wait(driver, lambda d: "recorded" in d.find_element(By.TAG_NAME, "main").text)
