@@ -11,17 +11,18 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.engine import cancel_jobs
+from bot.engine import cancel_jobs, schedule
 from bot.errors import UserError
 from bot.reply import Actions, Button, Context, Fields, Heading, Reply, Response, Text
 from bot.services.context import SHOW_HANDLERS, Ctx, command, shows
 from bot.services.meetings import get_meeting, next_start
 from bot.timefmt import fmt, localize
-from storage.models import LiveAttendance, LivePause, LiveSession, Meeting, Member
+from storage.models import LiveAttendance, LivePause, LiveSession, Meeting, Member, ScheduledJob
 
 NO_SESSION = "No live session is running. A convener starts one with /wg live start M<n>."
 MIN_SPAN = timedelta(seconds=30)
@@ -162,33 +163,47 @@ async def live_here(ctx: Ctx) -> Reply:
 
 @command("live.end")
 async def live_end(ctx: Ctx) -> Reply:
-    from bot.services.action_items import record_live_items
+    """End the session now; its minutes come from the `live.minutes` job, due at once.
+
+    A pause round still open is cut short: its closing job is brought forward to now, so that its
+    synthesis is made as any round's is (by the model when one is configured, asked before the job's
+    transaction) and it runs before the minutes job (the engine takes due jobs in order), which then
+    includes it. Both jobs are rows in the database: a restart in between loses neither."""
     from bot.services.live_board import edit_queue
-    from bot.services.live_minutes import localized, write_minutes
-    from bot.services.live_pause import close_pause
 
     ctx.require_convener("end a live session")
+    wg = ctx.require_wg()
     live = await require_live(ctx)
     pause = (
         await ctx.session.exec(select(LivePause).where(LivePause.session_id == live.id, LivePause.status == "open"))
     ).first()
-    if pause is not None:
-        await cancel_jobs(ctx.session, f"live-pause:{pause.id}", ctx.now, "the live session ended")
-        cut = await close_pause(ctx.session, pause, ctx.now, note="the round was cut short by live end")
-        await ctx.announce(cut, key=f"live-pause:{pause.id}:closed")
+    if pause is not None and pause.closes_at > ctx.now:
+        pause.closes_at = ctx.now
+        ctx.session.add(pause)
+        await ctx.session.exec(
+            update(ScheduledJob)
+            .where(col(ScheduledJob.key) == f"live-pause:{pause.id}:close", col(ScheduledJob.status) == "pending")
+            .values(due_at=ctx.now, not_before=ctx.now)
+        )
     live.active_wg_id, live.ended_at = None, ctx.now
     ctx.session.add(live)
     await ctx.session.flush()
     # the queue message, a last time: its final state, without buttons
     await cancel_jobs(ctx.session, f"live-queue:{live.id}", ctx.now, "the live session ended")
     await edit_queue(ctx.session, live, ctx.now, key=f"live:{live.id}:queue-final")
-    minutes = await write_minutes(ctx.session, live)
-    await record_live_items(ctx.session, live, ctx.now)  # its action items, for the digest and /wg todo
-    live.minutes = minutes.to_text()[:20000]  # times as UTC stamps: each reader sees their own zone
-    ctx.session.add(live)
-    wg = ctx.require_wg()
-    await ctx.announce(localized(minutes, wg.timezone), key=f"live:{live.id}:minutes")
-    return Reply.text("Live session ended; the minutes are posted and archived with the meeting.", private=True)
+    await schedule(
+        ctx.session,
+        kind="live.minutes",
+        key=f"live:{live.id}:minutes",
+        due_at=ctx.now,
+        now=ctx.now,
+        wg_id=wg.id,
+        ref=f"live:{live.id}",
+        payload={"session_id": live.id},
+    )
+    return Reply.text(
+        "Live session ended; the minutes follow in every channel and are archived with the meeting.", private=True
+    )
 
 
 _show_meeting = SHOW_HANDLERS.get("M")

@@ -18,7 +18,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import bot.digest.live_section  # noqa: F401  (the digest section registers itself)
+from bot.engine import JobContext, Skip, cancel_jobs, job_handler
 from bot.reply import Block, Context, Fields, Heading, Reply, Text
+from bot.services.context import channel_destinations
 from bot.services.live_poll import bars
 from bot.services.vote_store import stored_result
 from bot.timefmt import localize, stamp
@@ -136,3 +138,33 @@ async def write_minutes(session: AsyncSession, live: LiveSession) -> Reply:
         balance += " · ⚠ not heard from: " + ", ".join(silent)
     blocks.append(Context(text=balance))
     return Reply(blocks=blocks, kind="summary")
+
+
+@job_handler("live.minutes", grace=False)
+async def minutes_job(ctx: JobContext) -> None:
+    """After `/wg live end`: close a round still open (normally its own job, brought forward, has
+    closed it first), write the minutes, archive them, note their action items, post them."""
+    from bot.services.action_items import record_live_items
+    from bot.services.live_pause import close_pause
+
+    live = await ctx.session.get(LiveSession, ctx.payload["session_id"], with_for_update=True)
+    if live is None or live.minutes is not None:
+        raise Skip("the minutes were already written", status="cancelled")
+    wg = await ctx.session.get(WorkingGroup, live.wg_id)
+    assert wg is not None and wg.id is not None
+    channels = await channel_destinations(ctx.session, wg.id)
+    still_open = (
+        await ctx.session.exec(select(LivePause).where(LivePause.session_id == live.id, LivePause.status == "open"))
+    ).all()
+    for pause in still_open:
+        await cancel_jobs(ctx.session, f"live-pause:{pause.id}", ctx.now, "closed with the minutes")
+        cut = await close_pause(ctx.session, pause, ctx.now, note="the round was closed with the minutes")
+        for ch, dest in channels:
+            await ctx.send(dest, cut, part=f"pause{pause.id}:ch{ch.id}")
+    minutes = await write_minutes(ctx.session, live)
+    await record_live_items(ctx.session, live, ctx.now)  # its action items, for the digest and /wg todo
+    live.minutes = minutes.to_text()[:20000]  # times as UTC stamps: each reader sees their own zone
+    ctx.session.add(live)
+    shown = localized(minutes, wg.timezone).model_copy(update={"kind": "summary"})
+    for ch, dest in channels:
+        await ctx.send(dest, shown, part=f"ch{ch.id}")

@@ -2,14 +2,14 @@
 
 One round at a time. Each person gives one line (a second replaces the first). The round closes by
 itself through the engine (`live.pause.close`, a planning-grade job: after downtime it still closes,
-once) or at `live end`; the reactions are then posted grouped by theme with a synthesis and the
+once), brought forward by `live end`; the reactions are then posted grouped by theme with a synthesis and the
 share of reactions from each stakeholder group. Reactions are posted without names.
 
 The synthesis goes through the summarizer (bot/pause_synthesis.py): with an LLM configured, the job's
 preparer asks the model before the job's transaction opens (so no lock is held during the call), and
-the handler uses that answer if the reactions are still the ones it was made from; without an LLM,
-on failure, or for a round that `live end` cuts short (the minutes are written in that command's
-transaction), the offline theme grouper (bot/live_themes.py) answers, labelled as such.
+the handler uses that answer if the reactions are still the ones it was made from; without an LLM or
+on failure the offline theme grouper (bot/live_themes.py) answers, labelled as such. `live end`
+brings an open round's closing job forward to now, so a round cut short is synthesized the same way.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from bot.command import UserRef, Where
 from bot.config import Settings
 from bot.reply import Reply, Response
 from storage.db import Database
-from storage.models import LivePause, OutboxMessage
+from storage.models import LivePause, LiveSession, OutboxMessage
 from tests.fakes.openai_server import FakeOpenAI, Scripted
 from tests.summaries.conftest import make_env
 
@@ -31,7 +31,7 @@ REACTIONS = [
 ]
 
 
-async def run_round(app: App, clock: VirtualClock, *, opt_out: str | None = None) -> str:
+async def run_round(app: App, clock: VirtualClock, *, opt_out: str | None = None, end_early: bool = False) -> str:
     """Five people react in a one-minute round; returns the synthesis posted to the console channel."""
 
     async def say(name: str, text: str) -> Response:
@@ -49,7 +49,12 @@ async def run_round(app: App, clock: VirtualClock, *, opt_out: str | None = None
     for name, _, text in REACTIONS:
         response = await say(name, f"/wg react {text}")
         assert "Your reaction is recorded" in response.replies[0].to_text()
-    clock.advance(timedelta(minutes=1))
+    if end_early:  # the convener ends the session before the round's minute is up
+        clock.advance(timedelta(seconds=10))
+        ended = await say("ana", "/wg live end")
+        assert "Live session ended" in ended.replies[0].to_text()
+    else:
+        clock.advance(timedelta(minutes=1))
     await app.run_due()
     async with app.db.session() as s:
         rows = (
@@ -119,3 +124,21 @@ async def test_a_failing_model_falls_back_to_the_offline_grouper_with_a_note(
     assert "Synthesis: 5 reaction(s) in 2 theme(s)." in text and "liability (3):" in text
     assert "offline synthesis — the AI model gave no usable synthesis" in text
     assert "AI-generated" not in text
+
+
+async def test_a_round_cut_short_by_live_end_is_synthesized_by_the_model_and_in_the_minutes(
+    db: Database, clock: VirtualClock, server: FakeOpenAI
+) -> None:
+    env = await make_env(db, clock, server)
+    try:
+        text = await run_round(env.app, clock, end_early=True)
+        async with env.app.db.session() as s:
+            [live] = (await s.exec(select(LiveSession))).all()
+            [pause] = (await s.exec(select(LivePause))).all()
+    finally:
+        await env.llm.close()
+    assert len(server.requests) == 1
+    assert "AI-generated synthesis (test-model)" in text and "Liability (3):" in text
+    assert pause.closes_at == live.ended_at, "the round closed when the session ended"
+    assert live.minutes is not None and "The model read 5 reactions" in live.minutes
+    assert "AI-generated synthesis (test-model)" in live.minutes
