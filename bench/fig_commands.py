@@ -11,7 +11,7 @@ run on the same database through the same driver: one transaction with a primary
 INSERT (what the cheapest writing command must at least do) — its p50 is `command_floor_*_ms`.
 
 PostgreSQL: `WGBOT_BENCH_DATABASE_URL` (default postgresql://postgres@127.0.0.1:5432/wgbot_test); the
-benchmark works in a schema of its own and drops it afterwards.
+benchmark creates a database of its own on that server and drops it afterwards.
 """
 
 from __future__ import annotations
@@ -25,12 +25,11 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from adapters.console.simulate import SIM_CHANNEL, ensure_sim_group
 from bot.bootstrap import build
@@ -151,24 +150,32 @@ async def measure(url: str, members: int, commands: int, label: str) -> dict[str
     return out
 
 
-async def on_postgres(url: str, members: int, commands: int) -> dict[str, float | int | str]:
-    """In a schema of its own (search_path through asyncpg's server_settings), dropped afterwards."""
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = Database(url)
+async def _admin(url: str, statement: str) -> None:
+    import asyncpg
+
+    u = make_url(url)
+    conn = await asyncpg.connect(
+        host=u.host or "127.0.0.1", port=u.port or 5432, user=u.username, password=u.password, database=u.database
+    )
     try:
-        async with admin.engine.begin() as conn:
-            await conn.execute(text(f"CREATE SCHEMA {schema}"))
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def on_postgres(url: str, members: int, commands: int) -> dict[str, float | int | str]:
+    """In a database of its own, dropped afterwards."""
+    name = f"wgbot_bench_{os.getpid()}"
+    try:
+        await _admin(url, f'CREATE DATABASE "{name}"')
     except Exception as exc:
-        await admin.dispose()
         reason = f"skipped: {type(exc).__name__}: {str(exc)[:120]}"
         return {"command_p50_postgresql_ms": reason, "command_p99_postgresql_ms": reason}
-    sep = "&" if "?" in url else "?"
     try:
-        return await measure(f"{url}{sep}options=-csearch_path%3D{schema}", members, commands, "postgresql")
+        own = make_url(url).set(database=name).render_as_string(hide_password=False)
+        return await measure(own, members, commands, "postgresql")
     finally:
-        async with admin.engine.begin() as conn:
-            await conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        await admin.dispose()
+        await _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def main(quick: bool, members: int | None, commands: int | None, only: str | None) -> dict[str, Any]:
