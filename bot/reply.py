@@ -89,7 +89,26 @@ class Attachment(BaseModel):
     mime: str = "text/plain"
 
 
-Block = Annotated[Heading | Text | Fields | Actions | Divider | Context | Attachment, Field(discriminator="type")]
+class Chart(BaseModel):
+    """A stacked bar chart of counts per week and key (participation by stakeholder group). It carries
+    the numbers, not a picture: the e-mail adapter draws it as an inline PNG and writes the numbers in
+    the text part; chat platforms leave it out (their digest has the same week's numbers as text)."""
+
+    type: Literal["chart"] = "chart"
+    title: str
+    #: the text alternative: everything the picture says
+    alt: str
+    by: str = "group"
+    #: ISO dates of the weeks' Mondays
+    weeks: list[str]
+    keys: list[str]
+    #: counts[week][key index]
+    counts: list[list[int]]
+
+
+Block = Annotated[
+    Heading | Text | Fields | Actions | Divider | Context | Attachment | Chart, Field(discriminator="type")
+]
 
 
 class FormField(BaseModel):

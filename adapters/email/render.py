@@ -9,6 +9,10 @@ Why these headers:
 - buttons the core signed for this reader (bot/emaillinks.py) become links under WGBOT_PUBLIC_URL;
   without it, the e-mail says how to answer instead (reply; a convener records it);
 - header values with CR or LF are refused outright (header injection), never folded or stripped.
+
+A chart block (the digest's participation by stakeholder group) becomes a PNG inside the HTML part
+(multipart/related, shown through a `cid:` link, with the numbers as its alt text) — e-mail clients
+do not render SVG reliably — and a table of the same numbers in the text part.
 """
 
 from __future__ import annotations
@@ -24,10 +28,13 @@ from urllib.parse import quote
 from icalendar import Calendar, vCalAddress
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from adapters.web import chart_png
+from adapters.web.chart import size
 from bot.config import Settings
+from bot.digest.chart import from_block, table_lines
 from bot.mentions import neutralize
 from bot.outbox import Outgoing
-from bot.reply import Actions, Attachment, Button, Context, Divider, Fields, Heading, Reply, Text
+from bot.reply import Actions, Attachment, Button, Chart, Context, Divider, Fields, Heading, Reply, Text
 
 #: without WGBOT_PUBLIC_URL there is no page to answer on: a reply by e-mail, recorded by a convener
 ANSWER_HINT = (
@@ -162,6 +169,8 @@ def text_body(reply: Reply, base: str | None = None) -> str:
             lines.append("")
         elif isinstance(block, Attachment):
             lines.append(f"(attached: {block.filename})")
+        elif isinstance(block, Chart):
+            lines += ["", *table_lines(block), ""]
     return neutralize("\n".join(lines))
 
 
@@ -175,7 +184,15 @@ def _env() -> Environment:
     )
 
 
-def html_body(reply: Reply, subject: str, foot: str, base: str | None = None, unsubscribe: str | None = None) -> str:
+def html_body(
+    reply: Reply,
+    subject: str,
+    foot: str,
+    base: str | None = None,
+    unsubscribe: str | None = None,
+    charts: dict[int, tuple[str, int, int]] | None = None,
+) -> str:
+    """`charts`: block position → (content id, width, height) of the chart images sent with it."""
     blocks = [b.model_copy(update={"text": neutralize(b.text)}) if hasattr(b, "text") else b for b in reply.blocks]
     return (
         _env()
@@ -189,6 +206,7 @@ def html_body(reply: Reply, subject: str, foot: str, base: str | None = None, un
             links_of=lambda block: links_of(block, base),
             answerable=_answerable,
             unsubscribe=unsubscribe,
+            charts=charts or {},
         )
     )
 
@@ -236,7 +254,27 @@ def build_message(message: Outgoing, config: MailConfig) -> EmailMessage:
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["List-Unsubscribe"] = ", ".join(unsubscribe)
     msg.set_content(plain_body(reply, foot, base))
-    msg.add_alternative(html_body(reply, subject, foot, base, one_click), subtype="html")
+    images: list[tuple[str, bytes]] = []
+    charts: dict[int, tuple[str, int, int]] = {}
+    for i, block in enumerate(reply.blocks):
+        if isinstance(block, Chart):
+            numbers = from_block(block)
+            cid = f"chart{i}.{hashlib.sha256(message.key.encode()).hexdigest()[:16]}@{config.domain}"
+            images.append((cid, chart_png.png(numbers, title=block.title)))
+            charts[i] = (cid, *size(numbers))
+    msg.add_alternative(html_body(reply, subject, foot, base, one_click, charts), subtype="html")
+    if images:
+        html = msg.get_body(preferencelist=("html",))
+        assert html is not None
+        for n, (cid, png) in enumerate(images, 1):
+            html.add_related(
+                png,
+                maintype="image",
+                subtype="png",
+                cid=f"<{cid}>",
+                filename=f"participation-{n}.png",
+                disposition="inline",
+            )
     for block in reply.blocks:
         if not isinstance(block, Attachment):
             continue

@@ -1,116 +1,21 @@
 """Participation at a glance: who took part, by stakeholder group (or region), week by week.
 
-Counted per week (Monday 00:00 in the group's zone): proposals made, check-in answers given and
-ballots cast (a voter's current ballot on each vote, when it was last cast). Erased members are
-left out entirely. The same numbers feed the
-accessible table and the SVG, which is drawn here by hand (stacked bars, no script, no external
-font or asset) so that it renders the same in a browser, in an e-mail and in `wgbot export chart`.
+The numbers come from bot/digest/chart.py (the weekly e-mail digest carries them too). The same
+numbers feed the accessible table and the SVG, which is drawn here by hand (stacked bars, no script,
+no external font or asset) so that it renders the same in every browser; `chart_png.py` draws the
+same layout as a PNG for e-mail clients (which do not render SVG reliably) and `wgbot export chart`.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any
 from xml.sax.saxutils import escape, quoteattr
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, union_all
-from sqlalchemy import select as sa_select
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from bot.digest.chart import UNKNOWN, WEEKS, Participation, participation, week_start
 
-from bot import vocab
-from storage.models import Ballot, Checkin, CheckinAnswer, Member, Proposal, Vote
+__all__ = ["UNKNOWN", "WEEKS", "Participation", "colour", "participation", "size", "svg", "week_start"]
 
-WEEKS = 8
 #: Okabe–Ito: distinguishable with the common colour-vision deficiencies
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999")
-UNKNOWN = "unknown"
-
-
-@dataclass
-class Participation:
-    by: str  # "group" | "region"
-    weeks: list[date]
-    keys: list[str]
-    #: counts[week index][key]
-    counts: list[dict[str, int]]
-
-    def total(self, i: int) -> int:
-        return sum(self.counts[i].values())
-
-    @property
-    def empty(self) -> bool:
-        return not any(self.total(i) for i in range(len(self.weeks)))
-
-
-def week_start(at: datetime, tz: str) -> date:
-    d = at.astimezone(ZoneInfo(tz)).date()
-    return d - timedelta(days=d.weekday())
-
-
-def _week(column: Any, bounds: list[datetime]) -> Any:
-    """The index of the week an instant falls in (bounds[i] <= t < bounds[i+1]), -1 outside."""
-    return case(
-        *[((column >= bounds[i]) & (column < bounds[i + 1]), i) for i in range(len(bounds) - 1)],
-        else_=-1,
-    )
-
-
-async def _activity(session: AsyncSession, wg_id: int, bounds: list[datetime]) -> list[tuple[int, int | None, int]]:
-    """(week index, member id, acts) for every counted act in the weeks: counted by the database in
-    one round trip (proposals made, check-in answers given, ballots cast), not row by row here."""
-    since, until = bounds[0], bounds[-1]
-
-    def counted(at: Any, member: Any, *where: Any, join: tuple[Any, Any] | None = None) -> Any:
-        week = _week(at, bounds)
-        q = sa_select(week.label("week"), member.label("member"), func.count().label("n"))
-        if join is not None:
-            q = q.join(*join)
-        return q.where(*where, at >= since, at < until).group_by(week, member)
-
-    proposals = counted(col(Proposal.created_at), col(Proposal.author_id), col(Proposal.wg_id) == wg_id)
-    answers = counted(
-        col(CheckinAnswer.answered_at),
-        col(CheckinAnswer.member_id),
-        col(Checkin.wg_id) == wg_id,
-        join=(Checkin, col(Checkin.id) == col(CheckinAnswer.checkin_id)),
-    )
-    ballots = counted(
-        col(Ballot.cast_at),
-        col(Ballot.member_id),
-        col(Vote.wg_id) == wg_id,
-        join=(Vote, col(Vote.id) == col(Ballot.vote_id)),
-    )
-    rows = await session.exec(union_all(proposals, answers, ballots))  # type: ignore[call-overload]
-    return [(int(week), member, int(n)) for week, member, n in rows.all()]
-
-
-async def participation(
-    session: AsyncSession, wg_id: int, tz: str, now: datetime, *, by: str = "group", weeks: int = WEEKS
-) -> Participation:
-    last = week_start(now, tz)
-    starts = [last - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
-    zone = ZoneInfo(tz)
-    # each week's first instant in the group's zone (Monday 00:00), and the end of the last week
-    bounds = [datetime.combine(d, datetime.min.time(), zone) for d in (*starts, last + timedelta(weeks=1))]
-    rows = await session.exec(
-        select(Member.id, Member.stakeholder_group, Member.region).where(
-            Member.wg_id == wg_id, col(Member.erased_at).is_(None)
-        )
-    )
-    key_of = {mid: (group if by == "group" else (region or UNKNOWN)) for mid, group, region in rows.all()}
-    counts: list[Counter[str]] = [Counter() for _ in starts]
-    for week, member_id, n in await _activity(session, wg_id, bounds):
-        key = key_of.get(member_id) if member_id is not None else None
-        if key is not None and 0 <= week < len(starts):
-            counts[week][key] += n
-    order = vocab.STAKEHOLDER_GROUPS if by == "group" else (*vocab.REGIONS, UNKNOWN)
-    seen = {k for c in counts for k in c}
-    keys = [k for k in order if k in seen] + sorted(seen - set(order))
-    return Participation(by=by, weeks=starts, keys=keys, counts=[{k: c.get(k, 0) for k in keys} for c in counts])
 
 
 WIDTH, LEFT, RIGHT, TOP, PLOT_H = 640, 40, 10, 30, 180

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.digest import chart
 from bot.digest import summaries as _summaries  # noqa: F401  (registers the thread summaries section)
 from bot.digest.sections import SECTIONS, Period, Section
 from bot.reply import Block, Context, Heading, Reply, Text
@@ -18,6 +19,8 @@ class Digest:
     wg: WorkingGroup
     period: Period
     sections: list[Section]
+    #: participation by stakeholder group over the weeks up to this one (the e-mail draws it)
+    chart: chart.Participation | None = None
     #: one rendering per zone: a digest goes to thousands of readers in a handful of zones. Callers
     #: must not change a rendered Reply (the outbox serialises it; e-mail and late notes copy it).
     _rendered: dict[str, Reply] = field(default_factory=dict, repr=False)
@@ -43,6 +46,9 @@ class Digest:
             lines = s.lines(tz)
             if lines:
                 blocks += [Heading(text=s.title), Text(text="\n".join(lines))]
+        if self.chart is not None and not self.chart.empty:
+            title = f"{self.wg.name}: participation by stakeholder group, week by week"
+            blocks.append(chart.to_block(self.chart, title))
         blocks.append(
             Context(text=f"Week {self.period.week} · times in {tz} · /wg digest subscribe [dm|email:<address>]")
         )
@@ -55,4 +61,8 @@ async def compose(session: AsyncSession, wg: WorkingGroup, period: Period) -> Di
         found = await fn(session, wg, period)
         if found is not None:
             sections.append(found)
-    return Digest(wg=wg, period=period, sections=sections)
+    assert wg.id is not None
+    # the weeks (Monday 00:00 in the group's zone) up to the one the period mostly covers
+    middle = period.start + (period.end - period.start) / 2
+    weekly = await chart.participation(session, wg.id, wg.timezone, middle, weeks=chart.WEEKS)
+    return Digest(wg=wg, period=period, sections=sections, chart=weekly)
