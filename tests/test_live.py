@@ -297,3 +297,35 @@ async def test_help_live_lists_every_live_session_command(harness: Harness) -> N
     for usage in ("/wg upvote Q<n>", "/wg queue", "/wg answered Q<n>", "/wg dismiss Q<n>", "/wg react <text>"):
         assert usage in text
     assert "/wg poll" in text and "/wg pause" in text
+
+
+async def test_the_console_reprints_an_edited_queue_marked_as_updated() -> None:
+    """A terminal cannot change what it printed: the console's sender returns an id for each message so
+    that edits find it, and prints an edit (the queue after an upvote) again, marked as updated."""
+    import io
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from rich.console import Console
+
+    from adapters.console import repl
+    from bot.outbox import Destination, Outgoing
+    from bot.reply import Reply
+
+    out = io.StringIO()
+    terminal = repl.TerminalSender(Console(file=out, width=100, force_terminal=False))
+    posted = Outgoing(
+        id=7,
+        key="live:1:queue:ch1",
+        destination=Destination("console", "channel:wg", "channel:wg"),
+        kind="announcement",
+        reply=Reply.text("Question queue — M1\nNo open questions."),
+        attempts=0,
+        created_at=datetime(2026, 1, 5, tzinfo=UTC),
+    )
+    ref = await terminal.send(posted)
+    assert ref == "console-7"
+    edit = replace(posted, id=8, key="job:live:1:queue-edit:1:ch1", reply=Reply.text("Question queue — M1\n1. Q1 ▲1"))
+    assert await terminal.edit(replace(edit, edit_ref=ref)) == ref
+    shown = out.getvalue()
+    assert shown.count("Question queue — M1") == 2 and "1. Q1 ▲1" in shown and "channel:wg · updated" in shown
