@@ -12,7 +12,7 @@ import random
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import bot.services  # noqa: F401  (registers the handlers)
@@ -25,7 +25,7 @@ from bot.errors import UnknownCommand, UserError
 from bot.grammar import SPECS, Spec, parse
 from bot.ratelimit import Limits
 from bot.reply import Reply, Response
-from bot.services.context import HANDLERS, Ctx, adopt_identities, find_channel, identity_is
+from bot.services.context import HANDLERS, Ctx, adopt_identities, find_channel_and_group, identity_is
 from bot.services.invites import group_of_invitation
 from bot.suggest import suggest_command
 from storage.db import Database, is_unavailable
@@ -263,11 +263,8 @@ class Core:
             ctx.wg, ctx.invitation = await group_of_invitation(ctx, ctx.cmd.options["invite"])
             await self._find_member(ctx, ctx.wg)
             return
-        ch = await find_channel(s, where)
-        wg: WorkingGroup | None = None
-        if ch is not None:
-            wg = await s.get(WorkingGroup, ch.wg_id)
-        else:
+        ch, wg = await find_channel_and_group(s, where)
+        if ch is None:
             idents = (await s.exec(select(Identity).where(*identity_is(user)))).all()
             if not idents and user.workspace:
                 await adopt_identities(s, user)
@@ -288,11 +285,17 @@ class Core:
 
     @staticmethod
     async def _find_member(ctx: Ctx, wg: WorkingGroup) -> None:
-        q = select(Identity).where(Identity.wg_id == wg.id, *identity_is(ctx.cmd.user))
-        ident = (await ctx.session.exec(q)).first()
-        if ident is None and ctx.cmd.user.workspace:
+        # the member comes in the same query (session.get below then finds it without one)
+        q = (
+            select(Identity, Member)
+            .outerjoin(Member, col(Member.id) == col(Identity.member_id))
+            .where(Identity.wg_id == wg.id, *identity_is(ctx.cmd.user))
+        )
+        row = (await ctx.session.exec(q)).first()
+        if row is None and ctx.cmd.user.workspace:
             await adopt_identities(ctx.session, ctx.cmd.user)
-            ident = (await ctx.session.exec(q)).first()
+            row = (await ctx.session.exec(q)).first()
+        ident = row[0] if row is not None else None
         if ident is not None:
             member = await ctx.session.get(Member, ident.member_id)
             if member is not None and member.erased_at is None:

@@ -250,16 +250,31 @@ async def member_refs(session: AsyncSession, member: Member) -> str:
 
 
 async def find_channel(session: AsyncSession, where: Where) -> Channel | None:
-    """The bound channel a command came from: its id is only compared within its platform and workspace.
+    """The bound channel a command came from (see `find_channel_and_group`)."""
+    return (await find_channel_and_group(session, where))[0]
+
+
+async def find_channel_and_group(session: AsyncSession, where: Where) -> tuple[Channel | None, WorkingGroup | None]:
+    """The bound channel a command came from and its group, in one query: its id is only compared
+    within its platform and workspace.
 
     A channel bound before workspaces were recorded (migration 0005) has an empty workspace; the first
     command from it with a workspace adopts it. Until then a deployment served one Slack workspace
     (one token), and Discord channel ids are globally unique, so that channel can only be this one."""
-    q = select(Channel).where(
-        Channel.platform == where.platform, Channel.workspace == where.workspace, Channel.channel_id == where.channel_id
+    q = (
+        select(Channel, WorkingGroup)
+        .outerjoin(WorkingGroup, col(WorkingGroup.id) == col(Channel.wg_id))
+        .where(
+            Channel.platform == where.platform,
+            Channel.workspace == where.workspace,
+            Channel.channel_id == where.channel_id,
+        )
     )
-    found = (await session.exec(q)).first()
-    if found is None and where.workspace:
+    row = (await session.exec(q)).first()
+    if row is not None:
+        return row[0], row[1]
+    found = None
+    if where.workspace:
         legacy = select(Channel).where(
             Channel.platform == where.platform, Channel.workspace == "", Channel.channel_id == where.channel_id
         )
@@ -268,7 +283,7 @@ async def find_channel(session: AsyncSession, where: Where) -> Channel | None:
             found.workspace = where.workspace
             session.add(found)
             await session.flush()
-    return found
+    return found, await session.get(WorkingGroup, found.wg_id) if found is not None else None
 
 
 async def adopt_identities(session: AsyncSession, user: UserRef) -> None:
