@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, union_all
+from sqlalchemy import bindparam, case, func, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -49,40 +50,47 @@ def week_start(at: datetime, tz: str) -> date:
     return d - timedelta(days=d.weekday())
 
 
-def _week(column: Any, bounds: list[datetime]) -> Any:
-    """The index of the week an instant falls in (bounds[i] <= t < bounds[i+1]), -1 outside."""
-    return case(
-        *[((column >= bounds[i]) & (column < bounds[i + 1]), i) for i in range(len(bounds) - 1)],
-        else_=-1,
+def _week(at: Any, weeks: int) -> Any:
+    """The week an instant falls in: bounds b0 <= at < b<weeks> hold (the WHERE), so the first bound
+    it is under names its week."""
+    return case(*[(at < bindparam(f"b{i + 1}", type_=at.type), i) for i in range(weeks - 1)], else_=weeks - 1)
+
+
+@lru_cache(maxsize=4)
+def _activity_query(weeks: int) -> Any:
+    """(week index, member id, acts) of proposals made, check-in answers given and ballots cast in the
+    weeks: one statement, grouped by the database, built once (its bounds and group are parameters,
+    so SQLAlchemy's compiled cache serves every request: building it cost more than running it)."""
+
+    def counted(at: Any, member: Any, group: Any, join: tuple[Any, Any] | None = None) -> Any:
+        week = _week(at, weeks)
+        q = sa_select(week.label("week"), member.label("member"), func.count().label("n"))
+        if join is not None:
+            q = q.join(*join)
+        since, until = bindparam("b0", type_=at.type), bindparam(f"b{weeks}", type_=at.type)
+        return q.where(group == bindparam("wg"), at >= since, at < until).group_by(week, member)
+
+    return union_all(
+        counted(col(Proposal.created_at), col(Proposal.author_id), col(Proposal.wg_id)),
+        counted(
+            col(CheckinAnswer.answered_at),
+            col(CheckinAnswer.member_id),
+            col(Checkin.wg_id),
+            join=(Checkin, col(Checkin.id) == col(CheckinAnswer.checkin_id)),
+        ),
+        counted(
+            col(Ballot.cast_at),
+            col(Ballot.member_id),
+            col(Vote.wg_id),
+            join=(Vote, col(Vote.id) == col(Ballot.vote_id)),
+        ),
     )
 
 
 async def _activity(session: AsyncSession, wg_id: int, bounds: list[datetime]) -> list[tuple[int, int | None, int]]:
-    """(week index, member id, acts) for every counted act in the weeks: counted by the database in
-    one round trip (proposals made, check-in answers given, ballots cast), not row by row here."""
-    since, until = bounds[0], bounds[-1]
-
-    def counted(at: Any, member: Any, *where: Any, join: tuple[Any, Any] | None = None) -> Any:
-        week = _week(at, bounds)
-        q = sa_select(week.label("week"), member.label("member"), func.count().label("n"))
-        if join is not None:
-            q = q.join(*join)
-        return q.where(*where, at >= since, at < until).group_by(week, member)
-
-    proposals = counted(col(Proposal.created_at), col(Proposal.author_id), col(Proposal.wg_id) == wg_id)
-    answers = counted(
-        col(CheckinAnswer.answered_at),
-        col(CheckinAnswer.member_id),
-        col(Checkin.wg_id) == wg_id,
-        join=(Checkin, col(Checkin.id) == col(CheckinAnswer.checkin_id)),
-    )
-    ballots = counted(
-        col(Ballot.cast_at),
-        col(Ballot.member_id),
-        col(Vote.wg_id) == wg_id,
-        join=(Vote, col(Vote.id) == col(Ballot.vote_id)),
-    )
-    rows = await session.exec(union_all(proposals, answers, ballots))  # type: ignore[call-overload]
+    """(week index, member id, acts), counted by the database in one round trip, not row by row here."""
+    params = {"wg": wg_id} | {f"b{i}": at for i, at in enumerate(bounds)}
+    rows = await session.exec(_activity_query(len(bounds) - 1), params=params)
     return [(int(week), member, int(n)) for week, member, n in rows.all()]
 
 

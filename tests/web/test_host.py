@@ -91,3 +91,31 @@ async def test_export_chart_writes_svg_and_png(site: Site, tmp_path: Path, db_ur
 
     with Image.open(png) as picture:
         assert picture.size[0] == 2 * chart.WIDTH  # drawn by Pillow at twice the SVG's size, no browser needed
+
+
+async def test_participation_counts_ballots_and_checkin_answers_in_their_week(site: Site) -> None:
+    from datetime import timedelta
+
+    from tests.conftest import START
+
+    h = site.harness
+    await h.say("ana", '/wg checkin "Status?" every:day at:10:00 tz:UTC')
+    await h.advance_to(START + timedelta(days=7, hours=-4))  # Mon 12 Jan 05:00 UTC: the next week
+    await h.say("ana", '/wg vote open "Adopt the glossary?" method:yes-no')
+    assert "V1" in (await h.say("kenji", "/wg vote V1 yes")).replies[0].to_text()
+    assert "recorded" in (await h.say("kenji", "/wg answer C1 Fine")).replies[0].to_text()
+    async with h.app.db.session() as s:
+        wg = (await s.exec(select(WorkingGroup))).one()
+        assert wg.id is not None
+        utc = await chart.participation(s, wg.id, "UTC", h.clock.now())
+        # in Honolulu it is still Sunday 11 Jan 19:00 (the week of 5 Jan there), and the fixture's
+        # proposals (Mon 5 Jan 09:00 UTC) were made on Sunday 4 Jan, the week before
+        honolulu = await chart.participation(s, wg.id, "Pacific/Honolulu", h.clock.now())
+
+    def acts(counts: dict[str, int]) -> dict[str, int]:
+        return {k: n for k, n in counts.items() if n}
+
+    assert acts(utc.counts[-1]) == {"academia": 2}
+    assert acts(utc.counts[-2]) == {"civil-society": 1, "academia": 1}  # the two proposals of the fixture
+    assert honolulu.weeks[-1] == date(2026, 1, 5) and acts(honolulu.counts[-1]) == {"academia": 2}
+    assert acts(honolulu.counts[-2]) == {"civil-society": 1, "academia": 1}
