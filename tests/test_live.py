@@ -329,3 +329,23 @@ async def test_the_console_reprints_an_edited_queue_marked_as_updated() -> None:
     assert await terminal.edit(replace(edit, edit_ref=ref)) == ref
     shown = out.getvalue()
     assert shown.count("Question queue — M1") == 2 and "1. Q1 ▲1" in shown and "channel:wg · updated" in shown
+
+
+async def test_a_channel_bound_during_the_session_gets_the_queue_posted_then_edited(harness: Harness) -> None:
+    h = harness
+    await h.say("ana", "/wg join civil-society")
+    await h.say("ana", '/wg meeting "Call" at:"2026-01-06 10:00 UTC"')
+    await h.say("ana", "/wg live start M1")
+    bound = await h.say("ana", "/wg bind", channel="side")
+    assert "bound" in bound.replies[0].to_text()
+    h.clear()
+    await h.say("ana", "/wg ask Who hosts the data?")
+    await h.advance_to(h.clock.now() + timedelta(seconds=5))
+    side = [m for m in h.sent("console") if m.destination.label == "channel:side"]
+    assert [m.reply.to_text().splitlines()[1] for m in side] == ["1. Q1 ▲0 — Who hosts the data? (ana, console)"]
+    assert side[0].edit_ref is None, "posted: there was no queue message there to edit"
+    assert any(m.destination.label == "channel:wg" for m in h.recorders["console"].edited)
+    await h.say("ana", "/wg ask Which fields?")
+    await h.advance_to(h.clock.now() + timedelta(seconds=5))
+    [edit] = [m for m in h.recorders["console"].edited if m.destination.label == "channel:side"]
+    assert "2. Q2 ▲0 — Which fields?" in edit.reply.to_text()

@@ -24,7 +24,7 @@ from bot.outbox import enqueue
 from bot.reply import Actions, Block, Button, Context, Heading, Reply, Text
 from bot.services.context import channel_destinations
 from bot.services.live import meeting_title
-from storage.models import LiveQuestion, LiveSession, Member, ScheduledJob
+from storage.models import LiveQuestion, LiveSession, Member, OutboxMessage, ScheduledJob
 
 #: at most one edit of the queue message per channel in this window
 EDIT_EVERY = timedelta(seconds=5)
@@ -119,18 +119,25 @@ async def post_queue(session: AsyncSession, live: LiveSession, now: datetime) ->
 
 
 async def edit_queue(session: AsyncSession, live: LiveSession, now: datetime, key: str) -> int:
-    """Record an edit of the queue message in every bound channel to its current state."""
+    """Record an edit of the queue message in every bound channel to its current state. A channel
+    without one (bound during the session, or a session started before queue messages existed) gets
+    the queue posted instead, which later edits replace."""
     reply = (await queue_reply(session, live)).model_copy(update={"kind": "announcement"})
+    channels = await channel_destinations(session, live.wg_id)
+    originals = {f"{_post_key(live)}:ch{ch.id}" for ch, _ in channels}
+    q = select(OutboxMessage.key).where(col(OutboxMessage.key).in_(originals))
+    posted = set((await session.exec(q)).all())
     made = 0
-    for ch, dest in await channel_destinations(session, live.wg_id):
+    for ch, dest in channels:
+        original = f"{_post_key(live)}:ch{ch.id}"
         made += await enqueue(
             session,
-            key=f"{key}:ch{ch.id}",
+            key=f"{key}:ch{ch.id}" if original in posted else original,
             destination=dest,
             reply=reply,
             now=now,
             wg_id=live.wg_id,
-            edit_of=f"{_post_key(live)}:ch{ch.id}",
+            edit_of=original if original in posted else None,
         )
     return made
 
