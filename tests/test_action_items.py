@@ -229,3 +229,16 @@ async def add_item(db: Database, owner: str, text: str, at: datetime) -> int:
             )
         )  # fmt: skip
     return number
+
+
+async def test_thread_items_go_with_cached_summaries_in_the_retention_purge(env: Env) -> None:
+    from datetime import timedelta
+
+    from bot import purge
+
+    await week(env)
+    await purge.ensure_planned(env.app.db, env.clock.now(), 30)
+    await env.advance_to(env.clock.now() + timedelta(days=29))
+    assert {it.source for it in await items(env)} == {"thread", "meeting"}
+    await env.advance_to(env.clock.now() + timedelta(days=2))
+    assert [it.number for it in await items(env)] == [4, 5, 6]  # the live session's stay with its minutes

@@ -8,21 +8,27 @@ from __future__ import annotations
 
 import io
 from functools import lru_cache
-
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING
 
 from adapters.web.chart import LEFT, PLOT_H, RIGHT, TOP, Participation, colour, size
+
+if TYPE_CHECKING:
+    from PIL import ImageFont
 
 SCALE = 2
 
 
 @lru_cache(maxsize=4)
 def _font(px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    from PIL import ImageFont
+
     return ImageFont.load_default(size=px * SCALE)
 
 
 def png(data: Participation, *, title: str = "Participation by week") -> bytes:
     """Stacked bars, one per week, one segment per key, as in `chart.svg` (PNG bytes)."""
+    from PIL import Image, ImageDraw  # imported when a chart is drawn, not when e-mail is loaded
+
     width, height = size(data)
     img = Image.new("RGB", (width * SCALE, height * SCALE), "#ffffff")
     draw = ImageDraw.Draw(img)
