@@ -49,6 +49,7 @@ from storage.models import (
     Meeting,
     Member,
     Sequence,
+    ThreadSummary,
     WorkingGroup,
 )
 
@@ -393,6 +394,34 @@ async def whitepaper_items(session: AsyncSession, wg: WorkingGroup) -> list[whit
     return out
 
 
+async def whitepaper_ai_parts(session: AsyncSession, wg: WorkingGroup) -> list[str]:
+    """For the methods note: which models wrote the summaries the listed thread items come from."""
+    refs = set(
+        (
+            await session.exec(
+                select(ActionItem.source_ref).where(
+                    ActionItem.wg_id == wg.id,
+                    ActionItem.source == "thread",
+                    or_(col(ActionItem.closed).is_(None), col(ActionItem.closed) != "superseded"),
+                )
+            )
+        ).all()
+    )
+    if not refs:
+        return []
+    rows = (
+        await session.exec(
+            select(
+                ThreadSummary.platform, ThreadSummary.channel_id, ThreadSummary.thread_id, ThreadSummary.model
+            ).where(ThreadSummary.wg_id == wg.id, ThreadSummary.engine == "llm")
+        )
+    ).all()
+    models = sorted({model or "an AI model" for p, c, t, model in rows if thread_ref(p, c, t) in refs})
+    if not models:
+        return []
+    return [f"the action items taken from thread summaries (by {', '.join(models)})"]
+
+
 async def export_items(session: AsyncSession, member: Member) -> list[dict[str, Any]]:
     rows = (
         await session.exec(select(ActionItem).where(ActionItem.wg_id == member.wg_id).order_by(col(ActionItem.number)))
@@ -426,4 +455,6 @@ async def purge_thread_items(session: AsyncSession, cutoff: datetime) -> int:
 
 if whitepaper_items not in whitepaper.EXTRA_SECTIONS:
     whitepaper.EXTRA_SECTIONS.append(whitepaper_items)
+if whitepaper_ai_parts not in whitepaper.AI_PARTS:
+    whitepaper.AI_PARTS.append(whitepaper_ai_parts)
 privacy.EXPORTERS["action_items"] = export_items
