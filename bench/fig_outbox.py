@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -130,6 +131,9 @@ async def measure(messages: int, members: int, db_url: str) -> dict[str, Any]:
         duplicates = sum(c - 1 for c in seen.values() if c > 1)
         accepted = report["accepted_at"]
         measured = (max(accepted) - start) if accepted else float("inf")
+        if os.environ.get("WGBOT_BENCH_DEBUG"):
+            per_second = Counter(int(t - start) for t in accepted)
+            print("accepted per second:", [per_second[i] for i in range(int(measured) + 1)], file=sys.stderr)
         per_channel = -(-messages // members)
         minimum = max((messages - BURST) / OVERALL, (per_channel - 1) / PER_CHANNEL)
         return {
