@@ -19,6 +19,7 @@ from bot.services import (  # noqa: F401
     proposals,
     rsvp,
     summaries,
+    summary_paper,
     todo,
     vote_jobs,
     vote_reports,
