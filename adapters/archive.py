@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlmodel import col, select
 
+from bot.whitepaper import UnknownGroup, find_group
 from storage.db import Database
 from storage.models import Digest, WorkingGroup
 
@@ -18,20 +19,13 @@ class ArchiveError(Exception):
 
 
 async def resolve_group(db: Database, name: str | None) -> WorkingGroup:
-    """The group named `name`, or the only one; a clear error otherwise (never a silent empty result)."""
+    """The group named `name`, or the only one; a clear error otherwise (never a silent empty result).
+    The same rule as every other CLI command that takes `--wg` (bot/whitepaper.py `find_group`)."""
     async with db.session() as s:
-        groups = list((await s.exec(select(WorkingGroup).order_by(col(WorkingGroup.id)))).all())
-    if name is not None:
-        for g in groups:
-            if g.name.lower() == name.lower():
-                return g
-        known = ", ".join(g.name for g in groups) or "none yet"
-        raise ArchiveError(f"no working group named “{name}” (groups: {known})")
-    if len(groups) == 1:
-        return groups[0]
-    if not groups:
-        raise ArchiveError("there is no working group in this database yet")
-    raise ArchiveError(f"several working groups: name one with --wg ({', '.join(g.name for g in groups)})")
+        try:
+            return await find_group(s, name)
+        except UnknownGroup as exc:
+            raise ArchiveError(str(exc)) from None
 
 
 def valid_week(week: str) -> str:
