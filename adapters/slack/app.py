@@ -233,6 +233,9 @@ class SlackAdapter:
 
     async def close(self) -> None:
         await self.tasks.close()
+        close_client = getattr(self.client, "close", None)  # the pooled client's connections
+        if close_client is not None:
+            await close_client()
 
     # ---- turning Slack payloads into commands -------------------------------------------------
 

@@ -81,6 +81,7 @@ async def _serve_http(adapter: SlackAdapter, host: str, port: int) -> None:
     finally:
         await adapter.tasks.join()
         await server.close()
+        await adapter.close()
 
 
 async def _serve_socket_mode(adapter: SlackAdapter, app_token: str) -> None:
@@ -95,6 +96,7 @@ async def _serve_socket_mode(adapter: SlackAdapter, app_token: str) -> None:
         with contextlib.suppress(Exception):
             await handler.close_async()
         await adapter.tasks.join()
+        await adapter.close()
 
 
 async def verify(settings: Settings, options: dict[str, Any]) -> None:
@@ -157,3 +159,4 @@ async def _wait_then_join(adapter: SlackAdapter) -> None:
         await asyncio.Event().wait()
     finally:
         await adapter.tasks.join()
+        await adapter.close()
