@@ -14,7 +14,8 @@ app that only acknowledges `/wg` — the floor.
   Web API), 50 members voting at the same moment, over several rounds. Target ≤ 250 ms.
 - `commands_per_s`: 50 members each sending a burst of votes (each waits only for the ack, as a
   Slack client does); commands whose answer was posted ÷ the time until the last answer, one wgbot
-  process. Target ≥ 200 on PostgreSQL.
+  process. Target ≥ 200 on PostgreSQL. `commands_per_s_one_member`: the same for one member's burst
+  of 50 (their commands run one after another, in order).
 Rate limits are off in the wgbot process (they are per person, and would refuse the bursts).
 A figure, not a test: numbers depend on the machine and its load.
 """
@@ -274,6 +275,24 @@ async def answer_latencies(members: Members, url: str, rounds: int) -> list[floa
     return out
 
 
+async def one_member(members: Members, url: str, count: int) -> float:
+    """One member's burst: `count` votes sent back to back (each waits only for its ack); answers
+    per second until the last of them was posted."""
+    slack = members.slack
+    slack.answers, slack.expect = 0, count
+    slack.done.clear()
+    t0 = time.perf_counter()
+    for i in range(count):
+        await members.send(url, 7, f"vote V1 {choice(i)}")
+    try:
+        await asyncio.wait_for(slack.done.wait(), 120)
+    except TimeoutError:
+        pass
+    elapsed = time.perf_counter() - t0
+    slack.expect = 0
+    return slack.answers / elapsed
+
+
 async def throughput(members: Members, url: str, per_member: int) -> tuple[float, int]:
     slack = members.slack
     total = MEMBERS * per_member
@@ -350,6 +369,9 @@ async def measure(db_url: str, quick: bool) -> dict[str, Any]:
             _progress(f"answers: p99 {sorted(answers)[int(len(answers) * 0.99) - 1] * 1000:.0f} ms")
             rate, count = await throughput(members, wgbot.url, 4 if quick else 10)
             _progress(f"throughput: {rate:.1f}/s ({count} answers)")
+            await drain(members)
+            burst = await one_member(members, wgbot.url, 50)
+            _progress(f"one member's burst: {burst:.1f}/s")
     finally:
         for server in servers:
             server.stop()
@@ -363,6 +385,7 @@ async def measure(db_url: str, quick: bool) -> dict[str, Any]:
         "slack_answer_p99_ms": round(answers[min(len(answers) - 1, int(len(answers) * 0.99))] * 1000, 1),
         "commands_per_s": round(rate, 1),
         "commands_answered": count,
+        "commands_per_s_one_member": round(burst, 1),
     }
 
 

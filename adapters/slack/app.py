@@ -8,10 +8,11 @@ Every listener acknowledges at once (Slack retries, then shows an error, after 3
 the work to a tracked background task. The work of one person in one conversation runs in the order
 it arrived (`TaskTracker.spawn(..., key=(user, channel))`, called before the ack), so `propose` then
 `amend` typed in quick succession never apply the other way round; other people and other channels
-are not held up. The one exception is a modal submission: there the core
-runs first, for up to 2 seconds, so that a mistake is shown inside the still-open modal
-(`response_action: errors`) instead of the person losing what they typed; if the core is slower,
-the modal closes and the answer follows as a message.
+are not held up. The answers of one person's commands are posted in that same order on a second
+chain, so their next command does not wait for Slack to take the previous answer. The one exception
+is a modal submission: there the core runs first, for up to 2 seconds, so that a mistake is shown
+inside the still-open modal (`response_action: errors`) instead of the person losing what they
+typed; if the core is slower, the modal closes and the answer follows as a message.
 
 Events are deduplicated by `event_id` in the database: Slack retries an event it thinks was not
 acknowledged (`X-Slack-Retry-Num`), Socket Mode can deliver one twice, and with several processes
@@ -404,9 +405,17 @@ class SlackAdapter:
         response = await self.core.handle_text(text, user, where, from_action=from_action, event_id=event_id)
         if event_id is not None and response == Response():
             log.info("Slack event %s: nothing to do (already handled: a retry or a duplicate)", event_id)
-        if command_name(text) == "bind" and any(r.kind != "error" for r in response.replies) and not where.is_dm:
-            await self._join(target)
-        await self.deliver(response, target)
+        joins = command_name(text) == "bind" and any(r.kind != "error" for r in response.replies) and not where.is_dm
+
+        async def answer() -> None:
+            if joins:
+                await self._join(target)
+            await self.deliver(response, target)
+
+        # The answers go out in order on a chain of their own: this person's next command (queued
+        # behind this one, see `TaskTracker`) starts now, not after Slack has taken these answers.
+        key = _key(target.user_id, target.channel_id)
+        self.tasks.spawn(answer(), name="slack answer", key=("answers", key) if key else None)
 
     async def _join(self, target: Target) -> None:
         """A bound channel gets announcements: join it (public channels) or say how to invite the bot."""
