@@ -2,7 +2,10 @@
 
 The record is private by default: only `/r/<token>` reaches it, a 256-bit random token that a
 convener shows (`/wg web link`) and rotates (`/wg web link rotate`, the old address 404s at once).
-A public group is also at `/g/<id>`. Nothing here renders HTML: the web adapter does that.
+A public group is also at `/g/<id>`. The calendar feed of a private group has an address of its own,
+`/f/<feed token>/calendar.ics`, whose token opens the feed and nothing else: `/wg ics` and `/wg show`
+give it to any member (and `show` in the channel), so it must never be the record's token. It is
+rotated with the record's link. Nothing here renders HTML: the web adapter does that.
 
 Signed links (`/a/<payload>.<mac>`) let a member reachable only by e-mail answer an RSVP or a
 check-in, or unsubscribe from the digest, with one click: the payload names the group, the member,
@@ -47,6 +50,7 @@ async def access_for(session: AsyncSession, wg_id: int, now: datetime) -> WebAcc
             wg_id=wg_id,
             public=False,
             token=new_token(),
+            feed_token=new_token(),
             summaries=False,
             link_secret=secrets.token_hex(32),
             created_at=now,
@@ -61,6 +65,21 @@ async def access_for(session: AsyncSession, wg_id: int, now: datetime) -> WebAcc
 def record_path(access: WebAccess) -> str:
     """The address of the record that works whatever the visibility (the token link)."""
     return f"/r/{access.token}/"
+
+
+def feed_path(access: WebAccess) -> str:
+    """The calendar feed's address: the public one for a public group, else the feed-only token's
+    (never the record's token, which would open the whole record)."""
+    if access.public:
+        return public_path(access.wg_id) + "calendar.ics"
+    return f"/f/{access.feed_token}/calendar.ics"
+
+
+def rotate(access: WebAccess, now: datetime) -> None:
+    """New record and feed tokens: the old addresses 404 from the next request on."""
+    access.token = new_token()
+    access.feed_token = new_token()
+    access.rotated_at = now
 
 
 def public_path(wg_id: int) -> str:

@@ -552,6 +552,10 @@ class WebAccess(SQLModel, table=True):
     wg_id: int = Field(foreign_key="working_groups.id", primary_key=True)
     public: bool = Field(default=False)
     token: str = Field(max_length=64, unique=True)
+    #: the calendar feed's own token (`/f/<feed_token>/calendar.ics`): it opens the feed and nothing
+    #: else, so the address members paste into calendar apps (and `/wg show` posts) never opens the
+    #: record; rotated together with `token`
+    feed_token: str = Field(max_length=64, unique=True)
     #: thread summaries appear on the record only when a convener turns them on
     summaries: bool = Field(default=False)
     link_secret: str = Field(max_length=64)

@@ -186,12 +186,16 @@ async def meetings(session: AsyncSession, wg_id: int, tz: str, now: datetime) ->
 
 
 async def find_group(
-    session: AsyncSession, *, token: str | None = None, public_id: int | None = None
+    session: AsyncSession, *, token: str | None = None, public_id: int | None = None, feed_token: str | None = None
 ) -> tuple[WorkingGroup, WebAccess] | None:
-    """The group a record address names, or None (an unknown, private or rotated address alike)."""
+    """The group a record address names, or None (an unknown, private or rotated address alike).
+
+    `feed_token` finds the group only for its calendar feed (the caller serves nothing else)."""
     q = select(WorkingGroup, WebAccess).join(WebAccess, col(WebAccess.wg_id) == col(WorkingGroup.id))
     if token is not None:
         q = q.where(WebAccess.token == token)
+    elif feed_token is not None:
+        q = q.where(WebAccess.feed_token == feed_token)
     elif public_id is not None:
         q = q.where(WebAccess.wg_id == public_id, col(WebAccess.public).is_(True))
     else:

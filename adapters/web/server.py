@@ -1,8 +1,10 @@
 """The web record's routes: a page per working group, its proposals, its calendar feed and its chart.
 
 Addresses: `/r/<token>/…` for any group (the unguessable link a convener shares and can rotate),
-`/g/<id>/…` only for a group its convener made public. An unknown group, a private group's public
-address, a rotated token or a missing item all get the same 404 page, so an address reveals nothing.
+`/g/<id>/…` only for a group its convener made public, `/f/<feed token>/calendar.ics` for the
+calendar feed alone (the address any member gets from `/wg ics`; its token opens nothing else).
+An unknown group, a private group's public address, a rotated token or a missing item all get the
+same 404 page, so an address reveals nothing.
 Everything is read-only except `/a/<signed link>` (adapters/web/actions.py).
 """
 
@@ -19,7 +21,7 @@ from adapters.web import actions, chart, record, summaries, votes
 from adapters.web.cache import PageCache
 from adapters.web.pages import HEADERS, bad_request, not_found, render, render_html, respond
 from adapters.web.zones import BadZone, options_html, reader_zone
-from bot import ics, whitepaper, whitepaper_render
+from bot import ics, webaccess, whitepaper, whitepaper_render
 from bot.clock import Clock
 from bot.timefmt import fmt
 from bot.vocab import PROPOSAL_STATUSES
@@ -31,7 +33,7 @@ log = logging.getLogger(__name__)
 MAX_QUERY = 512
 TOKEN = "{token:[A-Za-z0-9_-]{20,64}}"
 GID = "{gid:[0-9]{1,9}}"
-PREFIXES = ("/r/", "/g/", "/a/")
+PREFIXES = ("/r/", "/g/", "/a/", "/f/")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -72,6 +74,7 @@ class WebRecord:
             app.router.add_get(prefix + "whitepaper", self.whitepaper)
             app.router.add_get(prefix + "summaries", self.summaries)
             app.router.add_get(prefix + "v/{n:[0-9]{1,9}}", self._bind(votes.page))
+        app.router.add_get(f"/f/{TOKEN}/calendar.ics", self.feed)
         app.router.add_route("*", "/a/{signed:[A-Za-z0-9_.-]{1,600}}", self._bind(actions.handle))
 
     def application(self) -> web.Application:
@@ -147,6 +150,7 @@ class WebRecord:
             wg=found.wg,
             public=found.access.public,
             base=found.base,
+            feed=webaccess.feed_path(found.access),
             tz=tz,
             zone_options=options_html(tz),
             keep=keep,
@@ -216,8 +220,18 @@ class WebRecord:
             q=_q(tz),
         )
 
+    async def feed(self, request: web.Request) -> web.StreamResponse:
+        """The calendar feed by its own token: only the feed, never a page of the record."""
+        async with self.db.session() as s:
+            hit = await record.find_group(s, feed_token=request.match_info["token"])
+        if hit is None:
+            raise NotFoundError
+        return await self._calendar(Found(hit[0], hit[1], ""))
+
     async def calendar(self, request: web.Request) -> web.StreamResponse:
-        found = await self.find(request)
+        return await self._calendar(await self.find(request))
+
+    async def _calendar(self, found: Found) -> web.StreamResponse:
         async with self.db.session() as s:
             from sqlmodel import col, select
 

@@ -37,9 +37,9 @@ def record_url(ctx: Ctx, access: WebAccess) -> str | None:
 
 
 def feed_url(ctx: Ctx, access: WebAccess) -> str | None:
-    """The calendar feed's address: the public one when the group is public, else the token one."""
-    path = webaccess.public_path(access.wg_id) if access.public else webaccess.record_path(access)
-    return webaccess.absolute(ctx.public_url, path + "calendar.ics")
+    """The calendar feed's address: the public one when the group is public, else the feed-only
+    token's. Any member gets it (`/wg ics`, `/wg show` in the channel), so it never opens the record."""
+    return webaccess.absolute(ctx.public_url, webaccess.feed_path(access))
 
 
 async def feed_line(ctx: Ctx) -> str | None:
@@ -81,8 +81,7 @@ async def web_link(ctx: Ctx) -> Reply:
     ctx.require_convener("see or replace the web record's link")
     access = await _access(ctx, wg)
     if action == "rotate":
-        access.token = webaccess.new_token()
-        access.rotated_at = ctx.now
+        webaccess.rotate(access, ctx.now)
         ctx.session.add(access)
         await ctx.session.flush()
     url = record_url(ctx, access)
@@ -94,13 +93,14 @@ async def web_link(ctx: Ctx) -> Reply:
             ],
             private=True,
         )
-    head = "New link (the old one no longer works)" if action == "rotate" else "Link"
+    head = "New link (the old one no longer works, nor the old calendar feed address)" if action == "rotate" else "Link"
     vis = "public: anyone can read it" if access.public else "private: only people with this link can read it"
     return Reply(
         blocks=[
             Text(text=f"{head} to “{wg.name}”'s web record: {url}"),
             Context(
-                text=f"The record is {vis}. /wg web link rotate replaces the link; /wg settings web:public|private."
+                text=f"The record is {vis}. /wg web link rotate replaces the link and the calendar feed's "
+                "address; /wg settings web:public|private."
             ),
         ],
         private=True,

@@ -124,12 +124,50 @@ async def test_calendar_feed_parses_with_icalendar_and_repeats(site: Site) -> No
     assert "RRULE" not in events["Kick-off (M2, wg)"]
 
 
-async def test_ics_and_show_give_the_feed_address(site: Site) -> None:
-    feed = f"{PUBLIC}{await site.record_path()}calendar.ics"
-    assert feed in text_of(await site.harness.say("kenji", "/wg ics M1"))
-    assert feed in text_of(await site.harness.say("kenji", "/wg show M1"))
+async def test_ics_and_show_give_the_feed_address_which_opens_only_the_feed(site: Site) -> None:
+    access = await site.access()
+    path = f"/f/{access.feed_token}/calendar.ics"
+    feed = f"{PUBLIC}{path}"
+    ics_answer = text_of(await site.harness.say("kenji", "/wg ics M1"))
+    show_answer = text_of(await site.harness.say("kenji", "/wg show M1"))
+    assert feed in ics_answer and feed in show_answer
+    # a member or observer never gets the record's token this way
+    assert access.token not in ics_answer and access.token not in show_answer
+    assert access.feed_token != access.token
+    status, body, headers = await site.get(path)
+    assert status == 200 and headers["Content-Type"].startswith("text/calendar")
+    assert "Weekly sync (M1, wg)" in {str(e["summary"]) for e in icalendar.Calendar.from_ical(body).walk("VEVENT")}
+    # the feed's token opens no page of the record, under either prefix
+    _, unknown, _ = await site.get("/r/" + "A" * 43 + "/")
+    for other in (f"/r/{access.feed_token}/", f"/r/{access.feed_token}/calendar.ics", f"/r/{access.feed_token}/p/1"):
+        status, body, _ = await site.get(other)
+        assert status == 404 and body == unknown, other
+    for other in (f"/f/{access.feed_token}/", f"/f/{access.feed_token}/p/1", f"/f/{access.feed_token}/chart.svg"):
+        assert (await site.get(other))[0] == 404, other
+    assert (await site.get(f"/f/{access.token}/calendar.ics"))[0] == 404  # nor the other way round
+    # the record page links to the feed's own address
+    assert f'href="{path}"' in (await site.get(await site.record_path()))[1]
     site.harness.app.core.public_url = None
     assert "calendar.ics" not in text_of(await site.harness.say("kenji", "/wg ics M1"))
+
+
+async def test_rotate_replaces_the_feed_address_too(site: Site) -> None:
+    old = f"/f/{(await site.access()).feed_token}/calendar.ics"
+    assert (await site.get(old))[0] == 200
+    await site.harness.say("ana", "/wg web link rotate")
+    new = f"/f/{(await site.access()).feed_token}/calendar.ics"
+    assert new != old
+    assert (await site.get(old))[0] == 404
+    assert (await site.get(new))[0] == 200
+    assert f"{PUBLIC}{new}" in text_of(await site.harness.say("kenji", "/wg ics M1"))
+
+
+async def test_public_group_gives_the_public_feed(site: Site) -> None:
+    await site.harness.say("ana", "/wg settings web:public")
+    access = await site.access()
+    answer = text_of(await site.harness.say("kenji", "/wg ics M1"))
+    assert f"{PUBLIC}/g/{access.wg_id}/calendar.ics" in answer and access.feed_token not in answer
+    assert (await site.get(f"/g/{access.wg_id}/calendar.ics"))[0] == 200
 
 
 async def test_access_row_is_created_once_under_concurrent_first_use(harness: Harness) -> None:
