@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import bot.services  # noqa: F401  (every capability registers its white-paper, export and erase parts)
 from bot import whitepaper
 from bot.whitepaper_render import render
 from storage.db import Database

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bot.services  # noqa: F401  (every capability registers its white-paper, export and erase parts)
 from bot.clock import SystemClock
 from bot.privacy import erase_member, export_json, export_member, find_members, sole_convener
 from storage.db import Database

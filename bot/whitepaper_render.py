@@ -15,19 +15,26 @@ FORMATS = ("md", "html")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
+def _md(text: str) -> str:
+    """User text as Markdown shows it, never as HTML: most renderers pass raw HTML through, so a
+    proposal titled `<script>` would run wherever the paper is published. `&`, `<` and `>` become
+    entities (which Markdown displays as the characters themselves)."""
+    return neutralize(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _md_escape_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return _md(text).replace("|", "\\|").replace("\n", " ")
 
 
 def to_markdown(paper: Paper) -> str:
-    out = [f"# {neutralize(paper.title)}", ""]
+    out = [f"# {_md(paper.title)}", ""]
     for b in paper.blocks:
         if b.kind in ("h1", "h2", "h3"):
-            out += ["#" * int(b.kind[1]) + " " + neutralize(b.text), ""]
+            out += ["#" * int(b.kind[1]) + " " + _md(b.text), ""]
         elif b.kind == "p":
-            out += [neutralize(b.text), ""]
+            out += [_md(b.text), ""]
         elif b.kind == "ul":
-            out += [f"- {neutralize(' '.join(i.split()))}" for i in b.items] + [""]
+            out += [f"- {_md(' '.join(i.split()))}" for i in b.items] + [""]
         elif b.kind == "table" and b.rows:
             head, *rows = b.rows
             out.append("| " + " | ".join(_md_escape_cell(c) for c in head) + " |")

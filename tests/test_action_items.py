@@ -243,3 +243,14 @@ async def test_thread_items_go_with_cached_summaries_in_the_retention_purge(env:
     assert {it.source for it in await items(env)} == {"thread", "meeting"}
     await env.advance_to(env.clock.now() + timedelta(days=2))
     assert [it.number for it in await items(env)] == [4, 5, 6]  # the live session's stay with its minutes
+
+
+async def test_a_preview_counts_an_items_age_to_now_not_to_the_coming_digest(harness: Harness) -> None:
+    await harness.say("alice", "/wg join civil-society")
+    await harness.say("dave", "/wg join academia")
+    await harness.say("alice", '/wg meeting "M" at:"in 1h"')
+    await harness.say("alice", "/wg live start M1")
+    await harness.say("dave", "/wg ask I'll draft the report")
+    await harness.say("alice", "/wg live end")
+    preview = (await harness.say("dave", "/wg digest preview")).replies[0].to_text()
+    assert "I'll draft the report — dave" in preview and "new)" in preview and "days open" not in preview

@@ -61,3 +61,12 @@ async def test_key_points_and_positions_go_under_their_theme_or_other_discussion
     assert "Geneva is cheaper." in paper[other:]
     assert "Person-1" not in paper
     assert "key points and positions from discussion threads (by gpt-test)" in paper
+
+
+async def test_markdown_paper_shows_html_in_user_text_as_text(harness: Harness) -> None:
+    await harness.say("ana", "/wg join civil-society")
+    await harness.say("ana", '/wg propose "<script>alert(1)</script>" <b>bold</b> & more')
+    async with harness.app.db.session() as s:
+        paper = to_markdown(await whitepaper.build(s, await whitepaper.find_group(s, None)))
+    assert "<script>" not in paper and "<b>" not in paper
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in paper and "&lt;b&gt;bold&lt;/b&gt; &amp; more" in paper

@@ -27,6 +27,13 @@ MAX_QUOTE = 280
 class Period:
     start: datetime
     end: datetime
+    #: when the digest is read, if before `end` (a preview of the week being built): ages and
+    #: "days open" count to this, not to the digest's future time
+    as_of: datetime | None = None
+
+    @property
+    def now(self) -> datetime:
+        return min(self.as_of, self.end) if self.as_of is not None else self.end
 
     @property
     def week(self) -> str:

@@ -316,7 +316,7 @@ async def action_items_section(session: AsyncSession, wg: WorkingGroup, period: 
     new = any(period.start <= s.item.created_at for s in found)
 
     def lines(tz: str) -> list[str]:
-        out = [line(s, tz, period.end) for s in found[:MAX_DIGEST_ITEMS]]
+        out = [line(s, tz, period.now) for s in found[:MAX_DIGEST_ITEMS]]
         if len(found) > MAX_DIGEST_ITEMS:
             out.append(f"…and {len(found) - MAX_DIGEST_ITEMS} more (/wg todo shows yours).")
         return out

@@ -197,7 +197,8 @@ def building(wg: WorkingGroup, now: datetime) -> Period:
 async def preview(ctx: Ctx) -> Reply:
     wg = ctx.require_wg()
     ctx.require_member()
-    digest = await compose(ctx.session, wg, building(wg, ctx.now))
+    period = building(wg, ctx.now)
+    digest = await compose(ctx.session, wg, Period(period.start, period.end, as_of=ctx.now))
     reply = digest.render(ctx.tz)
     reply.private = True
     return reply
