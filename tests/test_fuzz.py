@@ -377,3 +377,18 @@ def test_a_script_that_is_not_utf8_is_a_script_error(tmp_path: Path) -> None:
     run = wgbot("simulate", str(script))
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert "line 3: not valid UTF-8" in run.stderr
+
+
+@settings(max_examples=max(10, settings.default.max_examples // 4))
+@given(commands(), st.sampled_from(SPEAKERS))
+def test_a_refused_command_leaves_the_data_as_it_was(world: World, text: str, speaker: tuple[str, str]) -> None:
+    from tests.conftest import table_snapshot
+
+    name, platform = speaker
+    before = world.run(table_snapshot(world.app.db))
+    response = world.run(world.app.core.handle_text(text, UserRef(platform, name, name), W))
+    if response.replies and all(r.kind == "error" for r in response.replies):
+        after = world.run(table_snapshot(world.app.db))
+        changed = sorted(t for t in after if after[t] != before.get(t))
+        assert not changed, (text, [r.to_text() for r in response.replies], changed)
+    world.clock.advance(timedelta(minutes=1))
