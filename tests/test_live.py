@@ -101,7 +101,7 @@ async def test_live_session_across_three_platforms(db_url: str) -> None:
     # attendance: who took part (asked, upvoted, voted, reacted) and the observer who said "here"
     assert "Attendance: 6 people" in m and "By platform: console 1, discord 2, slack 3" in m
     assert "By stakeholder group: academia 1, civil-society 1, government 2, private-sector 1" in m
-    assert "Q1 [answered] ▲2" in m and "Q2 [open] ▲1 — Who funds the pilot CERTs? (anonymous, slack)" in m
+    assert "Q1 [answered] ▲2" in m and "Q2 [open] ▲1 — Who funds the pilot CERTs? (anonymous)" in m
     assert "V1 “Start with pilots?”: A: yes wins" in m and "A ███████░░░ 2 (67%) yes" in m
     assert "Decisions:\n• Poll V1: A: yes wins" in m
     assert "5 reaction(s) in 2 theme(s)" in m
@@ -349,3 +349,107 @@ async def test_a_channel_bound_during_the_session_gets_the_queue_posted_then_edi
     await h.advance_to(h.clock.now() + timedelta(seconds=5))
     [edit] = [m for m in h.recorders["console"].edited if m.destination.label == "channel:side"]
     assert "2. Q2 ▲0 — Which fields?" in edit.reply.to_text()
+
+
+async def test_an_anonymous_asker_alone_in_their_group_and_on_their_platform_is_not_traceable(
+    harness: Harness,
+) -> None:
+    """Bob is the only government member and the only one on Discord: a group or platform next to his
+    anonymous question, or counted in a balance or attendance line, would name him. No output says
+    either: the queue (asked for, and its message edited in place), the minutes (posted, on the
+    meeting's page, in the digest, in the white paper) and the action item his question becomes.
+    Questions asked openly still count by group and platform."""
+    from storage.models import ActionItem, LiveAttendance, LiveQuestion
+
+    h = harness
+    await h.say("ana", "/wg join civil-society")
+    await h.say("kai", "/wg join academia", platform="slack")
+    await h.say("bob", "/wg join government", platform="discord")
+    await h.say("ana", '/wg meeting "Call" at:"2026-01-06 10:00 UTC"')
+    await h.say("ana", "/wg live start M1")
+    await h.say("kai", "/wg ask Which fields are shared?", platform="slack")
+    asked = await h.say("bob", "/wg ask I'll fund it, but who hosts the data? anonymous", platform="discord")
+    assert "Your name is not shown anywhere" in asked.replies[0].to_text()
+    await h.say("ana", "/wg upvote Q2")
+    anon = "who hosts the data?"
+
+    def leaks(text: str) -> list[str]:
+        """Lines that tie the anonymous question to bob: it (or an anonymous count) with his name,
+        group or platform, or a count of his group or platform (bob spoke only anonymously)."""
+        out = []
+        for line in text.splitlines():
+            told = line.split("not heard from", 1)[0].split("Not heard from", 1)[0]
+            if anon in line and any(w in line for w in ("bob", "government", "discord")):
+                out.append(line)
+            elif "government" in told or "discord" in told:
+                out.append(line)
+        return out
+
+    queue = (await h.say("ana", "/wg queue")).replies[0].to_text()
+    assert f"1. Q2 ▲1 — I'll fund it, but {anon} (anonymous)" in queue
+    assert "2. Q1 ▲0 — Which fields are shared? (kai, slack)" in queue
+    assert "By stakeholder group: academia 1" in queue and "By platform: slack 1" in queue
+    assert "1 anonymous (counted by neither group nor platform)" in queue
+    assert "Not heard from yet: civil-society, government" in queue
+    assert leaks(queue) == []
+    await h.advance_to(h.clock.now() + timedelta(seconds=5))
+    edits = [m.reply.to_text() for p in PLATFORMS for m in h.recorders[p].edited]
+    assert len(edits) == 3 and all(anon in e and leaks(e) == [] for e in edits), edits
+
+    await h.say("ana", "/wg live end")
+    minutes = [m.reply.to_text() for m in h.sent() if m.reply.to_text().startswith("Minutes: M1")]
+    assert len(minutes) == 3
+    m = minutes[0]
+    # asking anonymously is no attendance: ana started the session and kai asked openly
+    assert "Attendance: 2 people" in m
+    assert "By stakeholder group: academia 1, civil-society 1" in m and "By platform: console 1, slack 1" in m
+    assert f"Q2 [open] ▲1 — I'll fund it, but {anon} (anonymous)" in m
+    assert "Q1 [open] ▲0 — Which fields are shared? (kai, slack)" in m
+    assert "Questions and reactions by stakeholder group: academia 1 · by platform: slack 1" in m
+    assert "anonymous questions: 1 (counted by neither)" in m
+    assert all(leaks(t) == [] for t in minutes)
+
+    page = (await h.say("ana", "/wg show M1")).replies[0].to_text()
+    past = page.split("Past session", 1)[1]  # the page above lists every member's local time
+    assert anon in past and leaks(past) == []
+    digest = (await h.say("ana", "/wg digest preview")).replies[0].to_text()
+    live_part = digest.split("Live sessions (minutes)", 1)[1]
+    assert anon in live_part and "Open action items" in digest
+    assert leaks(live_part) == []
+
+    async with h.app.db.session() as s:
+        paper = await whitepaper.build(s, await whitepaper.find_group(s, "wg"))
+        [item] = (await s.exec(select(ActionItem).where(ActionItem.source == "meeting"))).all()
+        [q2] = (await s.exec(select(LiveQuestion).where(LiveQuestion.number == 2))).all()
+        present = (await s.exec(select(LiveAttendance.platform, LiveAttendance.stakeholder_group))).all()
+    lines = [b.text for b in paper.blocks] + [i for b in paper.blocks for i in (b.items or [])]
+    assert any(anon in line for line in lines) and leaks("\n".join(lines)) == []
+    # the action item his "I'll" makes has no owner and no platform; the question keeps neither
+    assert item.owners == [] and item.platform is None and anon in item.text
+    assert (q2.platform, q2.stakeholder_group) == ("", "")
+    assert sorted(present) == [("console", "civil-society"), ("slack", "academia")]
+    todo = [line for line in digest.splitlines() if anon in line and line.lstrip().startswith("A")]
+    assert todo and all(" — " not in line.split(anon, 1)[1] for line in todo), todo
+
+
+async def test_a_refused_upvote_records_no_attendance(harness: Harness) -> None:
+    """Bo, linked on Slack and Discord, upvoted on Slack; his second try, on Discord, is refused and
+    leaves nothing behind: the minutes count him once, from Slack."""
+    from tests.test_link import code_for
+
+    h = harness
+    await h.say("ana", "/wg join civil-society")
+    await h.say("bo", "/wg join academia", platform="slack")
+    await h.say("bo_d", "/wg join academia", platform="discord")
+    code = await code_for(h, "bo", "slack")
+    assert "now one member" in (await h.say("bo_d", f"/wg link {code}", platform="discord")).replies[0].to_text()
+    await h.say("ana", '/wg meeting "Call" at:"2026-01-06 10:00 UTC"')
+    await h.say("ana", "/wg live start M1")
+    await h.say("ana", "/wg ask Who hosts the data?")
+    assert "Upvoted Q1" in (await h.say("bo", "/wg upvote Q1", platform="slack")).replies[0].to_text()
+    again = (await h.say("bo_d", "/wg upvote Q1", platform="discord")).replies[0].to_text()
+    assert "already upvoted Q1" in again
+    h.clear()
+    await h.say("ana", "/wg live end")
+    [minutes] = [m.reply.to_text() for m in h.sent("console") if m.reply.to_text().startswith("Minutes: M1")]
+    assert "Attendance: 2 people" in minutes and "By platform: console 1, slack 1" in minutes

@@ -156,13 +156,14 @@ async def record_live_items(session: AsyncSession, live: LiveSession, now: datet
     """At `/wg live end`: the session's questions and reactions that commit someone become items."""
     from bot.services.live_minutes import _ACTION, _DECISION
 
-    said: list[tuple[str, int | None, str]] = []
+    said: list[tuple[str, int | None, str | None]] = []
     for q in (
         await session.exec(
             select(LiveQuestion).where(LiveQuestion.session_id == live.id).order_by(col(LiveQuestion.id))
         )
     ).all():
-        said.append((q.text, None if q.anonymous else q.member_id, q.platform))
+        # an anonymous question: no owner, no platform (either could name its asker)
+        said.append((q.text, None, None) if q.anonymous else (q.text, q.member_id, q.platform))
     rows = await session.exec(
         select(LiveReaction)
         .join(LivePause, col(LivePause.id) == col(LiveReaction.pause_id))

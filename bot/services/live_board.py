@@ -33,8 +33,15 @@ QUEUE_BUTTONS = 20
 
 
 def asker_text(q: LiveQuestion, names: dict[int, str]) -> str:
-    who = "anonymous" if q.anonymous else names.get(q.member_id, "a former member")
-    return f"{who}, {q.platform}"
+    """Who asked, from where. An anonymous question says neither: in a group where one person is the
+    only member of their stakeholder group or the only one on a platform, either would name them."""
+    if q.anonymous:
+        return "anonymous"
+    return f"{names.get(q.member_id, 'a former member')}, {q.platform}"
+
+
+def anonymous_note(n: int) -> str:
+    return f"{n} anonymous (counted by neither group nor platform)"
 
 
 async def _names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
@@ -58,14 +65,18 @@ async def group_names(session: AsyncSession, wg_id: int) -> list[str]:
     return sorted({g for g in (await session.exec(q)).all()})
 
 
-def spread(items: list[tuple[str, str]], groups: list[str]) -> list[str]:
-    """Balance lines: counts by stakeholder group and platform, and the groups not heard from."""
+def spread(items: list[tuple[str, str]], groups: list[str], anonymous: int = 0) -> list[str]:
+    """Balance lines: counts by stakeholder group and platform, and the groups not heard from.
+    Anonymous questions are not in `items` (their group or platform could name their asker): only
+    their number is shown, apart."""
     by_group = Counter(g for g, _ in items)
     by_platform = Counter(p for _, p in items)
     lines = [
         "By stakeholder group: " + (", ".join(f"{g} {n}" for g, n in sorted(by_group.items())) or "none yet"),
         "By platform: " + (", ".join(f"{p} {n}" for p, n in sorted(by_platform.items())) or "none yet"),
     ]
+    if anonymous:
+        lines.append(anonymous_note(anonymous))
     silent = [g for g in groups if g not in by_group]
     if silent:
         lines.append("⚠ Not heard from yet: " + ", ".join(silent))
@@ -98,7 +109,11 @@ async def queue_reply(session: AsyncSession, live: LiveSession) -> Reply:
     done = [f"Q{q.number} {q.status}" for q in all_qs if q.status != "open"]
     if done:
         blocks.append(Context(text="Closed: " + ", ".join(done)))
-    balance = spread([(q.stakeholder_group, q.platform) for q in all_qs], await group_names(session, live.wg_id))
+    balance = spread(
+        [(q.stakeholder_group, q.platform) for q in all_qs if not q.anonymous],
+        await group_names(session, live.wg_id),
+        anonymous=sum(q.anonymous for q in all_qs),
+    )
     blocks.append(Context(text=" · ".join(balance)))
     if running:
         blocks.append(Context(text="Upvote: the buttons or /wg upvote Q<n> · ranked by upvotes, then by age"))

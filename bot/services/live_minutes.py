@@ -2,7 +2,10 @@
 platform, the questions with their upvotes, quick poll results, pause-round syntheses, decisions and
 action items, and the balance flag (stakeholder groups not heard from). Archived on the session row
 (shown by `/wg show M<n>` and the weekly digest) with its times as UTC stamps, rendered in each
-reader's zone when read. Anonymous askers are never named.
+reader's zone when read. Anonymous askers are never named, and an anonymous question is counted
+apart from the counts by stakeholder group and platform (in a group where someone is the only member
+of their stakeholder group or the only one on a platform, either would name them); asking anonymously
+does not record attendance (live_qa.py).
 
 Decisions are the quick polls' outcomes and lines marked as decisions ("decision:", "we agreed");
 action items are lines that commit someone ("action:", "I'll …", "we will …") — the same markers the
@@ -94,8 +97,12 @@ async def write_minutes(session: AsyncSession, live: LiveSession) -> Reply:
         lines = []
         for q in questions:
             m = members.get(q.member_id)
-            who = "anonymous" if q.anonymous else (m.display_name if m and m.erased_at is None else "a former member")
-            lines.append(f"Q{q.number} [{q.status}] ▲{q.upvotes} — {q.text} ({who}, {q.platform})")
+            if q.anonymous:  # neither name nor platform: either could name the only one of their kind
+                who = "anonymous"
+            else:
+                name = m.display_name if m and m.erased_at is None else "a former member"
+                who = f"{name}, {q.platform}"
+            lines.append(f"Q{q.number} [{q.status}] ▲{q.upvotes} — {q.text} ({who})")
             texts.append(q.text)
         blocks.append(Text(text=f"Questions ({len(questions)} asked, {answered} answered):\n" + "\n".join(lines)))
     decisions: list[str] = []
@@ -129,11 +136,14 @@ async def write_minutes(session: AsyncSession, live: LiveSession) -> Reply:
     actions = [t for t in texts if _ACTION.search(t) and not _DECISION.search(t)]
     blocks.append(Text(text="Decisions:\n" + ("\n".join(f"• {d}" for d in decisions) or "• none recorded")))
     blocks.append(Text(text="Action items:\n" + ("\n".join(f"• {a}" for a in actions) or "• none recorded")))
-    spoke = Counter([q.stakeholder_group for q in questions] + [r.stakeholder_group for r in reactions])
-    via = Counter([q.platform for q in questions] + [r.platform for r in reactions])
+    signed = [q for q in questions if not q.anonymous]
+    spoke = Counter([q.stakeholder_group for q in signed] + [r.stakeholder_group for r in reactions])
+    via = Counter([q.platform for q in signed] + [r.platform for r in reactions])
     groups = sorted({m.stakeholder_group for m in members.values() if m.erased_at is None})
     silent = [g for g in groups if g not in spoke]
     balance = f"Questions and reactions by stakeholder group: {counts(spoke)} · by platform: {counts(via)}"
+    if len(signed) < len(questions):
+        balance += f" · anonymous questions: {len(questions) - len(signed)} (counted by neither)"
     if silent:
         balance += " · ⚠ not heard from: " + ", ".join(silent)
     blocks.append(Context(text=balance))

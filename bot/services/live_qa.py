@@ -2,8 +2,11 @@
 
 Ranking: upvotes, then age (the older question first). One upvote per person: upvotes belong to the
 member, so a person linked on Slack and Discord counts once whichever button they press. An
-anonymous question's asker is stored (for the rate limit) but no reply, announcement, queue or
-minutes line ever names them. The queue is one message per bound channel with an Upvote button per
+anonymous question's asker is stored (for the rate limit, their own export and erasure) but no reply,
+announcement, queue or minutes line ever names them: the question keeps no platform and no
+stakeholder group, is counted apart in the balance lines, and asking it records no attendance.
+An upvote counts as attending (the attendance row says nothing of which question it was for); a
+refused upvote (a repeat) records nothing. The queue is one message per bound channel with an Upvote button per
 question, edited in place after every change, by whatever path (live_board.py); a button press also
 answers with the clicked message updated at once.
 """
@@ -67,13 +70,18 @@ async def ask(ctx: Ctx) -> Reply:
         member_id=member.id,  # type: ignore[arg-type]
         anonymous=anonymous,
         text=text,
-        platform=ctx.cmd.user.platform,
-        stakeholder_group=member.stakeholder_group,
+        # an anonymous question keeps no platform and no stakeholder group: where someone is the only
+        # one of their kind, either would name them
+        platform="" if anonymous else ctx.cmd.user.platform,
+        stakeholder_group="" if anonymous else member.stakeholder_group,
         asked_at=ctx.now,
     )
     ctx.session.add(question)
     await ctx.session.flush()
-    await attend(ctx, live, member)
+    if not anonymous:
+        # an anonymous question records no attendance: a row with its platform, group and time would
+        # tie the asker to it (they attend by saying so, or by taking part otherwise)
+        await attend(ctx, live, member)
     await queue_changed(ctx.session, live, ctx.now)
     note = " Your name is not shown anywhere." if anonymous else ""
     return Reply.text(f"Your question is Q{question.number} in the queue.{note}", private=True)
@@ -89,15 +97,15 @@ async def upvote(ctx: Ctx) -> Response | Reply:
         raise UserError(f"{ref} is already {question.status}; only open questions can be upvoted.")
     if question.member_id == member.id:
         raise UserError(f"{ref} is your own question; upvotes are for other people's questions.")
-    await attend(ctx, live, member)
     seen = (
         await ctx.session.exec(
             select(LiveUpvote.id).where(LiveUpvote.question_id == question.id, LiveUpvote.member_id == member.id)
         )
     ).first()
-    if seen is not None:
+    if seen is not None:  # refused: records nothing (not even attendance from this platform)
         note = Reply.text(f"You already upvoted {ref}; an upvote counts once per person.", private=True)
     else:
+        await attend(ctx, live, member)
         ctx.session.add(
             LiveUpvote(question_id=question.id, member_id=member.id, platform=ctx.cmd.user.platform, at=ctx.now)  # type: ignore[arg-type]
         )
