@@ -8,7 +8,10 @@ Why these headers:
   only with an https URL, as RFC 8058 requires) and an unsubscribe line in both parts;
 - buttons the core signed for this reader (bot/emaillinks.py) become links under WGBOT_PUBLIC_URL;
   without it, the e-mail says how to answer instead (reply; a convener records it);
-- header values with CR or LF are refused outright (header injection), never folded or stripped.
+- header values with CR or LF are refused outright (header injection), never folded or stripped;
+- `List-Unsubscribe` goes out raw (`<https://…>, <mailto:…>`, folded only between its URIs): the
+  stock SMTP policy would RFC 2047-encode the signed link (any word over 78 characters), and mail
+  clients then cannot use it. `serialize` gives the bytes sent, with that policy (`MAIL_POLICY`).
 
 A chart block (the digest's participation by stakeholder group) becomes a PNG inside the HTML part
 (multipart/related, shown through a `cid:` link, with the numbers as its alt text) — e-mail clients
@@ -18,9 +21,10 @@ do not render SVG reliably — and a table of the same numbers in the text part.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, EmailPolicy
 from email.utils import format_datetime, formataddr
 from functools import lru_cache
 from urllib.parse import quote
@@ -225,6 +229,41 @@ def calendar_for_mail(content: str, organizer: str) -> tuple[bytes, str | None]:
             org.params["cn"] = "wgbot"
             event["organizer"] = org
     return bytes(cal.to_ical()), method
+
+
+#: headers whose value is a list of `<URI>`s that must reach the client verbatim (RFC 2369)
+RAW_HEADERS = frozenset({"list-unsubscribe"})
+
+
+_BETWEEN_URIS = re.compile(r"(?<=>)\s*,\s*(?=<)")
+
+
+class _MailPolicy(EmailPolicy):
+    """SMTP's policy, except that RAW_HEADERS are written as given, folded only after the commas
+    between their URIs (a URI is never split nor encoded; lines stay under RFC 5322's 998)."""
+
+    def _raw(self, name: str, value: object) -> str:
+        parts = [p.strip() for p in _BETWEEN_URIS.split(str(value))]
+        return f"{name}: " + ("," + self.linesep + " ").join(parts) + self.linesep
+
+    def fold(self, name: str, value: str) -> str:
+        if name.lower() in RAW_HEADERS:
+            return self._raw(name, value)
+        return super().fold(name, value)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() in RAW_HEADERS:
+            return self._raw(name, value).encode("ascii")
+        return super().fold_binary(name, value)
+
+
+#: 7-bit clean (non-ASCII parts go base64 or quoted-printable), so any server takes it as is
+MAIL_POLICY = (_MailPolicy() + SMTP).clone(cte_type="7bit")
+
+
+def serialize(msg: EmailMessage) -> bytes:
+    """The message as sent over SMTP: CRLF line ends, 7-bit clean, List-Unsubscribe unencoded."""
+    return msg.as_bytes(policy=MAIL_POLICY)
 
 
 def build_message(message: Outgoing, config: MailConfig) -> EmailMessage:

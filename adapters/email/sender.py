@@ -15,7 +15,7 @@ import ssl
 
 import aiosmtplib
 
-from adapters.email.render import HeaderInjection, MailConfig, address_of, build_message
+from adapters.email.render import HeaderInjection, MailConfig, address_of, build_message, serialize
 from bot.config import Settings
 from bot.outbox import DeliveryError, Outgoing
 
@@ -83,12 +83,13 @@ class EmailSender:
     async def send(self, message: Outgoing) -> str | None:
         try:
             email = build_message(message, self.config)
+            data = serialize(email)  # our policy: List-Unsubscribe stays a raw <URI> list
             recipient = address_of(message)
         except (HeaderInjection, ValueError) as exc:
             raise DeliveryError(f"refused to build the e-mail: {exc}", permanent=True) from None
         try:
             await aiosmtplib.send(
-                email,
+                data,
                 sender=self.config.sender,
                 recipients=[recipient],
                 **smtp_options(self.settings),  # type: ignore[arg-type]

@@ -30,6 +30,8 @@ class Mailbox:
 
     messages: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
+    #: each accepted message's bytes exactly as received, by recipient (what a mail client parses)
+    raw: list[tuple[list[str], bytes]] = field(default_factory=list)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if address in self.refuse:
@@ -38,13 +40,18 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        msg = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        data = envelope.original_content or envelope.content
+        msg = message_from_bytes(data, policy=policy.default)
         assert isinstance(msg, EmailMessage)
+        self.raw.append((list(envelope.rcpt_tos), data))
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
         return "250 Message accepted"
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for _, rcpts, m in self.messages if address in rcpts]
+
+    def raw_to(self, address: str) -> list[bytes]:
+        return [data for rcpts, data in self.raw if address in rcpts]
 
 
 def _auth(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:

@@ -146,6 +146,13 @@ async def test_digest_one_click_unsubscribe(site: Site, mailed: Mailbox) -> None
     assert first.startswith(f"<{PUBLIC}/a/") and "mailto:" in str(digest["List-Unsubscribe"])
     link = first.strip("<>").removeprefix(PUBLIC)
     assert f"{PUBLIC}{link}" in _text(digest)  # the footer carries the same one-click link
+    # on the wire the header is the raw <URI> list (never RFC 2047-encoded), folded only between URIs
+    raw = mailed.raw_to(ADDR)[-1]
+    header = re.search(rb"^List-Unsubscribe: (.*?)\r\n(?![ \t])", raw, re.M | re.S)
+    assert header is not None and b"=?" not in header.group(1)
+    uris = [u.strip() for u in header.group(1).decode("ascii").split(",")]
+    assert uris[0] == f"<{PUBLIC}{link}>" and uris[1].startswith("<mailto:wg@example.org?subject=unsubscribe")
+    assert len(uris) == 2 and all(len(line) <= 998 for line in raw.split(b"\r\n"))
     before = await table_snapshot(h.app.db)
     status, body, _ = await site.get(link)
     assert status == 200 and "Unsubscribe" in body and 'method="post"' in body
