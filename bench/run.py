@@ -14,7 +14,7 @@
   noisy machine. `quick=True` must keep the module well under a minute here (2 shared cores); the full
   run is what bench/README.md reports.
 - PostgreSQL: a module that needs it reads `WGBOT_BENCH_DATABASE_URL` (set from `--pg`, default
-  `postgresql://postgres@127.0.0.1:5432/wgbot_test`) and creates/drops its own schema; when the server
+  `postgresql://postgres@127.0.0.1:5432/wgbot_test`) and creates/drops a database of its own; when the server
   cannot be reached it returns its PostgreSQL figures as the string "skipped: <reason>".
 - run.py runs each module in its own subprocess (fresh interpreter: RSS figures are not polluted by
   the other modules, and a crash or hang of one module cannot take down the others), with a timeout.
