@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import live_themes, whitepaper
 from storage.db import Database
@@ -453,3 +453,83 @@ async def test_a_refused_upvote_records_no_attendance(harness: Harness) -> None:
     await h.say("ana", "/wg live end")
     [minutes] = [m.reply.to_text() for m in h.sent("console") if m.reply.to_text().startswith("Minutes: M1")]
     assert "Attendance: 2 people" in minutes and "By platform: console 1, slack 1" in minutes
+
+
+async def test_the_migration_unties_anonymous_questions_stored_and_archived_before(harness: Harness) -> None:
+    """Revision 0015 on what the earlier code stored: the anonymous question's platform and group, the
+    "(anonymous, <platform>)" tag and the balance count in archived minutes and digests."""
+    import importlib.util
+    from pathlib import Path
+
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import update
+
+    from storage.models import ActionItem, Digest, LiveQuestion, LiveSession
+
+    path = Path("storage/migrations/versions/0015_anonymous_questions.py")
+    spec = importlib.util.spec_from_file_location("m0015", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+
+    h = harness
+    await h.say("ana", "/wg join civil-society")
+    await h.say("kai", "/wg join academia", platform="slack")
+    await h.say("bob", "/wg join government", platform="discord")
+    await h.say("ana", '/wg meeting "Call" at:"2026-01-06 10:00 UTC"')
+    await h.say("ana", "/wg live start M1")
+    await h.say("kai", "/wg ask Which fields?", platform="slack")
+    await h.say("bob", "/wg ask I'll fund it, who hosts? anonymous", platform="discord")
+    await h.say("ana", "/wg live end")
+    old = (
+        "Minutes: M1 “Call” (live session)\nAttendance: 3 people\n"
+        "Questions (2 asked, 0 answered):\nQ2 [open] ▲0 — I'll fund it, who hosts? (anonymous, discord)\n"
+        "Q1 [open] ▲0 — Which fields? (kai, slack)\n"
+        "Questions and reactions by stakeholder group: academia 1, government 1 · by platform: discord 1, slack 1"
+        " · ⚠ not heard from: civil-society"
+    )
+    async with h.app.db.transaction() as s:  # as the earlier code stored it
+        await s.exec(
+            update(LiveQuestion)
+            .where(col(LiveQuestion.anonymous))
+            .values(platform="discord", stakeholder_group="government")
+        )
+        await s.exec(update(LiveSession).values(minutes=old))
+        await s.exec(update(ActionItem).values(platform="discord"))
+        wg = await whitepaper.find_group(s, "wg")
+        s.add(
+            Digest(
+                wg_id=wg.id,  # type: ignore[arg-type]
+                week="2026-W02",
+                period_start=h.clock.now() - timedelta(days=1),
+                period_end=h.clock.now() + timedelta(days=1),
+                text=old,
+                payload={"blocks": [{"text": old}]},
+                created_at=h.clock.now(),
+            )
+        )
+
+    def run(sync_conn):  # type: ignore[no-untyped-def]
+        with Operations.context(MigrationContext.configure(sync_conn)):
+            migration.upgrade()
+
+    async with h.app.db.engine.begin() as conn:
+        await conn.run_sync(run)
+    async with h.app.db.session() as s:
+        [minutes] = (await s.exec(select(LiveSession.minutes))).all()
+        [digest] = (await s.exec(select(Digest))).all()
+        [q2] = (await s.exec(select(LiveQuestion).where(col(LiveQuestion.anonymous)))).all()
+        [item] = (await s.exec(select(ActionItem))).all()
+    assert minutes is not None
+    assert "Q2 [open] ▲0 — I'll fund it, who hosts? (anonymous)\n" in minutes
+    assert "Q1 [open] ▲0 — Which fields? (kai, slack)" in minutes
+    assert minutes.endswith(
+        "Questions and reactions by stakeholder group: academia 1 · by platform: slack 1"
+        " · anonymous questions: 1 (counted by neither) · ⚠ not heard from: civil-society, government"
+    )
+    assert digest.text == minutes and "discord" not in digest.text
+    assert "discord" not in str(digest.payload)
+    assert (q2.platform, q2.stakeholder_group) == ("", "") and item.platform is None
+    page = (await h.say("ana", "/wg show M1")).replies[0].to_text()
+    assert "who hosts? (anonymous)" in page and "by platform: slack 1 · anonymous questions: 1" in page
