@@ -7,7 +7,9 @@ expired or foreign link does nothing and says so."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 
 MAX_FORM = 16 * 1024
 INVALID = "This link is not valid or has expired. Nothing was changed."
+UNREADABLE = "The form could not be read (send it as UTF-8 text from the page's own form). Nothing was changed."
 
 
 def _invalid() -> web.Response:
@@ -44,18 +47,36 @@ async def handle(rec: WebRecord, request: web.Request) -> web.StreamResponse:
         return await _confirm(rec, action)
     if (request.content_length or 0) > MAX_FORM:
         return bad_request("That answer is too long.", status=413)
-    form = await request.post()
+    try:
+        form = await _form(request)
+    except ValueError:  # UnicodeDecodeError is one
+        # invalid UTF-8 in a field, a multipart body without its boundary or cut short: the client's
+        # fault, not ours (no traceback in the log), and nothing has been touched yet
+        return bad_request(UNREADABLE)
+    answer = form.get("answer", "")
+    if not isinstance(answer, str):  # a file upload named `answer`
+        return bad_request(UNREADABLE)
     try:
         async with rec.db.transaction() as s:
             if action.purpose == "rsvp":
                 message = await emailactions.rsvp(s, action, now)
             elif action.purpose == "answer":
-                message = await emailactions.answer(s, action, str(form.get("answer", "")), now)
+                message = await emailactions.answer(s, action, answer, now)
             else:
                 message = await emailactions.unsubscribe(s, action)
     except UserError as exc:
         return render("error.html.j2", http_status=409, title="Nothing changed", message=exc.message)
     return render("action.html.j2", title="Done", message=message, form=None)
+
+
+async def _form(request: web.Request) -> Mapping[str, object]:
+    """The posted fields. A urlencoded body is decoded strictly (aiohttp would turn `%FF` into a
+    replacement character and record it); multipart goes through aiohttp, which is strict already."""
+    if request.content_type == "application/x-www-form-urlencoded":
+        raw = (await request.read()).decode("ascii")
+        pairs = parse_qsl(raw, keep_blank_values=True, encoding="utf-8", errors="strict")
+        return dict(pairs)
+    return await request.post()
 
 
 async def _confirm(rec: WebRecord, action: webaccess.SignedAction) -> web.Response:

@@ -137,6 +137,47 @@ async def test_checkin_link_is_a_small_form_that_records_the_answer(site: Site, 
     assert await table_snapshot(h.app.db) == before
 
 
+async def test_an_unreadable_form_is_a_4xx_and_changes_nothing(
+    site: Site, mailed: Mailbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = site.harness
+    await h.say("ana", '/wg checkin "What did you finish?" every:day at:10:00 tz:UTC')
+    await h.advance_to(START + timedelta(days=1, hours=2))
+    link = _links(_last(mailed, "Check-in C1"))["Answer"]
+    before = await table_snapshot(h.app.db)
+    boundary = "XyZ"
+    multipart = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="answer"\r\n\r\nok'.encode()
+        + b"\xff\r\n"
+        + f"--{boundary}--\r\n".encode()
+    )
+    as_file = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="answer"; filename="a.txt"\r\n'
+        f"Content-Type: text/plain\r\n\r\nok\r\n--{boundary}--\r\n"
+    ).encode()
+    cases = [
+        ("application/x-www-form-urlencoded", b"answer=ok\xff"),
+        ("application/x-www-form-urlencoded", b"answer=ok%FF"),
+        (f"multipart/form-data; boundary={boundary}", multipart),
+        (f"multipart/form-data; boundary={boundary}", as_file),
+        ("multipart/form-data", b"no boundary at all"),
+        (f"multipart/form-data; boundary={boundary}", b"--garbage"),
+    ]
+    caplog.clear()
+    for content_type, data in cases:
+        async with site.http.post(
+            site.url + link, data=data, headers={"Content-Type": content_type}, allow_redirects=False
+        ) as resp:
+            body = await resp.text()
+            assert resp.status == 400, (content_type, data, resp.status)
+            assert "could not be read" in body and "Nothing was changed" in body
+            assert "Traceback" not in body
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL") or r.exc_info]
+    assert await table_snapshot(h.app.db) == before
+    status, body = await site.post(link, {"answer": "ok"})  # the link still works afterwards
+    assert status == 200 and "recorded" in body
+
+
 async def test_digest_one_click_unsubscribe(site: Site, mailed: Mailbox) -> None:
     h = site.harness
     await h.say("ana", "/wg digest send")
