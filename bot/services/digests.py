@@ -36,6 +36,7 @@ from bot.services.context import (
 )
 from bot.services.members import valid_email
 from bot.timeparse import localize
+from bot.webaccess import access_for
 from storage.db import Database
 from storage.models import Digest, Identity, Member, ScheduledJob, WorkingGroup
 
@@ -126,6 +127,9 @@ async def deliver(session: AsyncSession, digest: Composed, send: Send, now: date
         )
     ).all()
     dms = await dm_destinations(session, [m for m in members if m.digest_dm])
+    # the group's web access row, held for the loop: every e-mail reader's signed unsubscribe link
+    # reads it, and the session forgets rows nobody references (one query per reader otherwise)
+    access = await access_for(session, wg.id, now) if any(m.digest_email and m.email for m in members) else None
     for m in members:
         if m.digest_dm:
             assert m.id is not None
@@ -138,6 +142,7 @@ async def deliver(session: AsyncSession, digest: Composed, send: Send, now: date
             reply = await with_unsubscribe(session, digest.render(m.timezone), m, now)
             await send(email_destination(m.email), reply, f"email{m.id}")
             count += 1
+    del access  # held until every link is signed
     return count
 
 
