@@ -38,6 +38,12 @@ class HttpHost:
         self._app = app
         self.names.append(name)
 
+    def serves(self, path: str) -> bool:
+        """Whether the application a starter mounted already routes `path` (Slack's has /healthz)."""
+        if self._app is None:
+            return False
+        return any(getattr(r, "canonical", None) == path for r in self._app.router.resources())
+
     def extend(self, fn: Callable[[web.Application], None], name: str = "the web record") -> None:
         self._extensions.append(fn)
         self.names.append(name)

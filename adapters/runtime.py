@@ -10,6 +10,9 @@ import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiohttp.web import Application, Request, Response, json_response
+
+from adapters.health import Probe, health
 from adapters.httphost import HttpHost
 from adapters.llm import llm_from_settings
 from bot.bootstrap import App, build
@@ -89,11 +92,11 @@ async def serve(
             from adapters.web.server import WebRecord
 
             http.extend(WebRecord(app.db, app.clock).install)
+        _add_probes(app, status, http)
         if http.used:
             # one server for Slack's HTTP mode and the web record: the router is complete by now
             platform[asyncio.ensure_future(http.serve())] = "HTTP"
             status["HTTP"] = "running"
-        _add_probes(app, status)
         internal = [asyncio.ensure_future(j) for j in app.background()]
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -129,15 +132,12 @@ async def serve(
         await app.close()
 
 
-def _add_probes(app: App, status: dict[str, str]) -> None:
-    """Let the Slack HTTP endpoint's /healthz see the Discord connection and the engine role too."""
+def _add_probes(app: App, status: dict[str, str], http: HttpHost) -> None:
+    """/healthz wherever `wgbot run` serves HTTP. Slack's HTTP mode brings its own endpoint: it is
+    told about the Discord connection and the engine role too. Without it (`--web` alone, or beside
+    Discord or Slack's Socket Mode) the host gets one, reporting the same things."""
     slack = app.extras.get("slack")
     client = app.extras.get("discord_client")
-    roles = getattr(slack, "roles", None)
-    if isinstance(roles, dict) and app.leadership is not None:
-        roles["engine"] = lambda: app.leadership.role if app.leadership is not None else "leader"
-    if slack is None or client is None:
-        return
 
     def discord_state() -> str:
         if status.get("Discord") == "stopped":
@@ -146,6 +146,31 @@ def _add_probes(app: App, status: dict[str, str]) -> None:
         ready = getattr(client, "is_ready", lambda: False)() and not getattr(client, "is_closed", lambda: True)()
         return "connected" if ready and ws is not None and ws.open else "connecting"
 
+    def engine_role() -> str:
+        return app.leadership.role if app.leadership is not None else "leader"
+
     probes = getattr(slack, "probes", None)
-    if isinstance(probes, dict):
-        probes["discord"] = discord_state
+    roles = getattr(slack, "roles", None)
+    if http.serves("/healthz") and isinstance(probes, dict) and isinstance(roles, dict):
+        if app.leadership is not None:
+            roles["engine"] = engine_role
+        if client is not None:
+            probes["discord"] = discord_state
+        return
+    if not http.used:
+        return
+    own: dict[str, Probe] = {"web": lambda: "connected"}  # it is answering this very request
+    if client is not None:
+        own["discord"] = discord_state
+    if slack is not None:  # Socket Mode: its task running is all this process can tell
+        own["slack"] = lambda: "stopped" if status.get("Slack") == "stopped" else "connected"
+    own_roles: dict[str, Probe] = {"engine": engine_role} if app.leadership is not None else {}
+
+    async def healthz(request: Request) -> Response:
+        ok, report = await health(app.db, own, own_roles)
+        return json_response(report, status=200 if ok else 503)
+
+    def install(a: Application) -> None:
+        a.router.add_get("/healthz", healthz)
+
+    http.extend(install, name="/healthz")

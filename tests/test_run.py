@@ -203,3 +203,24 @@ async def test_a_healthy_run_is_quiet_reports_health_survives_a_lost_platform_an
     assert all("\n" not in e["message"] and "exception" not in e for e in retries)
     for secret in (TOKEN, DISCORD_TOKEN, SECRET):
         assert secret not in text
+
+
+async def test_a_web_only_run_serves_healthz_beside_the_record(tmp_path: Path) -> None:
+    """`wgbot run --web` with no chat platform: the host still answers /healthz (database and
+    engine), and the record's 404 guard leaves it alone."""
+    run = await start_run(tmp_path, {}, "--web", "--host", "127.0.0.1", "--port", "0")
+    try:
+        port = int((await run.wait_for(r"serving the web record and /healthz on 127\.0\.0\.1:(\d+)")).group(1))
+        await run.wait_for("engine leadership acquired")
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                assert resp.status == 200
+                report = await resp.json()
+            assert report == {"status": "ok", "database": "ok", "adapters": {"web": "connected"}, "engine": "leader"}
+            async with http.get(f"http://127.0.0.1:{port}/r/{'A' * 43}/") as resp:
+                assert resp.status == 404  # the record is served on the same port
+    finally:
+        if run.proc.returncode is None:
+            run.proc.send_signal(signal.SIGTERM)
+    assert await run.finish() == 0
+    assert not any("Traceback" in line for line in run.lines)
