@@ -28,6 +28,9 @@ class Where:
     is_dm: bool = False
     #: the Slack team id / Discord guild id the channel lives in ("" on the console and in Discord DMs)
     workspace: str = ""
+    #: the command's own text is a message everyone in the channel sees (a Slack mention of the bot in a
+    #: channel), unlike a slash command, a button or a DM
+    said_in_channel: bool = False
 
 
 @dataclass

@@ -279,7 +279,7 @@ class SlackAdapter:
             channel_name = await self._channel_name(channel_id)
         team = _team(body)
         user = await self._user(str(event["user"]), None, text, team)
-        where = Where("slack", channel_id, channel_name, thread_ts, is_dm, workspace=team)
+        where = Where("slack", channel_id, channel_name, thread_ts, is_dm, workspace=team, said_in_channel=not is_dm)
         await self._run(text, user, where, Target(channel_id, user.user_id, thread_ts=thread_ts), event_id=event_id)
 
     async def _action(self, body: dict[str, Any]) -> None:

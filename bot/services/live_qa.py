@@ -63,6 +63,14 @@ async def ask(ctx: Ctx) -> Reply:
     if len(recent) >= RATE_LIMIT:
         raise UserError(f"You asked {RATE_LIMIT} questions in the last minute; wait a moment, then ask again.")
     anonymous = "anonymous" in ctx.cmd.flags
+    if anonymous and ctx.cmd.where.said_in_channel:
+        # the mention itself shows who asked: refused, nothing recorded, so the question never appears
+        # in the queue next to it
+        raise UserError(
+            "This question cannot be anonymous: your message mentioning the bot is visible in the channel. "
+            "Delete it if you like, then ask with the /wg ask command (only you see it) or in a direct "
+            "message to the bot."
+        )
     question = LiveQuestion(
         wg_id=live.wg_id,
         session_id=live.id,  # type: ignore[arg-type]

@@ -175,3 +175,34 @@ async def test_a_typed_upvote_edits_the_queue_message_in_place(slack: SlackEnv) 
     assert final["ts"] == queue_ts and "(session ended)" in final["text"]
     assert not [b for b in final["blocks"] if b["type"] == "actions"], "no upvote buttons once ended"
     slack.check_all()
+
+
+async def test_an_anonymous_question_by_mention_in_a_channel_is_refused_and_by_dm_taken(slack: SlackEnv) -> None:
+    """A mention of the bot is a message the whole channel sees, so it cannot ask anonymously: refused
+    privately, nothing recorded (the question would appear in the queue beside the visible message).
+    The same in a DM to the bot, or as a slash command, is anonymous."""
+    from storage.models import LiveQuestion
+
+    await setup_group(slack)
+    for text in ('meeting "Call" at:"2026-01-05 10:00 UTC"', "live start M1"):
+        assert (await slack.slash(text))[0] == 200
+        await slack.settle()
+    slack.fake.clear()
+    mention = {"type": "app_mention", "user": "U2", "text": "<@UBOT> ask Who pays? anonymous", "ts": "1.5"}
+    await slack.event({**mention, "channel": "C1", "channel_type": "channel"})
+    await slack.settle()
+    [refusal] = slack.fake.of("chat.postEphemeral")
+    assert refusal["user"] == "U2" and "cannot be anonymous" in refusal["text"]
+    assert not [c for c in slack.fake.of("chat.postMessage") if "Who pays?" in c["text"]]
+    async with slack.app.db.session() as s:
+        assert (await s.exec(select(LiveQuestion))).all() == []
+    slack.fake.clear()
+    dm = {"type": "message", "user": "U2", "text": "ask Who pays? anonymous", "ts": "1.6", "channel": "D2"}
+    await slack.event({**dm, "channel_type": "im"})
+    await slack.settle()
+    assert any("Your question is Q1" in c["text"] for c in slack.fake.of("chat.postEphemeral"))
+    assert (await slack.slash("ask Who hosts? anonymous", user="U2", user_name="bo"))[0] == 200
+    await slack.settle()
+    async with slack.app.db.session() as s:
+        asked = (await s.exec(select(LiveQuestion).order_by(col(LiveQuestion.number)))).all()
+    assert [(q.number, q.anonymous, q.platform) for q in asked] == [(1, True, ""), (2, True, "")]
