@@ -1,5 +1,6 @@
 """What a signed link in an e-mail does (bot/webaccess.py signs and checks it; adapters/web serves
-it): answer a meeting invitation, answer a check-in, or stop the e-mailed digest.
+it): answer a meeting invitation, answer a check-in, stop the e-mailed digest, or confirm an address
+for it (double opt-in).
 
 Each goes through the chat command's own service code (bot/services/rsvp.py `record`,
 bot/services/checkins.py `record_answer`, bot/services/digests.py `stop`), so the same rules
@@ -17,7 +18,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.errors import UserError
 from bot.services import rsvp as rsvp_service
 from bot.services.checkins import record_answer
+from bot.services.digests import confirm as confirm_subscription
 from bot.services.digests import stop
+from bot.services.members import valid_email
 from bot.timefmt import fmt
 from bot.webaccess import SignedAction
 from storage.models import Checkin, Meeting, Member
@@ -95,3 +98,13 @@ async def unsubscribe(session: AsyncSession, action: SignedAction) -> str:
         return "You do not receive the digest by e-mail (any more); nothing to stop."
     stop(session, member, "email")
     return "You will no longer receive the digest by e-mail."
+
+
+async def confirm(session: AsyncSession, action: SignedAction) -> str:
+    """The owner of an address confirms the digest subscription a member asked for it (double opt-in)."""
+    member = await member_of(session, action)
+    try:
+        email = valid_email(action.subject)
+    except UserError:
+        raise UserError("This link is no longer valid.") from None
+    return confirm_subscription(session, member, email)

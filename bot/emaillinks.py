@@ -19,7 +19,12 @@ from storage.models import Member
 
 #: an answer link lives as long as the question is worth answering; unsubscribing keeps working
 #: while the digest sits in an inbox (RFC 8058 asks for a link that works for a while)
-LIFETIMES = {"rsvp": timedelta(days=30), "answer": timedelta(days=14), "unsubscribe": timedelta(days=90)}
+LIFETIMES = {
+    "rsvp": timedelta(days=30),
+    "answer": timedelta(days=14),
+    "unsubscribe": timedelta(days=90),
+    "confirm": timedelta(days=3),
+}
 UNSUBSCRIBE_ACTION = "digest unsubscribe email"
 
 

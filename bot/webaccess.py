@@ -8,7 +8,8 @@ give it to any member (and `show` in the channel), so it must never be the recor
 rotated with the record's link. Nothing here renders HTML: the web adapter does that.
 
 Signed links (`/a/<payload>.<mac>`) let a member reachable only by e-mail answer an RSVP or a
-check-in, or unsubscribe from the digest, with one click: the payload names the group, the member,
+check-in, or unsubscribe from the digest, and let the owner of an address confirm a digest
+subscription to it (double opt-in), with one click: the payload names the group, the member,
 the purpose and an expiry; the MAC is an HMAC-SHA256 keyed with the group's own secret, so a link is
 single-purpose (changing any field breaks it), expires, and is worthless for another group.
 """
@@ -30,7 +31,9 @@ from storage.db import dialect_insert
 from storage.models import WebAccess
 
 #: what a signed link may do; anything else is refused before the MAC is even checked
-PURPOSES = frozenset({"rsvp", "answer", "unsubscribe"})
+PURPOSES = frozenset({"rsvp", "answer", "unsubscribe", "confirm"})
+#: a `confirm` link (double opt-in of a digest address) carries the address itself as its subject
+MAX_SUBJECT = {"confirm": 254}
 DEFAULT_LIFETIME = timedelta(days=14)
 MAX_LINK = 600
 
@@ -98,7 +101,8 @@ class SignedAction:
     wg_id: int
     member_id: int
     purpose: str
-    #: what the action is about: `M3:yes` for an RSVP, `C2:2026-12-04` for an answer, "" otherwise
+    #: what the action is about: `M3:yes` for an RSVP, `C2:2026-12-04` for an answer, the address
+    #: to confirm for `confirm`, "" otherwise
     subject: str
     expires: int
 
@@ -136,7 +140,7 @@ def peek(token: str) -> SignedAction | None:
         return None
     if not (isinstance(wg_id, int) and isinstance(member_id, int) and isinstance(expires, int)):
         return None
-    if purpose not in PURPOSES or not isinstance(subject, str) or len(subject) > 60:
+    if purpose not in PURPOSES or not isinstance(subject, str) or len(subject) > MAX_SUBJECT.get(purpose, 60):
         return None
     return SignedAction(wg_id, member_id, purpose, subject, expires)
 

@@ -19,7 +19,9 @@ MONDAY = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
 async def week_of_activity(h: Harness) -> None:
     await h.say("ana", "/wg join civil-society region:weog tz:Europe/Paris")
     await h.say("ben", "/wg join government region:african tz:America/New_York", platform="slack")
-    await h.say("chen", "/wg join academia region:asia-pacific tz:Asia/Shanghai", platform="discord")
+    await h.say(
+        "chen", "/wg join academia region:asia-pacific tz:Asia/Shanghai email:chen@example.edu", platform="discord"
+    )
     await h.say("ana", '/wg member add "Ngozi Okafor" technical-community email:ngozi@example.org tz:Africa/Lagos')
     assert "by DM" in (await h.say("ben", "/wg digest subscribe", platform="slack")).replies[0].to_text()
     r = await h.say("chen", "/wg digest subscribe email:chen@example.edu", platform="discord")
@@ -136,6 +138,10 @@ async def test_digest_commands(harness: Harness) -> None:
     assert "not a way to receive it" in await error("ben", "/wg digest subscribe pigeon", "slack")
     me = (await harness.say("ben", "/wg me", platform="slack")).replies[0].to_text()
     assert "Digest: Monday 09:00 UTC: in the group's channels, by DM" in me
+    # without WGBOT_PUBLIC_URL nothing can be confirmed: a member may only use their profile's address
+    refused = await error("ben", "/wg digest subscribe email:ben@gov.example", "slack")
+    assert "confirmed" in refused and "ask a convener" in refused
+    await harness.say("ben", "/wg join government email:ben@gov.example", platform="slack")
     await harness.say("ben", "/wg digest subscribe email:ben@gov.example", platform="slack")
     assert "already receive the digest by e-mail" in await error(
         "ben", "/wg digest subscribe email:BEN@gov.example", "slack"

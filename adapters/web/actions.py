@@ -62,6 +62,8 @@ async def handle(rec: WebRecord, request: web.Request) -> web.StreamResponse:
                 message = await emailactions.rsvp(s, action, now)
             elif action.purpose == "answer":
                 message = await emailactions.answer(s, action, answer, now)
+            elif action.purpose == "confirm":
+                message = await emailactions.confirm(s, action)
             else:
                 message = await emailactions.unsubscribe(s, action)
     except UserError as exc:
@@ -92,6 +94,11 @@ async def _confirm(rec: WebRecord, action: webaccess.SignedAction) -> web.Respon
                 c, occurrence = await emailactions.checkin_target(s, action)
                 text = f"C{c.number} ({occurrence}): {c.question}"
                 form = {"button": "Send my answer", "textarea": True}
+            elif action.purpose == "confirm":
+                text = (
+                    f"Send the weekly digest of the working group to {action.subject}, as {member.display_name} asked?"
+                )
+                form = {"button": "Confirm", "textarea": False}
             else:
                 text = f"Stop sending the digest to {member.display_name} by e-mail?"
                 form = {"button": "Unsubscribe", "textarea": False}

@@ -21,11 +21,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.digest.compose import Digest as Composed
 from bot.digest.compose import compose
 from bot.digest.sections import Period
-from bot.emaillinks import with_unsubscribe
+from bot.emaillinks import LIFETIMES, with_unsubscribe
 from bot.engine import JobContext, cancel_jobs, job_handler, schedule
 from bot.errors import Forbidden, UserError
 from bot.outbox import Destination, enqueue
-from bot.reply import Reply
+from bot.reply import Actions, Button, Context, Heading, Reply, Text
 from bot.services.context import (
     Ctx,
     channel_destinations,
@@ -36,7 +36,7 @@ from bot.services.context import (
 )
 from bot.services.members import valid_email
 from bot.timeparse import localize
-from bot.webaccess import access_for
+from bot.webaccess import access_for, signed_path
 from storage.db import Database
 from storage.models import Digest, Identity, Member, ScheduledJob, WorkingGroup
 
@@ -236,11 +236,18 @@ async def subscribe(ctx: Ctx) -> Reply:
         email = valid_email(address)
         if m.digest_email and (m.email or "").lower() == email.lower():
             raise UserError(f"You already receive the digest by e-mail at {email}.")
-        m.email, m.digest_email = email, True
-        ctx.session.add(m)
-        return Reply.text(
-            f"You will receive the weekly digest by e-mail at {email}, times in {m.timezone}.", private=True
-        )
+        own = (m.email or "").lower() == email.lower()
+        if m.role == "convener" or (own and not ctx.public_url):
+            # a convener is trusted with addresses (as with /wg member add); without a web address
+            # nothing can be confirmed, so a member may only use the address on their profile
+            return subscribe_email(ctx, m, email)
+        if not ctx.public_url:
+            raise Forbidden(
+                f"wgbot can only send the digest to an address it has confirmed; without a web address "
+                f"(WGBOT_PUBLIC_URL) it cannot, so use your profile's address "
+                f"({m.email or 'none set: /wg join … email:<address>'}) or ask a convener."
+            )
+        return await send_confirmation(ctx, m, email)
     if how not in (None, "dm"):
         raise ctx.fail(f"`{how[:20]}` is not a way to receive it: use dm, or email:<address>.")
     has_chat = (await ctx.session.exec(select(Identity.id).where(Identity.member_id == m.id).limit(1))).first()
@@ -251,6 +258,58 @@ async def subscribe(ctx: Ctx) -> Reply:
     m.digest_dm = True
     ctx.session.add(m)
     return Reply.text(f"You will receive the weekly digest by DM, times in {m.timezone}.", private=True)
+
+
+def subscribe_email(ctx: Ctx, m: Member, email: str) -> Reply:
+    m.email, m.digest_email = email, True
+    ctx.session.add(m)
+    return Reply.text(f"You will receive the weekly digest by e-mail at {email}, times in {m.timezone}.", private=True)
+
+
+async def send_confirmation(ctx: Ctx, m: Member, email: str) -> Reply:
+    """Double opt-in: e-mail `email` a signed link that subscribes it (adapters/web/actions.py, then
+    `confirm` below); nothing changes until its owner opens it. One per address and member a day."""
+    assert m.id is not None
+    lifetime = LIFETIMES["confirm"]
+    path = await signed_path(
+        ctx.session, wg_id=m.wg_id, member_id=m.id, purpose="confirm", subject=email, now=ctx.now, lifetime=lifetime
+    )
+    wg = ctx.require_wg()
+    mail = Reply(
+        blocks=[
+            Heading(text=f"Confirm the weekly digest of “{wg.name}”"),
+            Text(
+                text=(
+                    f"{m.display_name}, a member of the working group “{wg.name}”, asked for its weekly digest "
+                    f"to be sent to {email}. To confirm, open the link below within {lifetime.days} days."
+                )
+            ),
+            Actions(elements=[Button(label="Confirm", action="digest confirm", link=path)]),
+            Context(text="If you did not ask for this, ignore this e-mail: nothing more is sent to this address."),
+        ],
+        kind="announcement",
+    )
+    key = f"digest:confirm:{m.id}:{email.lower()}:{ctx.now.date().isoformat()}"
+    sent = await enqueue(
+        ctx.session, key=key, destination=email_destination(email), reply=mail, now=ctx.now, wg_id=m.wg_id
+    )
+    if not sent:
+        raise UserError(f"A confirmation link was already sent to {email} today; open it from that mailbox.")
+    return Reply.text(
+        f"A confirmation link is on its way to {email}. The digest goes there once it is opened "
+        f"(within {lifetime.days} days); until then nothing changes.",
+        private=True,
+    )
+
+
+def confirm(session: AsyncSession, m: Member, email: str) -> str:
+    """The confirmation link was opened: `m`'s digest goes to `email` (the one code path after the
+    double opt-in; a second click says so)."""
+    if m.digest_email and (m.email or "").lower() == email.lower():
+        return f"The digest already goes to {email}; nothing to change."
+    m.email, m.digest_email = email, True
+    session.add(m)
+    return f"Confirmed: the weekly digest of the working group will be sent to {email}."
 
 
 @command("digest.unsubscribe")

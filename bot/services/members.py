@@ -76,13 +76,19 @@ async def join(ctx: Ctx) -> Reply:
             member.timezone = tz_given
         if lang is not None:
             member.language = lang
+        note = ""
         if email is not None:
+            moved = (member.email or "").lower() != email.lower()
+            if moved and member.digest_email and ctx.public_url and member.role != "convener":
+                # the digest never follows an unconfirmed address (double opt-in, /wg digest subscribe)
+                member.digest_email = False
+                note = f" The e-mailed digest stopped; /wg digest subscribe email:{email} sends a confirmation link."
             member.email = email
         if "name" in opts:
             member.display_name = name
         ctx.session.add(member)
         await ctx.session.flush()
-        return Reply.text(f"Profile updated: {_profile_line(member)}.", private=True)
+        return Reply.text(f"Profile updated: {_profile_line(member)}.{note}", private=True)
     platform_tz = None
     if ctx.cmd.user.timezone:
         try:

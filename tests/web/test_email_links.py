@@ -265,3 +265,41 @@ async def test_without_a_public_address_the_emails_say_how_to_answer(site: Site)
     assert "/a/" not in _html(invite) and "a convener records it" in _html(invite)
     assert digest["List-Unsubscribe-Post"] is None and "/a/" not in str(digest["List-Unsubscribe"])
     assert "/a/" not in _text(digest) and "/wg digest unsubscribe" in _text(digest)
+
+
+async def test_a_member_subscribing_an_address_must_confirm_it_from_that_mailbox(site: Site, mailed: Mailbox) -> None:
+    h = site.harness
+    other = "someone@elsewhere.example"
+    before = await _no_outbox(site)
+    answer = text_of(await h.say("kenji", f"/wg digest subscribe email:{other}"))
+    assert f"confirmation link is on its way to {other}" in answer and "nothing changes" in answer
+    assert await _no_outbox(site) == before  # only the e-mail is queued
+    [mail] = mailed.to(other)
+    assert "Confirm the weekly digest" in str(mail["Subject"]) and "kenji" in _text(mail)
+    [link] = [m.removeprefix(PUBLIC) for m in re.findall(rf"{re.escape(PUBLIC)}/a/[A-Za-z0-9_.-]+", _text(mail))]
+    again = text_of(await h.say("kenji", f"/wg digest subscribe email:{other}"))
+    assert "already sent" in again and len(mailed.to(other)) == 1  # not a way to flood an inbox
+    status, body, _ = await site.get(link)  # a mail scanner's GET changes nothing
+    assert status == 200 and other in body and 'method="post"' in body
+    assert await _no_outbox(site) == before
+    status, body = await site.post(link, {})
+    assert status == 200 and f"will be sent to {other}" in body
+    async with h.app.db.session() as s:
+        kenji = (await s.exec(select(Member).where(Member.display_name == "kenji"))).one()
+    assert kenji.digest_email and kenji.email == other
+    status, body = await site.post(link, {})
+    assert status == 200 and "already goes to" in body
+    # a changed profile address does not carry the digest along unconfirmed
+    moved = text_of(await h.say("kenji", "/wg join academia email:new@elsewhere.example"))
+    assert "e-mailed digest stopped" in moved
+    async with h.app.db.session() as s:
+        kenji = (await s.exec(select(Member).where(Member.display_name == "kenji"))).one()
+    assert not kenji.digest_email and kenji.email == "new@elsewhere.example"
+    # a convener is trusted with addresses, as with /wg member add
+    assert "You will receive the weekly digest by e-mail" in text_of(
+        await h.say("ana", "/wg digest subscribe email:ana@ngo.example")
+    )
+
+
+async def _no_outbox(site: Site) -> dict[str, object]:
+    return {k: v for k, v in (await table_snapshot(site.harness.app.db)).items() if k != "outbox"}

@@ -78,7 +78,11 @@ async def test_checkin_answer_link_takes_the_text(site: Site) -> None:
 async def test_one_click_unsubscribe_with_list_unsubscribe_post(site: Site) -> None:
     await site.harness.say("kenji", "/wg digest subscribe email:kenji@example.org")
     kenji = await _member(site, "kenji")
-    assert kenji.digest_email
+    assert not kenji.digest_email  # not before the address is confirmed
+    status, body = await site.post(await _link(site, kenji, "confirm", "kenji@example.org"), {})
+    assert status == 200 and "Confirmed" in body
+    kenji = await _member(site, "kenji")
+    assert kenji.digest_email and kenji.email == "kenji@example.org"
     link = await _link(site, kenji, "unsubscribe", "")
     status, body = await site.post(link, {"List-Unsubscribe": "One-Click"})  # what mail clients send (RFC 8058)
     assert status == 200 and "no longer receive the digest by e-mail" in body
