@@ -354,7 +354,7 @@ def audit_verify(
 
 @export_app.command("chart")
 def export_chart(
-    out: Annotated[Path, typer.Option("--out", "-o", help="FILE.svg, or FILE.png (drawn by Chromium).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="FILE.svg, or FILE.png (drawn with Pillow).")],
     wg: Annotated[
         str | None, typer.Option("--wg", help="The working group (by name); needed when there are several.")
     ] = None,

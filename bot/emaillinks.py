@@ -26,6 +26,8 @@ LIFETIMES = {
     "confirm": timedelta(days=3),
 }
 UNSUBSCRIBE_ACTION = "digest unsubscribe email"
+#: the button of a double opt-in e-mail (bot/services/digests.py signs its link itself)
+CONFIRM_ACTION = "digest confirm"
 
 
 def intent(action: str) -> tuple[str, str] | None:

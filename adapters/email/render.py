@@ -36,6 +36,7 @@ from adapters.web import chart_png
 from adapters.web.chart import size
 from bot.config import Settings
 from bot.digest.chart import from_block, table_lines
+from bot.emaillinks import CONFIRM_ACTION
 from bot.mentions import neutralize
 from bot.outbox import Outgoing
 from bot.reply import Actions, Attachment, Button, Chart, Context, Divider, Fields, Heading, Reply, Text
@@ -135,7 +136,12 @@ def unsubscribe_link(reply: Reply, base: str | None) -> str | None:
     return None
 
 
-def footer(kind: str, addr: str, unsubscribe: str | None = None) -> str:
+def footer(kind: str, addr: str, unsubscribe: str | None = None, confirming: bool = False) -> str:
+    if confirming:  # the address is not subscribed to anything (yet): say why it got this one e-mail
+        return (
+            f"Sent by wgbot to {addr} once, because a member of the working group asked for its digest to go "
+            "to this address. Nothing more is sent here unless the link above is opened."
+        )
     if kind == "digest" and unsubscribe:
         return (
             f"You receive this weekly digest at {addr} because you subscribed or a convener added you. "
@@ -272,7 +278,13 @@ def build_message(message: Outgoing, config: MailConfig) -> EmailMessage:
     subject = safe_header(subject_of(reply), "Subject")
     base = config.public_url
     one_click = unsubscribe_link(reply, base)
-    foot = footer(message.kind, addr, one_click)
+    confirming = any(
+        isinstance(el, Button) and el.action == CONFIRM_ACTION
+        for block in reply.blocks
+        if isinstance(block, Actions)
+        for el in block.elements
+    )
+    foot = footer(message.kind, addr, one_click, confirming)
     msg = EmailMessage(policy=SMTP)
     msg["From"] = formataddr((safe_header(config.sender_name, "From"), safe_header(config.sender, "From")))
     msg["To"] = addr

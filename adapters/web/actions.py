@@ -8,6 +8,7 @@ expired or foreign link does nothing and says so."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
@@ -16,6 +17,7 @@ from aiohttp import web
 from adapters.web.pages import bad_request, render
 from bot import emailactions, webaccess
 from bot.errors import UserError
+from bot.services import rsvp as rsvp_service
 from storage.models import WebAccess
 
 if TYPE_CHECKING:
@@ -44,7 +46,7 @@ async def handle(rec: WebRecord, request: web.Request) -> web.StreamResponse:
     if action is None:
         return _invalid()
     if request.method == "GET":
-        return await _confirm(rec, action)
+        return await _confirm(rec, action, now)
     if (request.content_length or 0) > MAX_FORM:
         return bad_request("That answer is too long.", status=413)
     try:
@@ -81,12 +83,16 @@ async def _form(request: web.Request) -> Mapping[str, object]:
     return await request.post()
 
 
-async def _confirm(rec: WebRecord, action: webaccess.SignedAction) -> web.Response:
+async def _confirm(rec: WebRecord, action: webaccess.SignedAction, now: datetime) -> web.Response:
     try:
         async with rec.db.session() as s:
             member = await emailactions.member_of(s, action)
             if action.purpose == "rsvp":
                 m, answer, date = await emailactions.rsvp_target(s, action)
+                try:
+                    rsvp_service.answerable(m, now)
+                except UserError as exc:  # cancelled or over: say so now, not only after the click
+                    return render("error.html.j2", http_status=410, title="Nothing to answer", message=exc.message)
                 when = f" on {date}" if date else (" (every occurrence)" if m.rrule else "")
                 text = f"Answer “{answer}” to the invitation to M{m.number} “{m.title}”{when}?"
                 form = {"button": f"Answer {answer}", "textarea": False}

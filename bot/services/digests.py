@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.digest.compose import Digest as Composed
 from bot.digest.compose import compose
 from bot.digest.sections import Period
-from bot.emaillinks import LIFETIMES, with_unsubscribe
+from bot.emaillinks import CONFIRM_ACTION, LIFETIMES, with_unsubscribe
 from bot.engine import JobContext, cancel_jobs, job_handler, schedule
 from bot.errors import Forbidden, UserError
 from bot.outbox import Destination, enqueue
@@ -284,7 +284,7 @@ async def send_confirmation(ctx: Ctx, m: Member, email: str) -> Reply:
                     f"to be sent to {email}. To confirm, open the link below within {lifetime.days} days."
                 )
             ),
-            Actions(elements=[Button(label="Confirm", action="digest confirm", link=path)]),
+            Actions(elements=[Button(label="Confirm", action=CONFIRM_ACTION, link=path)]),
             Context(text="If you did not ask for this, ignore this e-mail: nothing more is sent to this address."),
         ],
         kind="announcement",
@@ -324,21 +324,22 @@ async def unsubscribe(ctx: Ctx) -> Reply:
     how = ctx.cmd.positionals[0].strip().lower() if ctx.cmd.positionals else "all"
     if how not in ("all", "dm", "email", "e-mail"):
         raise ctx.fail(f"`{how[:20]}` is not a subscription: use dm or email (or nothing for both).")
-    stopped = stop(ctx.session, m, how)
+    stopped = stop(ctx.session, m, how, who="You are" if m is ctx.member else f"{m.display_name} is")
     if m is not ctx.member:
         return Reply.text(f"{m.display_name} no longer receives the digest by {stopped}.", private=True)
     return Reply.text(f"Digest by {stopped} stopped. It is still posted in the group's channels.", private=True)
 
 
-def stop(session: AsyncSession, m: Member, how: str) -> str:
+def stop(session: AsyncSession, m: Member, how: str, who: str = "You are") -> str:
     """Stop `m`'s digest by DM, e-mail or both (`how`: dm, email, all): the one code path of
     `/wg digest unsubscribe` and of the one-click link in e-mailed digests. Returns what stopped
-    ("DM", "e-mail", "DM and e-mail"); refuses when nothing was subscribed."""
+    ("DM", "e-mail", "DM and e-mail"); refuses when nothing was subscribed, naming `who` ("You are",
+    or "Zara is" when a convener acts for her)."""
     stop_dm = how in ("all", "dm") and m.digest_dm
     stop_email = how in ("all", "email", "e-mail") and m.digest_email
     if not stop_dm and not stop_email:
         what = {"dm": "by DM", "email": "by e-mail", "e-mail": "by e-mail"}.get(how, "by DM or e-mail")
-        raise UserError(f"You are not subscribed to the digest {what}; nothing to stop.")
+        raise UserError(f"{who} not subscribed to the digest {what}; nothing to stop.")
     if stop_dm:
         m.digest_dm = False
     if stop_email:

@@ -55,6 +55,15 @@ async def rsvp(ctx: Ctx) -> Response | Reply:
     return confirm
 
 
+def answerable(m: Meeting, now: datetime) -> None:
+    """Refuse (UserError) when `m` takes no answer: cancelled, or over. The signed link's page checks
+    it before offering its button, the answer itself again (`record`)."""
+    if m.status == "cancelled":
+        raise UserError(f"M{m.number} was cancelled; there is nothing to answer.")
+    if next_start(m, now) is None:
+        raise UserError(f"M{m.number} is over; there is nothing to answer.")
+
+
 async def record(
     session: AsyncSession, m: Meeting, member: Member, answer: str, date: str, now: datetime
 ) -> datetime | None:
@@ -64,10 +73,7 @@ async def record(
     start for a dated answer. Answering the same twice just sets the same answer."""
     if answer not in RSVP_ANSWERS:
         raise UserError(f"Answer yes, no or maybe (not `{answer[:20]}`).")
-    if m.status == "cancelled":
-        raise UserError(f"M{m.number} was cancelled; there is nothing to answer.")
-    if next_start(m, now) is None:
-        raise UserError(f"M{m.number} is over; there is nothing to answer.")
+    answerable(m, now)
     if date and date != "all":
         return await _record_occurrence(session, m, member, answer, date, now)
     if date == "all":

@@ -276,6 +276,7 @@ async def test_a_member_subscribing_an_address_must_confirm_it_from_that_mailbox
     assert await _no_outbox(site) == before  # only the e-mail is queued
     [mail] = mailed.to(other)
     assert "Confirm the weekly digest" in str(mail["Subject"]) and "kenji" in _text(mail)
+    assert "Nothing more is sent here unless the link above is opened" in _text(mail)
     [link] = [m.removeprefix(PUBLIC) for m in re.findall(rf"{re.escape(PUBLIC)}/a/[A-Za-z0-9_.-]+", _text(mail))]
     again = text_of(await h.say("kenji", f"/wg digest subscribe email:{other}"))
     assert "already sent" in again and len(mailed.to(other)) == 1  # not a way to flood an inbox

@@ -40,6 +40,20 @@ async def test_rsvp_link_answers_on_post_only(site: Site) -> None:
     assert row.answer == "no"
 
 
+async def test_rsvp_link_of_a_cancelled_meeting_says_so_on_get(site: Site) -> None:
+    kenji = await _member(site, "kenji")
+    link = await _link(site, kenji, "rsvp", "M1:yes")
+    r = await site.harness.say("ana", "/wg meeting cancel M1")
+    assert r.replies[0].kind != "error", r.replies[0].to_text()
+    before = await table_snapshot(site.harness.app.db)
+    status, body, _ = await site.get(link)
+    assert status == 410 and "M1 was cancelled; there is nothing to answer." in body
+    assert "Answer “yes”" not in body and 'method="post"' not in body
+    status, body = await site.post(link, {})
+    assert status == 409 and "cancelled" in body
+    assert await table_snapshot(site.harness.app.db) == before
+
+
 async def test_tampered_expired_and_foreign_links_do_nothing(site: Site) -> None:
     kenji = await _member(site, "kenji")
     good = await _link(site, kenji, "rsvp", "M1:yes")
