@@ -16,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import prompts
 from bot.llm import LLM, LLMError, Message
@@ -253,3 +255,19 @@ def doc_from_json(value: object) -> SummaryDoc | None:
         return SummaryDoc.model_validate(value if isinstance(value, dict) else json.loads(str(value)))
     except (ValueError, TypeError):
         return None
+
+
+def latest_per_thread(rows: Iterable[Any]) -> Iterator[tuple[Any, SummaryDoc]]:
+    """From stored summaries (storage.models.ThreadSummary rows), newest first: the latest readable
+    summary of each thread, with its document. The digest, the web record and the white paper all
+    read the cache this way."""
+    seen: set[tuple[str, str, str]] = set()
+    for row in rows:
+        place = (row.platform, row.channel_id, row.thread_id)
+        if place in seen:
+            continue
+        doc = doc_from_json(row.doc)
+        if doc is None:
+            continue
+        seen.add(place)
+        yield row, doc

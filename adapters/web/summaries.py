@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.summarizer import doc_from_json
+from bot.summarizer import latest_per_thread
 from bot.timefmt import fmt
 from bot.transcript import PSEUDONYM
 from storage.models import Channel, ThreadSummary
@@ -57,14 +57,10 @@ async def threads(session: AsyncSession, wg_id: int, tz: str) -> list[ThreadView
             .limit(MAX_THREADS * 2)
         )
     ).all()
-    seen: set[tuple[str, str, str]] = set()
+    channels = {row.id: channel for row, channel in rows}
     out: list[ThreadView] = []
-    for row, channel in rows:
-        place = (row.platform, row.channel_id, row.thread_id)
-        doc = doc_from_json(row.doc)
-        if place in seen or doc is None:
-            continue
-        seen.add(place)
+    for row, doc in latest_per_thread(row for row, _channel in rows):
+        channel = channels[row.id]
         platform = PLATFORMS.get(row.platform, row.platform)
         where = f"A thread in #{channel} ({platform})" if channel else f"A {platform} thread"
         label = (

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import whitepaper
-from bot.summarizer import doc_from_json
+from bot.summarizer import latest_per_thread
 from bot.summary_schema import SummaryDoc
 from bot.timefmt import fmt_date
 from bot.transcript import PSEUDONYM
@@ -54,18 +54,11 @@ async def _latest(session: AsyncSession, wg_id: int) -> list[_Thread]:
             .order_by(col(ThreadSummary.created_at).desc(), col(ThreadSummary.id).desc())
         )
     ).all()
-    seen: set[tuple[str, str, str]] = set()
     out: list[_Thread] = []
-    for row in rows:
-        place = (row.platform, row.channel_id, row.thread_id)
-        doc = doc_from_json(row.doc)
-        if place in seen or doc is None:
-            continue
-        seen.add(place)
+    for row, doc in latest_per_thread(rows):
         where = PLATFORMS.get(row.platform, row.platform)
-        out.append(
-            _Thread(f"A {where} thread summarized on {fmt_date(row.created_at, 'UTC')}", doc, row.engine, row.model)
-        )
+        label = f"A {where} thread summarized on {fmt_date(row.created_at, 'UTC')}"
+        out.append(_Thread(label, doc, row.engine, row.model))
     return list(reversed(out))
 
 
