@@ -12,6 +12,12 @@ a message is in, or was started from.
 
 Application commands are synced in `setup_hook`, which discord.py runs once per `login()`, i.e. once
 per process start, not in `on_ready`, which fires again after a session could not be resumed.
+
+Ready as soon as the guild cache is complete: after READY, discord.py waits until no GUILD_CREATE
+has come for `guild_ready_timeout` (2 s) — even when every guild READY listed has already arrived,
+so every start paid 2 s. `_State` ends that wait once each guild READY listed has sent its
+GUILD_CREATE (the cache then holds them all, as after the full wait); a guild that does not come
+(an outage) still gets the full `guild_ready_timeout`.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import Any
 
 import discord
 from discord import app_commands
+from discord.state import ConnectionState
 
 from adapters.discord.commands import build_group
 from adapters.discord.components import ActionButton, ActionSelect
@@ -43,6 +50,33 @@ def intents() -> discord.Intents:
     return wanted
 
 
+#: after the last guild READY listed has arrived: long enough for discord.py's ready task to take the
+#: GUILD_CREATEs already queued (it takes queued ones without waiting), then it stops waiting.
+READY_GRACE = 0.01
+
+
+class _State(ConnectionState[Any]):
+    """discord.py's connection state, but ready once every guild READY listed has arrived."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.configured_ready_timeout = self.guild_ready_timeout
+        self.pending_guilds: set[int] = set()
+
+    def parse_ready(self, data: Any) -> None:
+        # Read by discord.py's ready task before each wait for the next GUILD_CREATE.
+        self.pending_guilds = {int(g["id"]) for g in data.get("guilds", [])}
+        self.guild_ready_timeout = self.configured_ready_timeout if self.pending_guilds else READY_GRACE
+        super().parse_ready(data)
+
+    def parse_guild_create(self, data: Any) -> None:
+        super().parse_guild_create(data)
+        if self.pending_guilds and not data.get("unavailable"):
+            self.pending_guilds.discard(int(data["id"]))
+            if not self.pending_guilds:
+                self.guild_ready_timeout = READY_GRACE
+
+
 class WgClient(discord.Client):
     def __init__(
         self, core: Core, *, defer_after: float = DEFER_AFTER, identify_delay: float = 5.0, **options: Any
@@ -57,6 +91,9 @@ class WgClient(discord.Client):
         self.synced = 0
         self.ready_count = 0
         self.ready_event = asyncio.Event()
+
+    def _get_state(self, **options: Any) -> ConnectionState[Any]:
+        return _State(dispatch=self.dispatch, handlers=self._handlers, hooks=self._hooks, http=self.http, **options)
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(ActionButton, ActionSelect)

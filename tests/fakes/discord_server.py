@@ -88,6 +88,8 @@ class DiscordServer:
     commands: list[dict[str, Any]] = field(default_factory=list)
     identifies: int = 0
     resumes: int = 0
+    #: guilds READY lists besides `guild_id` whose GUILD_CREATE never comes (as in a Discord outage)
+    unavailable_guilds: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -522,7 +524,7 @@ class DiscordServer:
             {
                 "v": 10,
                 "user": self.bot.payload(),
-                "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+                "guilds": self._ready_guilds(),
                 "session_id": f"session-{self.identifies}",
                 "resume_gateway_url": self.gateway_url,
                 "application": {"id": str(self.app_id), "flags": 0},
@@ -533,6 +535,9 @@ class DiscordServer:
         )
         await self.dispatch("GUILD_CREATE", self.guild_payload(), ws=ws)
         self._connected.set()
+
+    def _ready_guilds(self) -> list[dict[str, Any]]:
+        return [{"id": str(g), "unavailable": True} for g in [self.guild_id, *self.unavailable_guilds]]
 
     async def dispatch(self, event: str, data: Any, *, ws: web.WebSocketResponse | None = None) -> None:
         """To one session (`ws`), or, as Discord does, to every session connected with the token."""
@@ -549,7 +554,7 @@ class DiscordServer:
             {
                 "v": 10,
                 "user": self.bot.payload(),
-                "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+                "guilds": self._ready_guilds(),
                 "session_id": f"session-{self.identifies}",
                 "resume_gateway_url": self.gateway_url,
                 "application": {"id": str(self.app_id), "flags": 0},
