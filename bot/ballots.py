@@ -54,7 +54,7 @@ async def append(
     # so each ballot cost more than the one before (a 50-member vote changed 20 times: 1,000 rows a ballot)
     last = (
         await session.exec(
-            select(BallotLogEntry)
+            select(BallotLogEntry.seq, BallotLogEntry.hash)
             .where(BallotLogEntry.vote_id == vote.id)
             .order_by(col(BallotLogEntry.seq).desc())
             .limit(1)
@@ -62,12 +62,12 @@ async def append(
     ).first()
     entry = BallotLogEntry(
         vote_id=vote.id,  # type: ignore[arg-type]
-        seq=(last.seq + 1) if last else 1,
+        seq=(last[0] + 1) if last else 1,
         kind=kind,
         voter=voter,
         data=data,
         at=now,
-        prev_hash=last.hash if last else GENESIS,
+        prev_hash=last[1] if last else GENESIS,
         hash="",
     )
     entry.hash = entry_hash(entry)

@@ -26,21 +26,33 @@ from bot.services import vote_store as store
 from bot.services.context import channel_destinations, dm_destination
 from bot.services.vote_render import HOW, results_reply, vote_card
 from bot.timefmt import fmt
-from storage.models import Ballot, LivePoll, Member, Vote, VoteVoter, WorkingGroup
+from storage.models import Ballot, LivePoll, Member, ScheduledJob, Vote, VoteVoter, WorkingGroup
 
 #: the announcement is edited at most once per vote in this window, however many ballots come in
 REFRESH = timedelta(minutes=1)
 
 
-async def schedule_refresh(session: AsyncSession, vote: Vote, now: datetime) -> None:
-    """After a ballot: one refresh of the vote's cards at the end of the current window (idempotent)."""
+def _refresh_window(vote: Vote, now: datetime) -> tuple[str, int]:
     step = int(REFRESH.total_seconds())
     window = int(now.timestamp()) // step + 1
+    return f"vote:{vote.id}:refresh:{window}", window * step
+
+
+async def refresh_needed(session: AsyncSession, vote: Vote, now: datetime) -> bool:
+    """Whether this window's card refresh is not yet recorded (a plain read, done before the vote's lock:
+    only the first ballot of a window then writes the job, instead of every ballot under the lock)."""
+    key, _ = _refresh_window(vote, now)
+    return (await session.exec(select(ScheduledJob.id).where(ScheduledJob.key == key))).first() is None
+
+
+async def schedule_refresh(session: AsyncSession, vote: Vote, now: datetime) -> None:
+    """After a ballot: one refresh of the vote's cards at the end of the current window (idempotent)."""
+    key, due = _refresh_window(vote, now)
     await schedule(
         session,
         kind="vote.refresh",
-        key=f"vote:{vote.id}:refresh:{window}",
-        due_at=datetime.fromtimestamp(window * step, UTC),
+        key=key,
+        due_at=datetime.fromtimestamp(due, UTC),
         now=now,
         wg_id=vote.wg_id,
         ref=f"vote:{vote.id}",

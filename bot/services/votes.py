@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import select
 
@@ -22,11 +23,12 @@ from bot.sanitize import clean, clean_line
 from bot.services import vote_store as store
 from bot.services.context import Ctx, command, parse_ref, shows
 from bot.services.proposals import get_proposal
-from bot.services.vote_jobs import edit_cards, schedule_refresh
+from bot.services.vote_jobs import edit_cards, refresh_needed, schedule_refresh
 from bot.services.vote_render import receipt_reply, results_reply, shown_options, vote_card
 from bot.tally import ANSWERS, MAX_SCORE, METHODS, OPTION_METHODS, Result, letter
 from bot.timefmt import fmt
 from bot.timeparse import parse_when
+from storage.db import dialect_insert
 from storage.models import Ballot, BallotLogEntry, Member, Proposal, Vote, VoteVoter
 
 MAX_QUESTION = 500
@@ -294,7 +296,10 @@ def _ballot_text(ctx: Ctx, vote: Vote) -> str:
 async def cast(ctx: Ctx) -> Response | Reply:
     member = ctx.require_participant("vote")
     wg = ctx.require_wg()
-    vote = await get_vote(ctx, ctx.cmd.positionals[0], lock=True)
+    # Everything that does not need the vote's row lock is done before taking it (the vote, the roll,
+    # the ballot read and checked, the voter's current ballot): ballots on one vote are appended to its
+    # log one after another, so the lock is held only for the append (see `_append_ballot`).
+    vote = await get_vote(ctx, ctx.cmd.positionals[0])
     ref = f"V{vote.number}"
     if vote.status != "open":
         when = fmt(vote.closed_at, ctx.tz) if vote.closed_at else "already"
@@ -330,32 +335,27 @@ async def cast(ctx: Ctx) -> Response | Reply:
             )
         raise UserError(f'A {answer} needs a reason, so the group can address it: /wg vote {ref} {answer} reason:"…"')
     existing = (
-        await ctx.session.exec(select(Ballot).where(Ballot.vote_id == vote.id, Ballot.member_id == member.id))
+        await ctx.session.exec(
+            select(Ballot.choice, Ballot.reason, Ballot.log_seq).where(
+                Ballot.vote_id == vote.id, Ballot.member_id == member.id
+            )
+        )
     ).first()
-    if existing is not None and existing.choice == choice and existing.reason == reason:
-        q = select(BallotLogEntry).where(BallotLogEntry.vote_id == vote.id, BallotLogEntry.seq == existing.log_seq)
+    if existing is not None and existing[0] == choice and existing[1] == reason:
+        # unchanged: nothing to write, so no lock (a concurrent change by the same voter orders after this)
+        q = select(BallotLogEntry).where(BallotLogEntry.vote_id == vote.id, BallotLogEntry.seq == existing[2])
         entry = (await ctx.session.exec(q)).one()
         confirm = receipt_reply(
             vote, describe(vote.method, vote.options, choice), ballots.receipt(entry), changed=None, tz=ctx.tz
         )
         return await _answer(ctx, vote, wg.timezone, confirm)
-    entry = await ballots.append(
-        ctx.session,
-        vote,
-        "ballot",
-        ctx.now,
-        voter=ballots.pseudonym(vote.salt, member.id),
-        data={"choice": choice, "reason": reason},
-    )
-    changed = existing is not None
-    if existing is None:
-        existing = Ballot(vote_id=vote.id, member_id=member.id, choice=choice, log_seq=entry.seq, cast_at=ctx.now)
-    existing.choice, existing.reason, existing.log_seq, existing.cast_at = choice, reason, entry.seq, ctx.now
-    ctx.session.add(existing)
-    await ctx.session.flush()
-    await schedule_refresh(ctx.session, vote, ctx.now)
     for ballot_hook in BALLOT_HOOKS:
         await ballot_hook(ctx, vote, member)
+    refresh_due = await refresh_needed(ctx.session, vote, ctx.now)
+    entry = await _append_ballot(ctx, vote, member.id, choice, reason)
+    if refresh_due:
+        await schedule_refresh(ctx.session, vote, ctx.now)
+    changed = existing is not None
     confirm = receipt_reply(
         vote,
         describe(vote.method, vote.options, choice),
@@ -364,6 +364,35 @@ async def cast(ctx: Ctx) -> Response | Reply:
         tz=ctx.tz,
     )
     return await _answer(ctx, vote, wg.timezone, confirm)
+
+
+async def _append_ballot(
+    ctx: Ctx, vote: Vote, member_id: int, choice: dict[str, Any], reason: str | None
+) -> BallotLogEntry:
+    """Under the vote's row lock, as briefly as possible: lock, re-check it is open, read the log's last
+    entry (one row by index), insert the new entry, upsert the ballot (one per member, the last counts)."""
+    assert vote.id is not None
+    locked = await store.lock_vote(ctx.session, vote.id)
+    if locked is None or locked.status != "open":
+        when = fmt(locked.closed_at, ctx.tz) if locked is not None and locked.closed_at else "already"
+        ref = f"V{vote.number}"
+        raise UserError(f"{ref} closed {when}; ballots are no longer accepted. See /wg results {ref}.")
+    entry = await ballots.append(
+        ctx.session,
+        vote,
+        "ballot",
+        ctx.now,
+        voter=ballots.pseudonym(vote.salt, member_id),
+        data={"choice": choice, "reason": reason},
+    )
+    values = {"choice": choice, "reason": reason, "log_seq": entry.seq, "cast_at": ctx.now}
+    upsert = (
+        dialect_insert(ctx.session, Ballot)
+        .values(vote_id=vote.id, member_id=member_id, **values)
+        .on_conflict_do_update(index_elements=["vote_id", "member_id"], set_=values)
+    )
+    await ctx.session.exec(upsert)
+    return entry
 
 
 async def _answer(ctx: Ctx, vote: Vote, card_tz: str, confirm: Reply) -> Response | Reply:
