@@ -26,7 +26,7 @@ meeting starts and within the grace period), with a visible late note; otherwise
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,7 +37,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.claims import claim_due
 from bot.clock import Clock
-from bot.outbox import Destination, enqueue
+from bot.outbox import Destination, Queued, enqueue, enqueue_many
 from bot.reply import Context, Reply
 from storage.db import Database, dialect_insert
 from storage.models import ScheduledJob
@@ -76,20 +76,45 @@ class JobContext:
     def payload(self) -> dict[str, Any]:
         return self.job.payload
 
+    def _late(self, reply: Reply) -> Reply:
+        if self.late_by is None:
+            return reply
+        reply = reply.model_copy(deep=True)
+        reply.blocks.append(Context(text=f"(late: {late_text(self.job.due_at, self.now)})"))
+        return reply
+
     async def send(self, destination: Destination, reply: Reply, *, part: str, wg_id: int | None = None) -> None:
         """Record a message in the outbox, keyed by this job and `part`, with the late note if late."""
-        if self.late_by is not None:
-            reply = reply.model_copy(deep=True)
-            reply.blocks.append(Context(text=f"(late: {late_text(self.job.due_at, self.now)})"))
         if await enqueue(
             self.session,
             key=f"job:{self.job.key}:{part}",
             destination=destination,
-            reply=reply,
+            reply=self._late(reply),
             now=self.now,
             wg_id=wg_id if wg_id is not None else self.job.wg_id,
         ):
             self.enqueued += 1
+
+    async def send_many(self, messages: Sequence[tuple[Destination, Reply, str]], *, wg_id: int | None = None) -> int:
+        """`send` for many (destination, reply, part) at once, in that order, in batched INSERTs
+        (`enqueue_many`); returns how many were new."""
+        wg = wg_id if wg_id is not None else self.job.wg_id
+        late: dict[int, Reply] = {}  # replies shared between readers get one late copy, not one each
+
+        def noted(reply: Reply) -> Reply:
+            if self.late_by is None:
+                return reply
+            if id(reply) not in late:
+                late[id(reply)] = self._late(reply)
+            return late[id(reply)]
+
+        added = await enqueue_many(
+            self.session,
+            [Queued(f"job:{self.job.key}:{part}", dest, noted(reply), wg) for dest, reply, part in messages],
+            now=self.now,
+        )
+        self.enqueued += added
+        return added
 
     async def schedule(self, **kwargs: Any) -> bool:
         return await schedule(self.session, now=self.now, **kwargs)

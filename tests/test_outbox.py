@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from bot.clock import VirtualClock
-from bot.outbox import DeliveryError, Destination, Dispatcher, Outgoing, enqueue
-from bot.reply import Reply
+from bot.outbox import DeliveryError, Destination, Dispatcher, Outgoing, Queued, enqueue, enqueue_many
+from bot.reply import Heading, Reply, Text
 from storage.db import Database
 from storage.models import OutboxMessage
 
@@ -199,3 +200,54 @@ async def test_a_long_run_renews_its_lease_message_by_message(db: Database, cloc
     assert await d.run_once() == 3
     assert delivered == ["m0", "m1", "m2"] and stolen == [[], [], []]
     assert [(r.status, r.claimed_by, r.attempts) for r in await rows(db)] == [("sent", "w1", 1)] * 3
+
+
+async def test_enqueue_many_records_in_order_once_in_batches(db: Database, clock: VirtualClock) -> None:
+    other = Destination("slack", "dm:U2", "dm:zara")
+    shared = Reply(blocks=[Heading(text="Shared"), Text(text="for everyone")], kind="digest")
+    assert await put(db, clock, "m2", "recorded earlier")
+    msgs = [
+        Queued("m1", DEST, Reply.text("one")),
+        Queued("m2", DEST, Reply.text("not again: recorded earlier")),
+        Queued("m3", other, shared),
+        Queued("m1", DEST, Reply.text("not again: repeated in the list")),
+        Queued("m4", DEST, shared, wg_id=None),
+        Queued("m5", other, Reply.text("five")),
+        Queued("m6", DEST, Reply.text("six")),
+    ]
+    async with db.transaction() as s:  # batches of 2: four INSERTs, one of them all conflicts
+        assert await enqueue_many(s, msgs, now=clock.now(), batch=2) == 5
+    async with db.transaction() as s:
+        assert await enqueue_many(s, msgs, now=clock.now()) == 0  # nothing twice
+    got = await rows(db)
+    assert [r.key for r in got] == ["m2", "m1", "m3", "m4", "m5", "m6"]  # ids follow the list
+    assert got[2].payload == shared.model_dump(mode="json") == got[3].payload  # encoded once, read back whole
+    assert (got[2].kind, got[2].address, got[2].status) == ("digest", "dm:U2", "pending")
+    assert got[2].not_before == clock.now()
+    sender = AddressedSender([])
+    d = Dispatcher(db, clock, [sender], worker_id="w1")
+    while await d.run_once():
+        pass
+    shared_text = shared.to_text()
+    assert [t for a, t in sender.sent if a == "channel:C1"] == ["recorded earlier", "one", shared_text, "six"]
+    assert [t for a, t in sender.sent if a == "dm:U2"] == [shared_text, "five"]
+
+
+class AddressedSender(FlakySender):
+    def __init__(self, failures: list[DeliveryError | None]) -> None:
+        super().__init__(failures)
+        self.sent: list[tuple[str, str]] = []
+
+    async def send(self, message: Outgoing) -> str | None:
+        self.sent.append((message.destination.address, message.reply.to_text()))
+        return await super().send(message)
+
+
+async def test_enqueue_many_is_part_of_the_callers_transaction(db: Database, clock: VirtualClock) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as s:
+            assert await enqueue_many(s, [Queued(f"k{i}", DEST, Reply.text(str(i))) for i in range(3)], now=clock.now())
+            raise RuntimeError("the change they report failed")
+    assert await rows(db) == []
+    async with db.transaction() as s:
+        assert await enqueue_many(s, [], now=clock.now()) == 0

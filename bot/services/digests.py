@@ -24,7 +24,7 @@ from bot.digest.sections import Period
 from bot.emaillinks import CONFIRM_ACTION, LIFETIMES, with_unsubscribe
 from bot.engine import JobContext, cancel_jobs, job_handler, schedule
 from bot.errors import Forbidden, UserError
-from bot.outbox import Destination, enqueue
+from bot.outbox import ENQUEUE_BATCH, Destination, Queued, enqueue, enqueue_many
 from bot.reply import Actions, Button, Context, Heading, Reply, Text
 from bot.services.context import (
     Ctx,
@@ -43,7 +43,8 @@ from storage.models import Digest, Identity, Member, ScheduledJob, WorkingGroup
 KIND = "digest.send"
 #: a digest later than this is not sent: the next one covers the week
 TOO_LATE = timedelta(days=6)
-Send = Callable[[Destination, Reply, str], Awaitable[None]]
+#: records (destination, reply, part) messages in the outbox, in order; returns how many were new
+SendAll = Callable[[list[tuple[Destination, Reply, str]]], Awaitable[int]]
 
 
 def next_due(wg: WorkingGroup, after: datetime) -> datetime | None:
@@ -113,14 +114,17 @@ async def ensure_planned(db: Database, now: datetime) -> int:
     return made
 
 
-async def deliver(session: AsyncSession, digest: Composed, send: Send, now: datetime) -> int:
-    """One message per bound channel (group zone), DM subscriber and e-mail subscriber (their zone)."""
+async def deliver(session: AsyncSession, digest: Composed, send_all: SendAll, now: datetime) -> int:
+    """One message per bound channel (group zone), DM subscriber and e-mail subscriber (their zone),
+    handed to `send_all` in order, ENQUEUE_BATCH at a time (the outbox records each list in batched
+    INSERTs, not one per reader; the lists stay short so memory does not grow with the group);
+    returns how many messages the digest has."""
     wg = digest.wg
     assert wg.id is not None
     count = 0
+    out: list[tuple[Destination, Reply, str]] = []
     for ch, dest in await channel_destinations(session, wg.id):
-        await send(dest, digest.render(wg.timezone), f"ch{ch.id}")
-        count += 1
+        out.append((dest, digest.render(wg.timezone), f"ch{ch.id}"))
     members = (
         await session.exec(
             select(Member).where(Member.wg_id == wg.id, col(Member.erased_at).is_(None)).order_by(col(Member.id))
@@ -135,15 +139,19 @@ async def deliver(session: AsyncSession, digest: Composed, send: Send, now: date
             assert m.id is not None
             dm = dms[m.id]
             if dm is not None and dm.platform != "email":
-                await send(dm, digest.render(m.timezone), f"dm{m.id}")
-                count += 1
+                out.append((dm, digest.render(m.timezone), f"dm{m.id}"))
         if m.digest_email and m.email:
             # with its signed one-click unsubscribe link (footer and List-Unsubscribe header)
             reply = await with_unsubscribe(session, digest.render(m.timezone), m, now)
-            await send(email_destination(m.email), reply, f"email{m.id}")
-            count += 1
+            out.append((email_destination(m.email), reply, f"email{m.id}"))
+        if len(out) >= ENQUEUE_BATCH:
+            count += len(out)
+            await send_all(out)
+            out = []
     del access  # held until every link is signed
-    return count
+    if out:
+        await send_all(out)
+    return count + len(out)
 
 
 def archive(digest: Composed, now: datetime, *, trigger: str, late: bool) -> Digest:
@@ -177,10 +185,7 @@ async def digest_job(ctx: JobContext) -> None:
         return
     digest = await compose(ctx.session, wg, Period(due - timedelta(days=7), due))
 
-    async def send(dest: Destination, reply: Reply, part: str) -> None:
-        await ctx.send(dest, reply, part=part)
-
-    sent = await deliver(ctx.session, digest, send, ctx.now)
+    sent = await deliver(ctx.session, digest, ctx.send_many, ctx.now)
     ctx.session.add(archive(digest, ctx.now, trigger="scheduled", late=ctx.late_by is not None))
     ctx.notes.append(f"{sent} digest message(s)")
 
@@ -216,11 +221,12 @@ async def send_now(ctx: Ctx) -> Reply:
     digest = await compose(ctx.session, wg, Period(ctx.now - timedelta(days=7), ctx.now))
     stamp = f"{ctx.now:%Y%m%dT%H%M%S}:{ctx.rng.getrandbits(32):08x}"
 
-    async def send(dest: Destination, reply: Reply, part: str) -> None:
-        await enqueue(ctx.session, key=f"digest:manual:wg{wg.id}:{stamp}:{part}", destination=dest, reply=reply,
-                      now=ctx.now, wg_id=wg.id)  # fmt: skip
+    async def send_all(messages: list[tuple[Destination, Reply, str]]) -> int:
+        key = f"digest:manual:wg{wg.id}:{stamp}"
+        queued = [Queued(f"{key}:{part}", dest, reply, wg.id) for dest, reply, part in messages]
+        return await enqueue_many(ctx.session, queued, now=ctx.now)
 
-    sent = await deliver(ctx.session, digest, send, ctx.now)
+    sent = await deliver(ctx.session, digest, send_all, ctx.now)
     ctx.session.add(archive(digest, ctx.now, trigger="manual", late=False))
     return Reply.text(f"Digest sent now: {sent} message(s) (channels and subscribers).", private=True)
 
