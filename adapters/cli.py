@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
+from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
 
 from bot import __version__
 from bot.config import Settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# rich is imported where output is formatted, not at start-up (bench/README.md figure 7).
 
 app = typer.Typer(help="wgbot keeps a multistakeholder working group on track.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.")
@@ -30,7 +33,13 @@ app.add_typer(member_app, name="member")
 
 audit_app = typer.Typer(help="Check the ballot log.")
 app.add_typer(audit_app, name="audit")
-err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+@cache
+def _err() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def _version(value: bool) -> None:
@@ -68,10 +77,10 @@ def run(
     try:
         asyncio.run(serve(settings, slack_http=slack_http, host=host, port=port, web=web))
     except (StartupError, AdaptersStopped) as exc:
-        err.print(f"wgbot: {exc}", markup=False)
+        _err().print(f"wgbot: {exc}", markup=False)
         raise typer.Exit(1) from None
     except NothingConfigured:
-        err.print(
+        _err().print(
             "No chat platform is configured: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (or SLACK_SIGNING_SECRET "
             "and --slack-http) for Slack, or DISCORD_TOKEN for Discord (see .env.example).\n"
             "`wgbot run --web` serves only the web record. "
@@ -97,6 +106,9 @@ def console(
 
 
 def _run_script(lines: list[str], as_json: bool, db: str | None, whitepaper: Path | None = None) -> None:
+    from rich.console import Console
+    from rich.progress import Progress
+
     from adapters.console.simulate import Event, ScriptError, simulate
 
     out = Console(highlight=False, soft_wrap=True)
@@ -109,12 +121,12 @@ def _run_script(lines: list[str], as_json: bool, db: str | None, whitepaper: Pat
 
     with tempfile.TemporaryDirectory() as tmp:
         url = db or f"sqlite:///{Path(tmp) / 'simulation.db'}"
-        with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+        with Progress(console=_err(), transient=True, disable=not _err().is_terminal) as progress:
             progress.add_task("simulating", total=None)
             try:
                 asyncio.run(simulate(lines, url, emit))
             except ScriptError as exc:
-                err.print(f"[red]script error[/red] {exc}")
+                _err().print(f"[red]script error[/red] {exc}")
                 raise typer.Exit(2) from None
         if whitepaper is not None:
             from adapters.export import ExportError, write_whitepaper
@@ -122,9 +134,9 @@ def _run_script(lines: list[str], as_json: bool, db: str | None, whitepaper: Pat
             try:
                 size = asyncio.run(write_whitepaper(url, whitepaper, fmt="md", wg=None, step=lambda _n, _t: None))
             except ExportError as exc:
-                err.print(f"[red]error[/red] {exc}")
+                _err().print(f"[red]error[/red] {exc}")
                 raise typer.Exit(1) from None
-            err.print(f"wrote the group's white paper ({size} bytes) to {whitepaper}")
+            _err().print(f"wrote the group's white paper ({size} bytes) to {whitepaper}")
     sys.stdout.flush()
 
 
@@ -141,7 +153,7 @@ def simulate(
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         byte = data[exc.start]
-        err.print(f"[red]script error[/red] line {line}: not valid UTF-8 (byte {byte:#04x}); save it as UTF-8")
+        _err().print(f"[red]script error[/red] line {line}: not valid UTF-8 (byte {byte:#04x}); save it as UTF-8")
         raise typer.Exit(2) from None
     _run_script(text.splitlines(), json_, db)
 
@@ -224,14 +236,16 @@ def export_whitepaper(
 
     The same data gives the same file. Nothing is written unless the whole paper was built: an
     unknown group or an unwritable path leaves an existing file as it was."""
+    from rich.progress import Progress
+
     from adapters.export import ExportError, write_whitepaper
 
     if fmt not in ("md", "html"):
-        err.print(f"[red]error[/red] unknown format `{fmt}`: use md or html")
+        _err().print(f"[red]error[/red] unknown format `{fmt}`: use md or html")
         raise typer.Exit(2)
     settings = Settings(WGBOT_DATABASE_URL=db) if db else Settings()
     target = out or Path(f"whitepaper.{fmt}")
-    with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+    with Progress(console=_err(), transient=True, disable=not _err().is_terminal) as progress:
         task = progress.add_task("white paper", total=None)
 
         def step(name: str, total: int) -> None:
@@ -240,7 +254,7 @@ def export_whitepaper(
         try:
             size = asyncio.run(write_whitepaper(settings.database_url, target, fmt=fmt, wg=wg, step=step))
         except ExportError as exc:
-            err.print(f"[red]error[/red] {exc}")
+            _err().print(f"[red]error[/red] {exc}")
             raise typer.Exit(1) from None
     print(f"wrote the white paper ({size} bytes) to {target}")
 
@@ -265,7 +279,7 @@ def member_export(
             write_atomically(out, data.encode("utf-8"))
             print(f"wrote {out}")
     except (MemberDataError, ExportError) as exc:
-        err.print(f"[red]error[/red] {exc}")
+        _err().print(f"[red]error[/red] {exc}")
         raise typer.Exit(1) from None
 
 
@@ -281,12 +295,12 @@ def member_erase(
 
     settings = Settings(WGBOT_DATABASE_URL=db) if db else Settings()
     if not yes and not typer.confirm(f"Erase the data of “{member}”? This cannot be undone.", err=True):
-        err.print("nothing erased")
+        _err().print("nothing erased")
         raise typer.Exit(1)
     try:
         counts = asyncio.run(erase(settings.database_url, member, wg))
     except MemberDataError as exc:
-        err.print(f"[red]error[/red] {exc}")
+        _err().print(f"[red]error[/red] {exc}")
         raise typer.Exit(1) from None
     detail = ", ".join(f"{n} {what}" for what, n in counts.items() if n) or "profile only"
     print(f"erased “{member}” ({detail})")
@@ -309,8 +323,10 @@ def digest_show(
     try:
         found = asyncio.run(find_digests(settings.database_url, wg=wg, week=week))
     except ArchiveError as exc:
-        err.print(f"[red]error[/red] {exc}")
+        _err().print(f"[red]error[/red] {exc}")
         raise typer.Exit(1) from None
+    from rich.console import Console
+
     out = Console(highlight=False, soft_wrap=True)
     for i, text in enumerate(found):
         if i:
@@ -336,7 +352,7 @@ def audit_verify(
             await database.upgrade()
             return await verify_all(database, vote, wg)
         except ValueError as exc:
-            err.print(str(exc))
+            _err().print(str(exc))
             raise typer.Exit(2) from None
         finally:
             await database.dispose()
@@ -346,7 +362,7 @@ def audit_verify(
         if ok:
             print(line)
         else:
-            err.print(f"BROKEN {line}", markup=False)
+            _err().print(f"BROKEN {line}", markup=False)
     if not all(ok for ok, _ in checked):
         raise typer.Exit(1)
     print(f"{len(checked)} vote(s) checked, every ballot log intact")
@@ -370,7 +386,7 @@ def export_chart(
     try:
         summary = write_chart(settings, out, wg_name=wg, by=by, weeks=weeks)
     except ExportError as exc:
-        err.print(str(exc))
+        _err().print(str(exc))
         raise typer.Exit(1) from None
     print(summary)
 
@@ -397,6 +413,9 @@ def usage(
     if not rows:
         print("no LLM usage recorded (summaries so far came from the offline summarizer, or none were asked)")
         return
+    from rich.console import Console
+    from rich.table import Table
+
     cap = settings.llm_monthly_token_cap
     table = Table(
         "working group", "month", "calls", "tokens in", "tokens out", "summaries", *(["of cap"] if cap else [])
@@ -410,6 +429,9 @@ def usage(
 @app.command()
 def doctor() -> None:
     """Check configuration and connectivity, and say what is missing and how to fix it."""
+    from rich.console import Console
+    from rich.table import Table
+
     from adapters.doctor import run_checks
 
     table = Table("check", "status", "details")
@@ -431,5 +453,5 @@ def main() -> None:
     try:
         app()
     except (DatabaseError, UserError) as exc:
-        err.print(f"wgbot: {exc}", markup=False)
+        _err().print(f"wgbot: {exc}", markup=False)
         sys.exit(1)

@@ -6,14 +6,20 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vCalAddress, vRecur
 from sqlmodel import col, select
 
 from bot.errors import UserError
 from storage.db import Database
 from storage.models import Meeting, WorkingGroup
+
+if TYPE_CHECKING:
+    from icalendar import Event
+
+# `icalendar` is imported where a calendar is built, not here: this module is on every start's import
+# path (bot.services.meetings) and icalendar costs ~60-350 ms to import (bench/README.md figure 7).
 
 PRODID = "-//wgbot//meetings//EN"
 
@@ -29,6 +35,8 @@ def uid(meeting: Meeting) -> str:
 
 
 def meeting_event(meeting: Meeting, wg: WorkingGroup, now: datetime) -> Event:
+    from icalendar import Event, vRecur
+
     zone = ZoneInfo(meeting.timezone)
     start = meeting.start_at.astimezone(zone)
     ev = Event()
@@ -48,6 +56,8 @@ def meeting_event(meeting: Meeting, wg: WorkingGroup, now: datetime) -> Event:
 
 
 def calendar(meetings: Iterable[tuple[Meeting, WorkingGroup]], now: datetime, name: str = "wgbot") -> bytes:
+    from icalendar import Calendar
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -81,6 +91,8 @@ def invitation(meeting: Meeting, wg: WorkingGroup, now: datetime, *, method: str
     """An iTIP message (RFC 5546) for one e-mail attendee: METHOD:REQUEST for an invitation or an
     update (SEQUENCE grows with every move, so calendars replace the event), METHOD:CANCEL to remove
     it. The e-mail sender adds the ORGANIZER (its own address), which the core does not know."""
+    from icalendar import Calendar, vCalAddress
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")

@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from jinja2 import Environment, StrictUndefined, Template
+if TYPE_CHECKING:
+    from jinja2 import Environment, Template
 
 #: bump when the meaning of a template family changes
 VERSIONS = {"summary": 1, "suggest": 1, "pause": 1}
@@ -21,7 +23,13 @@ FILES = {
     "pause": ("pause_system.txt", "pause_user.j2", "repair.j2"),
 }
 
-_env = Environment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False)
+
+@cache
+def _env() -> Environment:
+    """Jinja2 is imported on the first render, not at start-up (bench/README.md figure 7)."""
+    from jinja2 import Environment, StrictUndefined
+
+    return Environment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False)
 
 
 @cache
@@ -33,7 +41,7 @@ def text(name: str) -> str:
 def _template(name: str) -> Template:
     """Compiled once: compiling a template costs about as much as a small model call's overhead
     (~15 ms), and a map-reduce summary renders one per call, on the path to the model."""
-    return _env.from_string(text(name))
+    return _env().from_string(text(name))
 
 
 def render(name: str, **values: object) -> str:
