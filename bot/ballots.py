@@ -50,6 +50,17 @@ def receipt(e: BallotLogEntry) -> str:
 async def append(
     session: AsyncSession, vote: Vote, kind: str, now: datetime, *, voter: str | None = None, data: dict[str, Any]
 ) -> BallotLogEntry:
+    entry = await next_entry(session, vote, kind, now, voter=voter, data=data)
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def next_entry(
+    session: AsyncSession, vote: Vote, kind: str, now: datetime, *, voter: str | None = None, data: dict[str, Any]
+) -> BallotLogEntry:
+    """The entry that would come next in the vote's log, hashed but not yet written (the caller holds the
+    vote's row lock until it is)."""
     # LIMIT 1: `.first()` alone still fetched (and built an entity for) every entry of the vote's log,
     # so each ballot cost more than the one before (a 50-member vote changed 20 times: 1,000 rows a ballot)
     last = (
@@ -71,8 +82,6 @@ async def append(
         hash="",
     )
     entry.hash = entry_hash(entry)
-    session.add(entry)
-    await session.flush()
     return entry
 
 

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import select
 
 from bot import ballots
@@ -377,7 +378,7 @@ async def _append_ballot(
         when = fmt(locked.closed_at, ctx.tz) if locked is not None and locked.closed_at else "already"
         ref = f"V{vote.number}"
         raise UserError(f"{ref} closed {when}; ballots are no longer accepted. See /wg results {ref}.")
-    entry = await ballots.append(
+    entry = await ballots.next_entry(
         ctx.session,
         vote,
         "ballot",
@@ -391,6 +392,13 @@ async def _append_ballot(
         .values(vote_id=vote.id, member_id=member_id, **values)
         .on_conflict_do_update(index_elements=["vote_id", "member_id"], set_=values)
     )
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        # one round trip: the log entry is written by a data-modifying CTE of the ballot's upsert
+        row = entry.model_dump(exclude={"id"})
+        upsert = upsert.add_cte(insert(BallotLogEntry).values(**row).cte("logged"))
+    else:  # SQLite has no INSERT inside WITH (and serialises writers anyway)
+        ctx.session.add(entry)
+        await ctx.session.flush()
     await ctx.session.exec(upsert)
     return entry
 
