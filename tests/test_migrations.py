@@ -39,3 +39,31 @@ def test_migrations_ship_with_the_package() -> None:
     versions = resources.files("storage") / "migrations" / "versions"
     assert any(p.name.startswith("0001") for p in versions.iterdir())
     assert (resources.files("storage") / "migrations" / "env.py").is_file()
+
+
+def test_script_head_is_alembics_head() -> None:
+    from storage.db import script_head
+
+    assert script_head() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def test_start_up_skips_alembic_only_when_the_database_is_at_head(db_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+
+    db = Database(db_url)
+    try:
+        await db.upgrade("0014_feed_token")
+        calls: list[str] = []
+        real = command.upgrade
+        monkeypatch.setattr(command, "upgrade", lambda cfg, rev: (calls.append(rev), real(cfg, rev)))
+        await db.upgrade()  # behind head: Alembic upgrades
+        assert calls == ["head"]
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        async with db.engine.connect() as conn:
+            assert (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar() == head
+        await db.upgrade()  # at head: nothing to do, Alembic is not run
+        assert calls == ["head"]
+        await db.upgrade("0014_feed_token")  # any other target still goes to Alembic
+        assert calls == ["head", "0014_feed_token"]
+    finally:
+        await db.dispose()
