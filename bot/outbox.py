@@ -382,8 +382,12 @@ class Dispatcher:
                 # must not spin this loop
                 claim = progressed > 0
         finally:
+            # cancelled (the process stops) or failed: the runs still in flight are cancelled AND
+            # awaited, so none is left holding a database connection after the dispatcher returns
             for task in tasks:
                 task.cancel()
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _send_run(self, run: list[OutboxMessage]) -> int:
         """Send one destination's run in order; a retry stops it and hands the rest back unsent."""
