@@ -36,6 +36,9 @@ PURPOSES = frozenset({"rsvp", "answer", "unsubscribe", "confirm"})
 MAX_SUBJECT = {"confirm": 254}
 DEFAULT_LIFETIME = timedelta(days=14)
 MAX_LINK = 600
+#: ids are INTEGER columns: a claimed id outside them would reach the database as an error (PostgreSQL
+#: refuses the parameter), so it is refused here, before any query
+MAX_ID = 2**31 - 1
 
 
 def new_token() -> str:
@@ -139,6 +142,10 @@ def peek(token: str) -> SignedAction | None:
     except (ValueError, TypeError):
         return None
     if not (isinstance(wg_id, int) and isinstance(member_id, int) and isinstance(expires, int)):
+        return None
+    if isinstance(wg_id, bool) or isinstance(member_id, bool) or isinstance(expires, bool):
+        return None
+    if not (0 < wg_id <= MAX_ID and 0 < member_id <= MAX_ID):
         return None
     if purpose not in PURPOSES or not isinstance(subject, str) or len(subject) > MAX_SUBJECT.get(purpose, 60):
         return None

@@ -74,6 +74,26 @@ async def test_tampered_expired_and_foreign_links_do_nothing(site: Site) -> None
     assert await table_snapshot(site.harness.app.db) == before
 
 
+async def test_links_claiming_ids_no_column_holds_are_refused_before_any_query(site: Site) -> None:
+    """The claimed group id is looked up before the MAC is checked: an id past INTEGER (PostgreSQL
+    refuses the parameter) or a boolean is the same "not valid" page, never a server error."""
+    import base64
+    import json
+
+    def token(body: list[object]) -> str:
+        raw = base64.urlsafe_b64encode(json.dumps(body).encode()).rstrip(b"=").decode()
+        return f"/a/{raw}.AAAA"
+
+    before = await table_snapshot(site.harness.app.db)
+    for wg_id, member_id in ((2**31, 1), (10**30, 1), (-1, 1), (0, 1), (True, 1), (1, 2**31), (1, 10**30)):
+        link = token([wg_id, member_id, "rsvp", "M1:yes", 2**40])
+        status, body, _ = await site.get(link)
+        assert status == 404 and "not valid or has expired" in body, (wg_id, member_id)
+        status, body = await site.post(link, {})
+        assert status == 404 and "Nothing was changed" in body, (wg_id, member_id)
+    assert await table_snapshot(site.harness.app.db) == before
+
+
 async def test_checkin_answer_link_takes_the_text(site: Site) -> None:
     await site.harness.say("ana", '/wg checkin "What did you finish?" every:monday at:10:00')
     kenji = await _member(site, "kenji")
