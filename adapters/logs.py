@@ -9,7 +9,9 @@ import contextlib
 import json
 import logging
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TextIO
 
 from bot.config import Settings
 
@@ -98,6 +100,37 @@ class NoiseFilter(logging.Filter):
         return True
 
 
+#: the longest message (tracebacks apart) a log line carries; the rest is cut, with a note
+MAX_MESSAGE = 2000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class OneLineFilter(logging.Filter):
+    """Keeps each event on one line of bounded length, whatever text it quotes.
+
+    Bolt logs a request whose signature or timestamp is wrong with its whole body: anyone who can
+    reach /slack/events could write a megabyte per request into the log, or start a new line that
+    looks like one of ours (`…\n2026-… INFO bot.leader: …`). Such a request now leaves one line
+    without its body, and every message has its control characters escaped and is cut at
+    `MAX_MESSAGE` characters, after `scrub` (so a cut never leaves part of a secret). Tracebacks
+    (added later by `SecretFilter`) keep their lines."""
+
+    def __init__(self, scrub: Callable[[str], str]) -> None:
+        super().__init__()
+        self.scrub = scrub
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = self.scrub(record.getMessage())
+        if record.name.startswith("slack_bolt") and message.startswith("Invalid request signature detected"):
+            message = "Slack request refused: invalid signature or timestamp (body not logged)"
+        message = _CONTROL.sub(lambda m: repr(m.group())[1:-1], message)
+        if len(message) > MAX_MESSAGE:
+            message = f"{message[:MAX_MESSAGE]}… ({len(message) - MAX_MESSAGE} more characters not logged)"
+        record.msg = message
+        record.args = None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, for log collectors (WGBOT_LOG_FORMAT=json)."""
 
@@ -113,16 +146,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def setup_logging(settings: Settings) -> None:
-    handler = logging.StreamHandler()
+def log_handler(settings: Settings, stream: TextIO | None = None) -> logging.Handler:
+    """The handler `wgbot run` logs through (stderr unless `stream`): format and filters."""
+    handler = logging.StreamHandler(stream)
     if settings.log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    secrets = SecretFilter(secret_values(settings))
     handler.addFilter(NoiseFilter())
-    handler.addFilter(SecretFilter(secret_values(settings)))
+    handler.addFilter(OneLineFilter(secrets.scrub))
+    handler.addFilter(secrets)
+    return handler
+
+
+def setup_logging(settings: Settings) -> None:
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [log_handler(settings)]
     root.setLevel(settings.log_level.upper())
     for noisy in QUIET:
         logging.getLogger(noisy).setLevel(logging.WARNING)
