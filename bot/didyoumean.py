@@ -149,11 +149,17 @@ class Described(Protocol):
 
 
 _GREETINGS = frozenset("hi hello hey hiya yo thanks thank thx cheers bonjour hola hallo ciao ok okay".split())
+#: words a question or a request starts with (no command is named so): "how do I vote" is a sentence,
+#: not a typo of `show`, with or without its question mark
+_QUESTION_WORDS = frozenset(
+    "how what when where why who which can could would should is are do does please i i'm im".split()
+)
 
 
 def is_plain_words(text: str, names: Iterable[str] = ()) -> bool:
-    """A sentence rather than a mistyped command: a greeting, a question, or three words or more with
-    neither an option (`key:value`) nor quotes, whose first word is not a near miss of a command."""
+    """A sentence rather than a mistyped command: a greeting, a question (a question mark, or three
+    words or more starting with a question word), or three words or more with neither an option
+    (`key:value`) nor quotes, whose first word is not a near miss of a command."""
     words = text.split()
     if not words:
         return False
@@ -161,6 +167,8 @@ def is_plain_words(text: str, names: Iterable[str] = ()) -> bool:
         return True
     if any(":" in w or '"' in w or "“" in w for w in words):
         return False
+    if len(words) >= 3 and words[0].lower().strip("!,.?") in _QUESTION_WORDS:
+        return True
     firsts = {n.split(".")[0] for n in names}
     return len(words) >= 3 and not closest(words[0], firsts, limit=1, cutoff=0.75)
 

@@ -33,6 +33,11 @@ def test_plain_words_are_told_apart_from_typos() -> None:
     assert is_plain_words("can you tell me the agenda please", names)
     assert not is_plain_words("meetign move M1", names)
     assert not is_plain_words('propse "Title" body', names)
+    # a question without its question mark; "how" is a near miss of `show`, "what" of nothing
+    assert is_plain_words("how do I vote on something", names)
+    assert is_plain_words("How can I join", names)
+    assert is_plain_words("what is on the agenda", names)
+    assert not is_plain_words("how P1", names)  # two words: still the typo of `show P1`
     summaries = {n: s.summary for n, s in available_commands().items()}
     assert commands_about("how do I schedule a call", summaries)[0] == "meeting"
     assert "ics" in commands_about("add it to my calendar", summaries)
@@ -58,6 +63,9 @@ async def test_plain_words_get_a_how_to_not_unknown_command(empty: Harness) -> N
     assert "Unknown command" not in text
     assert r.replies[0].private and r.replies[0].kind != "error"
     assert "/wg meeting" in text and "/wg help" in text
+    r = await empty.say("ana", "how do I vote on a proposal")
+    text = r.replies[0].to_text()
+    assert "Unknown command" not in text and "/wg vote" in text
 
 
 async def test_help_for_a_command_lists_every_form_option_and_an_example(empty: Harness) -> None:
