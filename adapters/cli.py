@@ -16,6 +16,7 @@ from bot import __version__
 from bot.config import Settings
 
 if TYPE_CHECKING:
+    from pydantic import ValidationError
     from rich.console import Console
 
 # rich is imported where output is formatted, not at start-up (bench/README.md figure 7).
@@ -447,6 +448,8 @@ def doctor() -> None:
 def main() -> None:
     """The console script. Errors a person can fix (a bad or unreachable database, an unknown working
     group) end the process with one line and exit status 1, never a traceback."""
+    from pydantic import ValidationError
+
     from bot.errors import UserError
     from storage.db import DatabaseError
 
@@ -455,3 +458,17 @@ def main() -> None:
     except (DatabaseError, UserError) as exc:
         _err().print(f"wgbot: {exc}", markup=False)
         sys.exit(1)
+    except ValidationError as exc:  # a setting from the environment or .env that cannot be used
+        _err().print(f"wgbot: {settings_problem(exc)}", markup=False)
+        sys.exit(1)
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """One line naming each unusable setting and what is wrong with it (never its value, which may
+    be a secret): `DISCORD_SHARD_ID: Input should be a valid integer …; fix it in the environment or .env`."""
+    problems = []
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{name}: {message}" if name else message)
+    return "; ".join(problems) + " (fix it in the environment or .env; see .env.example)"

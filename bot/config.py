@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.ratelimit import Limit, Limits
@@ -81,6 +81,19 @@ class Settings(BaseSettings):
     rate_commands_per_minute: int = Field(default=30, ge=0, alias="WGBOT_RATE_COMMANDS_PER_MINUTE")
     rate_announcements_per_hour: int = Field(default=30, ge=0, alias="WGBOT_RATE_ANNOUNCEMENTS_PER_HOUR")
     rate_wrong_codes_per_hour: int = Field(default=5, ge=0, alias="WGBOT_RATE_WRONG_CODES_PER_HOUR")
+
+    @model_validator(mode="after")
+    def _shards_make_sense(self) -> Settings:
+        """A shard id needs the count and the count an id: a process given the count alone would run
+        shard 0 like every other such process, and the guilds of the other shards would go unserved."""
+        shard, count = self.discord_shard_id, self.discord_shard_count
+        if shard is not None and count is None:
+            raise ValueError("DISCORD_SHARD_ID is set without DISCORD_SHARD_COUNT (the same count in every process)")
+        if count is not None and shard is None:
+            raise ValueError("DISCORD_SHARD_COUNT is set without DISCORD_SHARD_ID (0…count-1, one per process)")
+        if shard is not None and count is not None and shard >= count:
+            raise ValueError(f"DISCORD_SHARD_ID must be below DISCORD_SHARD_COUNT ({count}): shards are 0…{count - 1}")
+        return self
 
     @property
     def limits(self) -> Limits:

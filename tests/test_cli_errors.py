@@ -88,3 +88,25 @@ def test_help_has_no_stray_placeholders(tmp_path: Path, args: tuple[str, ...]) -
     result = wgbot(*args, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "<bool>" not in result.stdout and "{" not in result.stdout and "}" not in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (("run",), {"DISCORD_SHARD_ID": "x", "DISCORD_SHARD_COUNT": "2"}, "DISCORD_SHARD_ID: Input should be a valid"),
+        (("run",), {"DISCORD_SHARD_ID": "2", "DISCORD_SHARD_COUNT": "2"}, "must be below DISCORD_SHARD_COUNT (2)"),
+        (("run",), {"DISCORD_SHARD_ID": "1"}, "DISCORD_SHARD_ID is set without DISCORD_SHARD_COUNT"),
+        (("run",), {"DISCORD_SHARD_COUNT": "2"}, "DISCORD_SHARD_COUNT is set without DISCORD_SHARD_ID"),
+        (("doctor",), {"WGBOT_RATE_COMMANDS_PER_MINUTE": "-1"}, "WGBOT_RATE_COMMANDS_PER_MINUTE: Input should be"),
+        (("db", "upgrade"), {"WGBOT_LOG_FORMAT": "xml", "SMTP_PORT": "abc"}, "SMTP_PORT"),
+    ],
+)
+def test_an_unusable_setting_is_one_line_naming_it(
+    tmp_path: Path, args: tuple[str, ...], env: dict[str, str], expected: str
+) -> None:
+    """A value from the environment or .env that cannot be used: one line naming the variable (never
+    its value, which may be a secret), not a page of traceback; and nothing is created."""
+    result = wgbot(*args, cwd=tmp_path, env={"WGBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'wg.db'}", **env})
+    one_line_error(result, expected)
+    assert "see .env.example" in result.stderr
+    assert not (tmp_path / "wg.db").exists()
