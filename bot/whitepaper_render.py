@@ -18,8 +18,11 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 def _md(text: str) -> str:
     """User text as Markdown shows it, never as HTML: most renderers pass raw HTML through, so a
     proposal titled `<script>` would run wherever the paper is published. `&`, `<` and `>` become
-    entities (which Markdown displays as the characters themselves)."""
-    return neutralize(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    entities (which Markdown displays as the characters themselves), and `[` `]` are backslash-escaped,
+    so user text cannot become a link (`[text](javascript:…)`, a masked address) or an image that
+    loads from someone's server (`![](https://tracker/…)`) where the paper is published."""
+    text = neutralize(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("[", "\\[").replace("]", "\\]")
 
 
 def _md_escape_cell(text: str) -> str:

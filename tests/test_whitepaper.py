@@ -67,3 +67,26 @@ def test_unknown_group_or_unwritable_path_fails_without_touching_the_file(fixtur
     assert r.returncode == 2 and "unknown format" in r.stderr
     assert existing.read_text(encoding="utf-8") == "the previous paper\n"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".paper")) == []
+
+
+def test_user_text_in_the_markdown_paper_is_never_a_link_or_an_image() -> None:
+    """Markdown renderers turn `[text](url)` into a link and `![](url)` into an image loaded from
+    that server: in user text both stay text (the brackets escaped), as `<…>` stays text."""
+    from bot.whitepaper import Block, Paper
+    from bot.whitepaper_render import to_markdown
+
+    title = "P1 [click](javascript:alert(1)) <b>"
+    md = to_markdown(
+        Paper(
+            title="wg [x](https://evil.example)",
+            blocks=[
+                Block("h2", text=title),
+                Block("p", text="see ![](https://tracker.example/p.png)"),
+                Block("ul", items=[f"**{title}** — proposed by ana"]),
+                Block("table", rows=[["group", "n"], ["[a](https://evil.example)", "1"]]),
+            ],
+        )
+    )
+    assert "](" not in md.replace("\\](", "") and "![" not in md.replace("!\\[", "")
+    assert "\\[click\\](javascript:alert(1))" in md and "&lt;b&gt;" in md
+    assert "- **P1 \\[click\\]" in md  # the paper's own bold stays bold
