@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from bot import purge  # registers the daily retention job's handler
+from bot import purge, wakeups  # purge registers the daily retention job's handler
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.core import Core
@@ -138,8 +138,12 @@ async def build(
     leadership.on_change = lambda leader: waker.wake() if leader else None
 
     def on_enqueued() -> None:
-        dispatcher.wake()
-        waker.wake()  # a command may have scheduled something due soon
+        # only the loops this command gave work to (bot/wakeups.py): a ballot queues nothing
+        touched = wakeups.take()
+        if wakeups.OUTBOX in touched:
+            dispatcher.wake()
+        if wakeups.JOBS in touched:
+            waker.wake()  # a command may have scheduled something due soon
 
     thread_sources: dict[str, ThreadSource] = {}
     summarizer = Summarizer(
