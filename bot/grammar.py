@@ -372,6 +372,8 @@ def parse(text: str, user: UserRef, where: Where) -> Command:
     greedy_key: str | None = None
     for tok in pending:
         opt = _option(tok, raw)
+        if opt and not spec.takes(opt[0]) and opt[1].startswith("//"):
+            opt = None  # `https://…` (a thread link for `summarize`) is a word, not an option `https:`
         if opt and spec.takes(opt[0]):
             key, value = opt
             if key in cmd.options:

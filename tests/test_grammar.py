@@ -67,6 +67,18 @@ def test_colon_inside_body_is_text_not_an_option() -> None:
     assert c.options == {}
 
 
+def test_an_unquoted_link_is_a_word_not_an_option() -> None:
+    """`/wg summarize <thread link>` as people paste it: `https://…` is the thread, not `https:`."""
+    link = "https://wg.slack.com/archives/C1/p1700000000000100?thread_ts=1700000000.000100&cid=C1"
+    c = p(f"/wg summarize {link} lang:fr")
+    assert c.positionals == [link] and c.options == {"lang": "fr"}
+    assert p("/wg summarize https://discord.com/channels/1/2/3").positionals == ["https://discord.com/channels/1/2/3"]
+    with pytest.raises(UserError, match=r"Unexpected `https://example\.org`"):
+        p("/wg queue https://example.org")
+    with pytest.raises(UserError, match="Unknown option `lnk:`"):
+        p('/wg meeting "Sync" at:"tomorrow 10:00" lnk:https://meet.example.org')
+
+
 def test_unicode_survives() -> None:
     c = p('/wg propose "Cybersécurité et IA — 人工智能" Texte en français, 中文 و العربية')
     assert c.positionals == ["Cybersécurité et IA — 人工智能"]
