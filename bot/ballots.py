@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,6 +48,15 @@ def receipt(e: BallotLogEntry) -> str:
     return f"{e.hash[:4]}-{e.hash[4:8]}".upper()
 
 
+# the log's last entry, one row by index; built once (every ballot runs it: see storage.db.per_dialect)
+_LAST_ENTRY = (
+    select(BallotLogEntry.seq, BallotLogEntry.hash)
+    .where(BallotLogEntry.vote_id == bindparam("vote_id"))
+    .order_by(col(BallotLogEntry.seq).desc())
+    .limit(1)
+)
+
+
 async def append(
     session: AsyncSession, vote: Vote, kind: str, now: datetime, *, voter: str | None = None, data: dict[str, Any]
 ) -> BallotLogEntry:
@@ -63,14 +73,7 @@ async def next_entry(
     vote's row lock until it is)."""
     # LIMIT 1: `.first()` alone still fetched (and built an entity for) every entry of the vote's log,
     # so each ballot cost more than the one before (a 50-member vote changed 20 times: 1,000 rows a ballot)
-    last = (
-        await session.exec(
-            select(BallotLogEntry.seq, BallotLogEntry.hash)
-            .where(BallotLogEntry.vote_id == vote.id)
-            .order_by(col(BallotLogEntry.seq).desc())
-            .limit(1)
-        )
-    ).first()
+    last = (await session.exec(_LAST_ENTRY, params={"vote_id": vote.id})).first()
     entry = BallotLogEntry(
         vote_id=vote.id,  # type: ignore[arg-type]
         seq=(last[0] + 1) if last else 1,

@@ -11,6 +11,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -39,6 +40,18 @@ DATABASE_AWAY = (
 )
 #: commands that work before the speaker has a group or a membership (link finds the group by its code)
 NO_GROUP_NEEDED = {"help", "bind", "link"}
+# the speaker's identity in a group and their member, built once (run by every command; see
+# storage.db.per_dialect); the conditions are `identity_is`'s
+_IDENTITY_AND_MEMBER = (
+    select(Identity, Member)
+    .outerjoin(Member, col(Member.id) == col(Identity.member_id))
+    .where(
+        Identity.wg_id == bindparam("wg_id"),
+        col(Identity.platform) == bindparam("platform"),
+        col(Identity.workspace) == bindparam("workspace"),
+        col(Identity.user_id) == bindparam("user_id"),
+    )
+)
 NOT_A_MEMBER = (
     "You are not a member of any working group yet. To join one, run /wg join <stakeholder-group> "
     "in a channel bound to it, or ask one of its conveners for an invitation code and send here: "
@@ -286,15 +299,12 @@ class Core:
     @staticmethod
     async def _find_member(ctx: Ctx, wg: WorkingGroup) -> None:
         # the member comes in the same query (session.get below then finds it without one)
-        q = (
-            select(Identity, Member)
-            .outerjoin(Member, col(Member.id) == col(Identity.member_id))
-            .where(Identity.wg_id == wg.id, *identity_is(ctx.cmd.user))
-        )
-        row = (await ctx.session.exec(q)).first()
-        if row is None and ctx.cmd.user.workspace:
-            await adopt_identities(ctx.session, ctx.cmd.user)
-            row = (await ctx.session.exec(q)).first()
+        user = ctx.cmd.user
+        params = {"wg_id": wg.id, "platform": user.platform, "workspace": user.workspace, "user_id": user.user_id}
+        row = (await ctx.session.exec(_IDENTITY_AND_MEMBER, params=params)).first()
+        if row is None and user.workspace:
+            await adopt_identities(ctx.session, user)
+            row = (await ctx.session.exec(_IDENTITY_AND_MEMBER, params=params)).first()
         ident = row[0] if row is not None else None
         if ident is not None:
             member = await ctx.session.get(Member, ident.member_id)

@@ -12,7 +12,7 @@ from collections.abc import Sequence as Seq
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, update
+from sqlalchemy import ColumnElement, bindparam, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -254,6 +254,18 @@ async def find_channel(session: AsyncSession, where: Where) -> Channel | None:
     return (await find_channel_and_group(session, where))[0]
 
 
+# built once (every command runs it; see storage.db.per_dialect on why that matters)
+_CHANNEL_AND_GROUP = (
+    select(Channel, WorkingGroup)
+    .outerjoin(WorkingGroup, col(WorkingGroup.id) == col(Channel.wg_id))
+    .where(
+        Channel.platform == bindparam("platform"),
+        Channel.workspace == bindparam("workspace"),
+        Channel.channel_id == bindparam("channel_id"),
+    )
+)
+
+
 async def find_channel_and_group(session: AsyncSession, where: Where) -> tuple[Channel | None, WorkingGroup | None]:
     """The bound channel a command came from and its group, in one query: its id is only compared
     within its platform and workspace.
@@ -261,16 +273,8 @@ async def find_channel_and_group(session: AsyncSession, where: Where) -> tuple[C
     A channel bound before workspaces were recorded (migration 0005) has an empty workspace; the first
     command from it with a workspace adopts it. Until then a deployment served one Slack workspace
     (one token), and Discord channel ids are globally unique, so that channel can only be this one."""
-    q = (
-        select(Channel, WorkingGroup)
-        .outerjoin(WorkingGroup, col(WorkingGroup.id) == col(Channel.wg_id))
-        .where(
-            Channel.platform == where.platform,
-            Channel.workspace == where.workspace,
-            Channel.channel_id == where.channel_id,
-        )
-    )
-    row = (await session.exec(q)).first()
+    params = {"platform": where.platform, "workspace": where.workspace, "channel_id": where.channel_id}
+    row = (await session.exec(_CHANNEL_AND_GROUP, params=params)).first()
     if row is not None:
         return row[0], row[1]
     found = None

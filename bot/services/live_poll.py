@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from bot.choices import option_list
@@ -74,14 +75,17 @@ async def _poll_card_hook(ctx: Ctx, vote: Vote, result: Result, tz: str) -> Repl
     return poll_card(vote, result, tz)
 
 
+# a quick poll's live session; built once (every ballot runs it: see storage.db.per_dialect)
+_LIVE_OF_VOTE = (
+    select(LiveSession)
+    .join(LivePoll, col(LivePoll.session_id) == col(LiveSession.id))
+    .where(LivePoll.vote_id == bindparam("vote_id"))
+)
+
+
 async def _voter_attends(ctx: Ctx, vote: Vote, member: Member) -> None:
     """A quick poll's voter took part in the live session: they count as attending."""
-    q = (
-        select(LiveSession)
-        .join(LivePoll, col(LivePoll.session_id) == col(LiveSession.id))
-        .where(LivePoll.vote_id == vote.id)
-    )
-    live = (await ctx.session.exec(q)).first()
+    live = (await ctx.session.exec(_LIVE_OF_VOTE, params={"vote_id": vote.id})).first()
     if live is not None and live.active_wg_id is not None:
         await attend(ctx, live, member)
 

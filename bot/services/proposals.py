@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlmodel import col, func, select
 
 from bot.errors import Forbidden, NotFound, UserError
@@ -39,10 +40,13 @@ def valid_body(raw: str) -> str:
     return body
 
 
+_PROPOSAL = select(Proposal).where(Proposal.wg_id == bindparam("wg_id"), Proposal.number == bindparam("number"))
+
+
 async def get_proposal(ctx: Ctx, ref: str) -> Proposal:
     wg = ctx.require_wg()
     number = parse_ref(ref, "P", "proposal")
-    p = (await ctx.session.exec(select(Proposal).where(Proposal.wg_id == wg.id, Proposal.number == number))).first()
+    p = (await ctx.session.exec(_PROPOSAL, params={"wg_id": wg.id, "number": number})).first()
     if p is None:
         raise NotFound(f"There is no proposal P{number} in this working group.")
     return p
@@ -162,17 +166,18 @@ async def proposals(ctx: Ctx) -> Reply:
     return Reply(blocks=blocks)
 
 
+_REVISIONS = (
+    select(ProposalRevision)
+    .where(ProposalRevision.proposal_id == bindparam("proposal_id"))
+    .order_by(col(ProposalRevision.revision))
+)
+
+
 @shows("P")
 async def show_proposal(ctx: Ctx, number: int) -> Reply:
     p = await get_proposal(ctx, f"P{number}")
     card = await proposal_card(ctx, p, ctx.tz)
-    revs = (
-        await ctx.session.exec(
-            select(ProposalRevision)
-            .where(ProposalRevision.proposal_id == p.id)
-            .order_by(col(ProposalRevision.revision))
-        )
-    ).all()
+    revs = (await ctx.session.exec(_REVISIONS, params={"proposal_id": p.id})).all()
     if len(revs) > 1:
         history = [f"r{r.revision} {fmt(r.created_at, ctx.tz)} by {await _name(ctx, r.editor_id)}" for r in revs]
         card.blocks += [Divider(), Context(text="History: " + "; ".join(history))]

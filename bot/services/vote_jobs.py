@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -38,11 +39,14 @@ def _refresh_window(vote: Vote, now: datetime) -> tuple[str, int]:
     return f"vote:{vote.id}:refresh:{window}", window * step
 
 
+_JOB_BY_KEY = select(ScheduledJob.id).where(ScheduledJob.key == bindparam("key"))  # built once, run per ballot
+
+
 async def refresh_needed(session: AsyncSession, vote: Vote, now: datetime) -> bool:
     """Whether this window's card refresh is not yet recorded (a plain read, done before the vote's lock:
     only the first ballot of a window then writes the job, instead of every ballot under the lock)."""
     key, _ = _refresh_window(vote, now)
-    return (await session.exec(select(ScheduledJob.id).where(ScheduledJob.key == key))).first() is None
+    return (await session.exec(_JOB_BY_KEY, params={"key": key})).first() is None
 
 
 async def schedule_refresh(session: AsyncSession, vote: Vote, now: datetime) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,20 +20,24 @@ from bot.errors import NotFound
 from bot.tally import Cast, Result, tally
 from storage.models import Ballot, Member, Proposal, Vote, VoteVoter
 
+# built once: every ballot runs them (see storage.db.per_dialect)
+_FIND_VOTE = select(Vote).where(Vote.wg_id == bindparam("wg_id"), Vote.number == bindparam("number"))
+_FIND_VOTE_LOCKED = _FIND_VOTE.with_for_update()
+_LOCK_VOTE = (
+    select(Vote).where(Vote.id == bindparam("vote_id")).with_for_update().execution_options(populate_existing=True)
+)
+
 
 async def find_vote(session: AsyncSession, wg_id: int, number: int, *, lock: bool = False) -> Vote:
-    q = select(Vote).where(Vote.wg_id == wg_id, Vote.number == number)
-    if lock:
-        q = q.with_for_update()
-    vote = (await session.exec(q)).first()
+    q = _FIND_VOTE_LOCKED if lock else _FIND_VOTE
+    vote = (await session.exec(q, params={"wg_id": wg_id, "number": number})).first()
     if vote is None:
         raise NotFound(f"There is no vote V{number} in this working group.")
     return vote
 
 
 async def lock_vote(session: AsyncSession, vote_id: int) -> Vote | None:
-    q = select(Vote).where(Vote.id == vote_id).with_for_update().execution_options(populate_existing=True)
-    return (await session.exec(q)).first()
+    return (await session.exec(_LOCK_VOTE, params={"vote_id": vote_id})).first()
 
 
 async def roll(session: AsyncSession, vote_id: int) -> list[VoteVoter]:

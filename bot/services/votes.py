@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
-from sqlmodel import select
+from sqlalchemy import bindparam, insert
+from sqlmodel import col, select
 
 from bot import ballots
 from bot.choices import describe, option_list, read_ballot
@@ -29,7 +29,7 @@ from bot.services.vote_render import receipt_reply, results_reply, shown_options
 from bot.tally import ANSWERS, MAX_SCORE, METHODS, OPTION_METHODS, Result, letter
 from bot.timefmt import fmt
 from bot.timeparse import parse_when
-from storage.db import dialect_insert
+from storage.db import insert_for, per_dialect
 from storage.models import Ballot, BallotLogEntry, Member, Proposal, Vote, VoteVoter
 
 MAX_QUESTION = 500
@@ -293,6 +293,15 @@ def _ballot_text(ctx: Ctx, vote: Vote) -> str:
     return " > ".join(v for _, v in ranks)
 
 
+# built once: every ballot runs them (see storage.db.per_dialect)
+_ON_ROLL = select(VoteVoter.id).where(
+    VoteVoter.vote_id == bindparam("vote_id"), VoteVoter.member_id == bindparam("member_id")
+)
+_CURRENT_BALLOT = select(Ballot.choice, Ballot.reason, Ballot.log_seq).where(
+    Ballot.vote_id == bindparam("vote_id"), Ballot.member_id == bindparam("member_id")
+)
+
+
 @command("vote")
 async def cast(ctx: Ctx) -> Response | Reply:
     member = ctx.require_participant("vote")
@@ -306,9 +315,7 @@ async def cast(ctx: Ctx) -> Response | Reply:
         when = fmt(vote.closed_at, ctx.tz) if vote.closed_at else "already"
         raise UserError(f"{ref} closed {when}; ballots are no longer accepted. See /wg results {ref}.")
     assert vote.id is not None and member.id is not None
-    on_roll = (
-        await ctx.session.exec(select(VoteVoter).where(VoteVoter.vote_id == vote.id, VoteVoter.member_id == member.id))
-    ).first()
+    on_roll = (await ctx.session.exec(_ON_ROLL, params={"vote_id": vote.id, "member_id": member.id})).first()
     if on_roll is None:
         raise UserError(
             f"You are not on the voter roll of {ref}: it was frozen when the vote opened "
@@ -335,13 +342,7 @@ async def cast(ctx: Ctx) -> Response | Reply:
                 replies=[Reply.error(f'A {answer} needs a reason: /wg vote {ref} {answer} reason:"…"')],
             )
         raise UserError(f'A {answer} needs a reason, so the group can address it: /wg vote {ref} {answer} reason:"…"')
-    existing = (
-        await ctx.session.exec(
-            select(Ballot.choice, Ballot.reason, Ballot.log_seq).where(
-                Ballot.vote_id == vote.id, Ballot.member_id == member.id
-            )
-        )
-    ).first()
+    existing = (await ctx.session.exec(_CURRENT_BALLOT, params={"vote_id": vote.id, "member_id": member.id})).first()
     if existing is not None and existing[0] == choice and existing[1] == reason:
         # unchanged: nothing to write, so no lock (a concurrent change by the same voter orders after this)
         q = select(BallotLogEntry).where(BallotLogEntry.vote_id == vote.id, BallotLogEntry.seq == existing[2])
@@ -386,21 +387,41 @@ async def _append_ballot(
         voter=ballots.pseudonym(vote.salt, member_id),
         data={"choice": choice, "reason": reason},
     )
-    values = {"choice": choice, "reason": reason, "log_seq": entry.seq, "cast_at": ctx.now}
-    upsert = (
-        dialect_insert(ctx.session, Ballot)
-        .values(vote_id=vote.id, member_id=member_id, **values)
-        .on_conflict_do_update(index_elements=["vote_id", "member_id"], set_=values)
-    )
-    if ctx.session.get_bind().dialect.name == "postgresql":
-        # one round trip: the log entry is written by a data-modifying CTE of the ballot's upsert
-        row = entry.model_dump(exclude={"id"})
-        upsert = upsert.add_cte(insert(BallotLogEntry).values(**row).cte("logged"))
+    logged = {f"e_{k}": v for k, v in entry.model_dump(exclude={"id"}).items()}
+    counted = {"vote_id": vote.id, "member_id": member_id, "choice": choice, "reason": reason, "log_seq": entry.seq}
+    counted["cast_at"] = ctx.now
+    # Core statements built once, on the transaction's connection: through the ORM session an upsert
+    # costs twice the CPU (its bulk-DML path), and nothing here needs the identity map
+    conn = await ctx.session.connection()
+    if conn.dialect.name == "postgresql":  # the log entry rides in the upsert's CTE
+        await conn.execute(_ballot_upsert(ctx.session), {**logged, **counted})
     else:  # SQLite has no INSERT inside WITH (and serialises writers anyway)
-        ctx.session.add(entry)
-        await ctx.session.flush()
-    await ctx.session.exec(upsert)
+        await conn.execute(_LOG_ENTRY, logged)
+        await conn.execute(_ballot_upsert(ctx.session), counted)
     return entry
+
+
+def _param(name: str, column: Any) -> Any:
+    return bindparam(name, type_=col(column).type)
+
+
+_ENTRY_COLUMNS = ("vote_id", "seq", "kind", "voter", "data", "at", "prev_hash", "hash")
+_LOG_ENTRY = insert(BallotLogEntry).values({c: _param(f"e_{c}", getattr(BallotLogEntry, c)) for c in _ENTRY_COLUMNS})
+
+
+@per_dialect
+def _ballot_upsert(dialect: str) -> Any:
+    """The ballot's upsert (one per member, the last counts); on PostgreSQL it also writes the log entry,
+    in a data-modifying CTE: one round trip under the vote's lock."""
+    columns = ("vote_id", "member_id", "choice", "reason", "log_seq", "cast_at")
+    upsert = insert_for(dialect, Ballot).values({c: _param(c, getattr(Ballot, c)) for c in columns})
+    upsert = upsert.on_conflict_do_update(
+        index_elements=["vote_id", "member_id"],
+        set_={c: getattr(upsert.excluded, c) for c in ("choice", "reason", "log_seq", "cast_at")},
+    )
+    if dialect == "postgresql":
+        upsert = upsert.add_cte(_LOG_ENTRY.cte("logged"))
+    return upsert
 
 
 async def _answer(ctx: Ctx, vote: Vote, card_tz: str, confirm: Reply) -> Response | Reply:
