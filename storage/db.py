@@ -79,6 +79,17 @@ def dialect_insert(session: AsyncSession, model: Any) -> Any:
     return insert_for(session.get_bind().dialect.name, model)
 
 
+#: `Session.info` key of the groups whose rows a transaction changed outside the ORM's unit of work
+#: (Core statements on the session's connection): the web record's render cache reads it at commit
+TOUCHED = "wgbot.touched"
+
+
+def touched(session: AsyncSession, wg_id: int | None) -> None:
+    """Record that this transaction changed a row of group `wg_id` (None: of a group not known here)
+    through a Core statement, which the ORM's flush events do not see."""
+    session.info.setdefault(TOUCHED, set()).add(wg_id)
+
+
 def insert_for(dialect: str, model: Any) -> Any:
     """`dialect_insert` by dialect name, for statements built once (see `per_dialect`)."""
     # only the engine's own dialect is imported: importing the PostgreSQL one (and asyncpg) costs a

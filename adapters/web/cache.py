@@ -3,7 +3,8 @@
 The group page reads a dozen things (register, votes, meetings, participation, digests); a reader
 asking again gets the same HTML unless something changed. What changed is told by the ORM: every
 session commit that added, changed or deleted a row the record shows bumps the marker of that row's
-group (`wg_id`); a row that names no group (a ballot, a check-in answer, an amendment) or a bulk
+group (`wg_id`), as does a Core statement that says so (`storage.db.touched`, e.g. a ballot's
+upsert); a row that names no group (a ballot, a check-in answer, an amendment) or a bulk
 UPDATE/DELETE on those tables bumps every group's (an epoch). The check is in memory, so it sees the
 commits of this process at once; another process's commits (a second shard, an operator's CLI) are
 seen within `TTL`, after which an entry is rebuilt anyway. The key also holds the minute (meetings
@@ -23,6 +24,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from storage.db import TOUCHED
 from storage.models import (
     Ballot,
     Channel,
@@ -61,7 +63,7 @@ WATCHED: tuple[type, ...] = (
     ThreadSummary,
 )
 _TABLES = {getattr(m, "__tablename__", "") for m in WATCHED}
-_KEY = "wgbot.web.touched"
+_KEY = TOUCHED  # also set by storage.db.touched for Core statements (a ballot's upsert)
 
 
 class Markers:

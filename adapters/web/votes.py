@@ -66,14 +66,16 @@ async def vote_reply(session: AsyncSession, vote: Vote, tz: str) -> Reply:
     if vote.status == "closed":
         ballots = await store.named_ballots(session, vote)
         return results_reply(vote, store.stored_result(vote), tz, final=True, ballots=ballots)
-    result = await store.count(session, vote)
-    if vote.hidden:
+    read = await store.read_ballots(session, vote)
+    result = await store.count(session, vote, read)
+    if vote.hidden or vote.anonymous:  # as /wg results: an anonymous vote's running totals would tell choices
         until = f" (closes {fmt(vote.closes_at, tz)})" if vote.closes_at else ""
+        why = "hidden" if vote.hidden else "anonymous"
         return Reply.text(
-            f"V{vote.number} is hidden: no counts until it closes{until}. "
+            f"V{vote.number} is {why}: no counts until it closes{until}. "
             f"Participation so far: {result.cast} of {result.roll} voted."
         )
-    return results_reply(vote, result, tz, final=False, ballots=await store.named_ballots(session, vote))
+    return results_reply(vote, result, tz, final=False, ballots=await store.named_ballots(session, vote, read))
 
 
 async def page(rec: WebRecord, request: web.Request) -> web.StreamResponse:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import and_, bindparam, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -58,48 +59,77 @@ def quorum_needed(vote: Vote, roll_size: int) -> int | None:
     return None
 
 
-async def count(session: AsyncSession, vote: Vote) -> Result:
-    """The vote's result from its roll and current ballots. Columns, not ORM objects: a large group's
-    vote has thousands of rows, and building an entity for each was most of /wg results' time."""
-    assert vote.id is not None
-    roll_q = select(VoteVoter.member_id, VoteVoter.stakeholder_group, VoteVoter.region).where(
-        VoteVoter.vote_id == vote.id
+# A vote's ballots with their voters' roll entries, in one query, and the roll's size: what /wg results,
+# the cards and the close need. Built once (see storage.db.per_dialect) and read as plain rows on the
+# connection: a large group's vote has hundreds of ballots, and per-row ORM work was most of the time.
+_BALLOT_ROWS = (
+    select(Ballot.member_id, Ballot.choice, Ballot.reason, VoteVoter.id, VoteVoter.stakeholder_group, VoteVoter.region)  # type: ignore[call-overload]
+    .outerjoin(
+        VoteVoter,
+        and_(col(VoteVoter.vote_id) == col(Ballot.vote_id), col(VoteVoter.member_id) == col(Ballot.member_id)),
     )
-    voters = {m: (g, r) for m, g, r in (await session.exec(roll_q)).all()}
-    casts = []
-    ballot_q = select(Ballot.member_id, Ballot.choice).where(Ballot.vote_id == vote.id).order_by(col(Ballot.id))
-    for member_id, choice in (await session.exec(ballot_q)).all():
-        v = voters.get(member_id)
-        if v is not None:
-            casts.append(Cast(choice=dict(choice), group=v[0], region=v[1]))
+    .where(Ballot.vote_id == bindparam("vote_id"))
+    .order_by(col(Ballot.id))
+)
+_ROLL_SIZE = select(func.count()).select_from(VoteVoter).where(VoteVoter.vote_id == bindparam("vote_id"))
+
+
+class Ballots:
+    """A vote's current ballots, read once: `(member_id, choice, reason, on_roll, group, region)` rows
+    and the size of its roll."""
+
+    def __init__(self, rows: list[Any], roll: int) -> None:
+        self.rows = rows
+        self.roll = roll
+
+
+async def read_ballots(session: AsyncSession, vote: Vote) -> Ballots:
+    assert vote.id is not None
+    await session.flush()  # the rows are read on the connection, past the session's autoflush
+    conn = await session.connection()
+    params = {"vote_id": vote.id}
+    rows = list((await conn.execute(_BALLOT_ROWS, params)).all())
+    roll = int((await conn.execute(_ROLL_SIZE, params)).scalar_one())
+    return Ballots(rows, roll)
+
+
+async def count(session: AsyncSession, vote: Vote, read: Ballots | None = None) -> Result:
+    """The vote's result from its roll and current ballots (`read`: already read by `read_ballots`).
+    A ballot counts only while its voter is on the roll."""
+    read = read or await read_ballots(session, vote)
+    casts = [
+        Cast(choice=dict(choice), group=group, region=region)
+        for _, choice, _, on_roll, group, region in read.rows
+        if on_roll is not None
+    ]
     return tally(
         vote.method,
         vote.options,
         casts,
-        roll=len(voters),
-        quorum=quorum_needed(vote, len(voters)),
+        roll=read.roll,
+        quorum=quorum_needed(vote, read.roll),
         balanced=vote.balanced,
     )
 
 
-async def named_ballots(session: AsyncSession, vote: Vote) -> list[tuple[str, str, str | None]]:
+async def named_ballots(
+    session: AsyncSession, vote: Vote, read: Ballots | None = None
+) -> list[tuple[str, str, str | None]]:
     """(voter name, ballot, reason) for the results of a named vote; for an anonymous one, the names are
     never read and the list is shuffled into a fixed order that says nothing about who voted when."""
     from bot.choices import describe
 
-    assert vote.id is not None
-    q = select(Ballot.member_id, Ballot.choice, Ballot.reason).where(Ballot.vote_id == vote.id)
-    rows = (await session.exec(q.order_by(col(Ballot.id)))).all()
+    read = read or await read_ballots(session, vote)
     if vote.anonymous:
-        return sorted(("", "", reason) for _, _, reason in rows if reason)
-    ids = {member_id for member_id, _, _ in rows}
+        return sorted(("", "", reason) for _, _, reason, *_ in read.rows if reason)
+    ids = {row[0] for row in read.rows}
     names: dict[int | None, str] = {}
     if ids:  # names in one query, not one per ballot (a vote of a large group has hundreds)
         q_names = select(Member.id, Member.display_name, Member.erased_at).where(col(Member.id).in_(ids))
         names = {m: name for m, name, erased in (await session.exec(q_names)).all() if erased is None}
     out = [
         (names.get(member_id, "a former member"), describe(vote.method, vote.options, dict(choice)), reason)
-        for member_id, choice, reason in rows
+        for member_id, choice, reason, *_ in read.rows
     ]
     return sorted(out)
 

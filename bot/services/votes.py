@@ -29,7 +29,7 @@ from bot.services.vote_render import receipt_reply, results_reply, shown_options
 from bot.tally import ANSWERS, MAX_SCORE, METHODS, OPTION_METHODS, Result, letter
 from bot.timefmt import fmt
 from bot.timeparse import parse_when
-from storage.db import insert_for, per_dialect
+from storage.db import insert_for, per_dialect, touched
 from storage.models import Ballot, BallotLogEntry, Member, Proposal, Vote, VoteVoter
 
 MAX_QUESTION = 500
@@ -398,11 +398,12 @@ async def _append_ballot(
     else:  # SQLite has no INSERT inside WITH (and serialises writers anyway)
         await conn.execute(_LOG_ENTRY, logged)
         await conn.execute(_ballot_upsert(ctx.session), counted)
+    touched(ctx.session, vote.wg_id)  # past the ORM's flush events (the web record's cache watches ballots)
     return entry
 
 
 def _param(name: str, column: Any) -> Any:
-    return bindparam(name, type_=col(column).type)
+    return bindparam(name, type_=col(column).type)  # type: ignore[attr-defined]
 
 
 _ENTRY_COLUMNS = ("vote_id", "seq", "kind", "voter", "data", "at", "prev_hash", "hash")
@@ -476,7 +477,8 @@ async def results_for(ctx: Ctx, vote: Vote) -> Reply:
         return results_reply(
             vote, store.stored_result(vote), ctx.tz, final=True, ballots=await store.named_ballots(ctx.session, vote)
         )
-    result = await store.count(ctx.session, vote)
+    read = await store.read_ballots(ctx.session, vote)
+    result = await store.count(ctx.session, vote, read)
     if vote.hidden or vote.anonymous:
         until = f" (closes {fmt(vote.closes_at, ctx.tz)})" if vote.closes_at else ""
         # an anonymous vote's running totals, read before and after someone says "I just voted", would
@@ -486,7 +488,7 @@ async def results_for(ctx: Ctx, vote: Vote) -> Reply:
             f"V{vote.number} is {why}: no counts until it closes{until}. "
             f"Participation so far: {result.cast} of {result.roll} voted."
         )
-    return results_reply(vote, result, ctx.tz, final=False, ballots=await store.named_ballots(ctx.session, vote))
+    return results_reply(vote, result, ctx.tz, final=False, ballots=await store.named_ballots(ctx.session, vote, read))
 
 
 @shows("V")

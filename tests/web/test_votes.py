@@ -25,6 +25,10 @@ async def test_anonymous_vote_page_has_no_voter_handles(site: Site) -> None:
     path = await site.record_path()
     status, open_page, _ = await site.get(path + "v/1")
     assert status == 200 and "Which venue?" in open_page and "anonymous" in open_page
+    # like /wg results: while it is open, participation only (running totals read before and after
+    # someone says "I just voted" would tell their choice)
+    assert "no counts until it closes" in open_page and "4 of 4 voted" in open_page
+    assert "Geneva" not in open_page.split("no counts until it closes")[1]
     await h.say("ana", "/wg vote close V1")
     status, page, _ = await site.get(path + "v/1")
     assert status == 200 and "final results" in page and "Turnout" in page and "4 of 4" in page
