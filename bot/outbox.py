@@ -48,7 +48,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.claims import claim_due
 from bot.clock import Clock
 from bot.reply import Reply
-from storage.db import Database, dialect_insert, is_unavailable
+from storage.db import Database, dialect_insert, insert_for, is_unavailable, per_dialect
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -169,11 +169,17 @@ async def enqueue(
     destination's order guarantees the original went out first. Where it cannot, or the original was
     never delivered, the edit is dropped."""
     values = _row(Queued(key, destination, reply, wg_id, not_before, edit_of), now)
-    # the values go as parameters of one statement shape, compiled once
-    table: Any = OutboxMessage.__table__  # type: ignore[attr-defined]
-    stmt = dialect_insert(session, table).on_conflict_do_nothing(index_elements=["key"])
-    result = await session.exec(stmt, params=values)
+    # the values go as parameters of one statement, built and compiled once, on the transaction's
+    # connection (through the ORM session an INSERT costs about twice the CPU)
+    conn = await session.connection()
+    result = await conn.execute(_enqueue_one(session), values)
     return bool(result.rowcount)
+
+
+@per_dialect
+def _enqueue_one(dialect: str) -> Any:
+    table: Any = OutboxMessage.__table__  # type: ignore[attr-defined]
+    return insert_for(dialect, table).on_conflict_do_nothing(index_elements=["key"])
 
 
 class _EncodedJSON(TypeDecorator[str]):

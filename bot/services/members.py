@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import bindparam
 from sqlmodel import col, func, select
 
 from bot.errors import Forbidden, UserError
@@ -63,7 +64,7 @@ async def join(ctx: Ctx) -> Reply:
     # Lock the group's row first: two people joining a new group at the same moment must not both
     # see zero members and both become its convener, nor both take one display name (PostgreSQL;
     # SQLite serialises writers anyway).
-    await ctx.session.exec(select(WorkingGroup.id).where(WorkingGroup.id == wg.id).with_for_update())
+    await ctx.session.exec(_LOCK_GROUP, params={"wg_id": wg.id})
     if "name" in opts:
         await _refuse_taken_name(ctx, name, member)
     elif member is None:
@@ -140,13 +141,18 @@ async def join(ctx: Ctx) -> Reply:
     return Reply.text(text, private=True)
 
 
+# built once (every join runs them: see storage.db.per_dialect)
+_NAME_HOLDER = select(Member).where(
+    Member.wg_id == bindparam("wg_id"),
+    func.lower(Member.display_name) == bindparam("name"),
+    col(Member.erased_at).is_(None),
+)
+_LOCK_GROUP = select(WorkingGroup.id).where(WorkingGroup.id == bindparam("wg_id")).with_for_update()
+
+
 async def _name_holder(ctx: Ctx, name: str) -> Member | None:
-    q = select(Member).where(
-        Member.wg_id == ctx.require_wg().id,
-        func.lower(Member.display_name) == name.lower(),
-        col(Member.erased_at).is_(None),
-    )
-    return (await ctx.session.exec(q)).first()
+    params = {"wg_id": ctx.require_wg().id, "name": name.lower()}
+    return (await ctx.session.exec(_NAME_HOLDER, params=params)).first()
 
 
 async def _refuse_taken_name(ctx: Ctx, name: str, me: Member | None) -> None:
