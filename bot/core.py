@@ -11,7 +11,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -40,6 +40,7 @@ DATABASE_AWAY = (
 )
 #: commands that work before the speaker has a group or a membership (link finds the group by its code)
 NO_GROUP_NEEDED = {"help", "bind", "link"}
+_RECORD_EVENT = insert(InboundEvent)  # its values as parameters: built and compiled once
 # the speaker's identity in a group and their member, built once (run by every command; see
 # storage.db.per_dialect); the conditions are `identity_is`'s
 _IDENTITY_AND_MEMBER = (
@@ -183,9 +184,10 @@ class Core:
                 # (a refused or failed command is counted again below, in a transaction of its own)
                 if (refusal := await self._over_command_limit(session, cmd)) is not None:
                     raise _OverLimit(refusal)
-                if event_id is not None:
-                    session.add(InboundEvent(platform=platform, event_id=event_id[:200], received_at=self.clock.now()))
-                    await session.flush()
+                if event_id is not None:  # a duplicate fails here, on the unique key (IntegrityError below)
+                    conn = await session.connection()
+                    event = {"platform": platform, "event_id": event_id[:200], "received_at": self.clock.now()}
+                    await conn.execute(_RECORD_EVENT, event)
                 ctx = Ctx(
                     session=session,
                     cmd=cmd,
