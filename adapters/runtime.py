@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp.web import Application, Request, Response, json_response
 
-from adapters.health import Probe, health
+from adapters.health import Advisory, Probe, health
 from adapters.httphost import HttpHost
 from adapters.llm import llm_from_settings
 from bot.bootstrap import App, build
@@ -135,7 +135,10 @@ async def serve(
 def _add_probes(app: App, status: dict[str, str], http: HttpHost) -> None:
     """/healthz wherever `wgbot run` serves HTTP. Slack's HTTP mode brings its own endpoint: it is
     told about the Discord connection and the engine role too. Without it (`--web` alone, or beside
-    Discord or Slack's Socket Mode) the host gets one, reporting the same things."""
+    Discord or Slack's Socket Mode) the host gets one, reporting the same things. Only what is served
+    over that HTTP port (Slack's HTTP mode, the web record) and the database decide the status: the
+    Discord gateway and Socket Mode are reported as advisory, so a Discord outage does not make a
+    load balancer drop every process and Slack's traffic with them."""
     slack = app.extras.get("slack")
     client = app.extras.get("discord_client")
 
@@ -155,15 +158,15 @@ def _add_probes(app: App, status: dict[str, str], http: HttpHost) -> None:
         if app.leadership is not None:
             roles["engine"] = engine_role
         if client is not None:
-            probes["discord"] = discord_state
+            probes["discord"] = Advisory(discord_state)
         return
     if not http.used:
         return
     own: dict[str, Probe] = {"web": lambda: "connected"}  # it is answering this very request
     if client is not None:
-        own["discord"] = discord_state
+        own["discord"] = Advisory(discord_state)
     if slack is not None:  # Socket Mode: its task running is all this process can tell
-        own["slack"] = lambda: "stopped" if status.get("Slack") == "stopped" else "connected"
+        own["slack"] = Advisory(lambda: "stopped" if status.get("Slack") == "stopped" else "connected")
     own_roles: dict[str, Probe] = {"engine": engine_role} if app.leadership is not None else {}
 
     async def healthz(request: Request) -> Response:

@@ -187,7 +187,8 @@ async def test_a_healthy_run_is_quiet_reports_health_survives_a_lost_platform_an
             await discord_api.stop()  # Discord goes away after a good start
             await run.wait_for(r"Attempting a reconnect", within=120)  # a bound for a loaded machine
             async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                assert resp.status == 503
+                # Slack's traffic does not need Discord: reported, but the load balancer keeps this process
+                assert resp.status == 200
                 assert (await resp.json())["adapters"] == {"discord": "connecting", "slack": "connected"}
             assert run.proc.returncode is None, "Slack keeps running while Discord is away"
     finally:
