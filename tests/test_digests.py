@@ -195,3 +195,65 @@ async def test_preview_shows_the_digest_being_built_even_at_the_digest_minute(ha
     at = (await harness.say("ana", "/wg digest preview")).replies[0].to_text()
     assert "Weekly digest: wg, 12 Jan 2026 – 19 Jan 2026" in at and "Shared glossary" not in at
     assert "Week 2026-W03" in at
+
+
+async def test_confirmation_emails_are_limited_per_member_and_per_mailbox(harness: Harness) -> None:
+    """`/wg digest subscribe email:` e-mails a confirmation link to any address: without a cap per
+    member and per mailbox, one member (or a few) could fill a stranger's inbox with variants of
+    its address (victim+1@…, Victim@…)."""
+    h = harness
+    h.app.core.public_url = "https://wg.example.org"  # confirmation links can be served
+
+    def confirmations() -> list[str]:
+        return [m.destination.label for m in h.sent("email")]
+
+    async def subscribe(who: str, address: str) -> tuple[str, str]:
+        r = (await h.say(who, f"/wg digest subscribe email:{address}")).replies[0]
+        return r.kind, r.to_text()
+
+    await h.say("ana", "/wg join civil-society")  # the convener, trusted with addresses
+    await h.say("mallory", "/wg join academia tz:Europe/Paris")
+    for i in (1, 2, 3):
+        kind, text = await subscribe("mallory", f"someone{i}@elsewhere.example")
+        assert kind != "error" and "confirmation link is on its way" in text, text
+        if i == 1:  # the same address again is still "already sent", and not counted
+            kind, text = await subscribe("mallory", "someone1@elsewhere.example")
+            assert kind == "error" and "already sent" in text
+    kind, text = await subscribe("mallory", "someone4@elsewhere.example")
+    assert kind == "error" and "No confirmation e-mail sent" in text, text
+    # the day turns at 00:00 UTC: 01:00 in Paris, 15 hours after START (09:00 UTC)
+    assert "you have asked for 3" in text and "Try again after Tue 6 Jan 01:00 CET (in 15 h 00 min)" in text
+    assert "ask a convener" in text
+    assert confirmations() == [f"email:someone{i}@elsewhere.example" for i in (1, 2, 3)]
+
+    # several members aiming at one mailbox through variants of its address
+    for who, address in (
+        ("a1", "Victim+1@Mail.example"),
+        ("a2", "victim+2@mail.example"),
+        ("a3", "victim@mail.example"),
+    ):
+        await h.say(who, "/wg join academia")
+        kind, text = await subscribe(who, address)
+        assert kind != "error", text
+    await h.say("a4", "/wg join academia")
+    kind, text = await subscribe("a4", "victim+4@mail.example")
+    assert kind == "error" and "this mailbox has been sent 3" in text and "Try again after" in text
+    kind, text = await subscribe("a4", "victim.x@gmail.com")  # another mailbox is fine
+    assert kind != "error", text
+    assert len(confirmations()) == 7
+
+    # a new day: allowed again
+    await h.advance_to(datetime(2026, 1, 6, 0, 1, tzinfo=UTC))
+    kind, text = await subscribe("mallory", "someone4@elsewhere.example")
+    assert kind != "error", text
+    kind, text = await subscribe("a4", "victim+4@mail.example")
+    assert kind != "error", text
+
+
+def test_mailbox_ignores_case_tags_and_gmail_dots() -> None:
+    from bot.services.digests import mailbox
+
+    assert mailbox("Victim+news@Example.ORG") == "victim@example.org"
+    assert mailbox("j.doe+1@googlemail.com") == mailbox("JDoe@gmail.com") == "jdoe@gmail.com"
+    assert mailbox("j.doe@example.org") == "j.doe@example.org"
+    assert mailbox("+x@example.org") == "+x@example.org"

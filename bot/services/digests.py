@@ -10,6 +10,7 @@ group without a pending job (a new group, a database from before digests, a fail
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import ratelimit
 from bot.digest.compose import Digest as Composed
 from bot.digest.compose import compose
 from bot.digest.sections import Period
@@ -25,6 +27,7 @@ from bot.emaillinks import CONFIRM_ACTION, LIFETIMES, with_unsubscribe
 from bot.engine import JobContext, cancel_jobs, job_handler, schedule
 from bot.errors import Forbidden, UserError
 from bot.outbox import ENQUEUE_BATCH, Destination, Queued, enqueue, enqueue_many
+from bot.ratelimit import Limit
 from bot.reply import Actions, Button, Context, Heading, Reply, Text
 from bot.services.context import (
     Ctx,
@@ -35,6 +38,7 @@ from bot.services.context import (
     email_only,
 )
 from bot.services.members import valid_email
+from bot.timefmt import fmt_short
 from bot.timeparse import localize
 from bot.webaccess import access_for, signed_path
 from storage.db import Database
@@ -45,6 +49,10 @@ KIND = "digest.send"
 TOO_LATE = timedelta(days=6)
 #: records (destination, reply, part) messages in the outbox, in order; returns how many were new
 SendAll = Callable[[list[tuple[Destination, Reply, str]]], Awaitable[int]]
+#: confirmation e-mails (`/wg digest subscribe email:`) one member may cause a day, whatever the addresses
+CONFIRMATIONS_PER_MEMBER = Limit(3, timedelta(days=1))
+#: confirmation e-mails one mailbox may receive a day, whoever asks (`victim+1@…`, `Victim@…` are one)
+CONFIRMATIONS_PER_MAILBOX = Limit(3, timedelta(days=1))
 
 
 def next_due(wg: WorkingGroup, after: datetime) -> datetime | None:
@@ -272,10 +280,47 @@ def subscribe_email(ctx: Ctx, m: Member, email: str) -> Reply:
     return Reply.text(f"You will receive the weekly digest by e-mail at {email}, times in {m.timezone}.", private=True)
 
 
+def mailbox(email: str) -> str:
+    """The inbox an address delivers to, as far as can be told: case, a `+tag` and (at Gmail) dots
+    do not make another mailbox."""
+    local, _, domain = email.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0] or local
+    if domain in ("gmail.com", "googlemail.com"):
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}"
+
+
+def _confirm_keys(m: Member, email: str) -> list[tuple[str, Limit, str]]:
+    digest = hashlib.sha256(mailbox(email).encode()).hexdigest()[:32]
+    return [
+        (f"digest-confirm:member:{m.id}", CONFIRMATIONS_PER_MEMBER, "you have asked for"),
+        # the address itself is not kept in rate_counters, only a digest of it
+        (f"digest-confirm:mailbox:{digest}", CONFIRMATIONS_PER_MAILBOX, "this mailbox has been sent"),
+    ]
+
+
+def _too_many(ctx: Ctx, m: Member, limit: Limit, who: str) -> UserError:
+    again = ratelimit.window_start(ctx.now, limit.window) + limit.window
+    left = again - ctx.now
+    hours, minutes = divmod(max(1, int(left.total_seconds() // 60)), 60)
+    wait = f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+    return UserError(
+        f"No confirmation e-mail sent: {who} {limit.count} digest confirmation e-mails today, the most "
+        f"allowed in a day (so that nobody can fill someone's inbox). Try again after "
+        f"{fmt_short(again, m.timezone)} (in {wait}), or ask a convener to subscribe the address."
+    )
+
+
 async def send_confirmation(ctx: Ctx, m: Member, email: str) -> Reply:
     """Double opt-in: e-mail `email` a signed link that subscribes it (adapters/web/actions.py, then
-    `confirm` below); nothing changes until its owner opens it. One per address and member a day."""
+    `confirm` below); nothing changes until its owner opens it. One per address and member a day,
+    and at most `CONFIRMATIONS_PER_MEMBER` per member and `CONFIRMATIONS_PER_MAILBOX` per mailbox
+    (`mailbox`) a day; a refusal is not counted."""
     assert m.id is not None
+    limits = _confirm_keys(m, email)
+    for key, limit, who in limits:
+        if await ratelimit.used(ctx.session, key, limit, ctx.now) >= limit.count:
+            raise _too_many(ctx, m, limit, who)
     lifetime = LIFETIMES["confirm"]
     path = await signed_path(
         ctx.session, wg_id=m.wg_id, member_id=m.id, purpose="confirm", subject=email, now=ctx.now, lifetime=lifetime
@@ -301,6 +346,10 @@ async def send_confirmation(ctx: Ctx, m: Member, email: str) -> Reply:
     )
     if not sent:
         raise UserError(f"A confirmation link was already sent to {email} today; open it from that mailbox.")
+    for key, limit, who in limits:
+        # counted once the e-mail is queued; two requests at once: the later one's transaction undoes it all
+        if await ratelimit.hit(ctx.session, key, limit, ctx.now) > limit.count:
+            raise _too_many(ctx, m, limit, who)
     return Reply.text(
         f"A confirmation link is on its way to {email}. The digest goes there once it is opened "
         f"(within {lifetime.days} days); until then nothing changes.",
