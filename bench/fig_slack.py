@@ -96,12 +96,20 @@ async def serve_wgbot(db_url: str, api_url: str) -> None:
 
 
 async def serve_bare(api_url: str) -> None:
-    """Bolt as its documentation shows it, on the same aiohttp adapter and Web API, acknowledging only."""
+    """Bolt as its documentation shows it, on the same aiohttp adapter and Web API, acknowledging only.
+
+    With the same `process_before_response=True` as wgbot's adapter (adapters/slack/app.py): with
+    Bolt's default the floor would include Bolt's 10 ms polling for the ack, which wgbot no longer
+    pays, and the ratio would credit wgbot with a difference in Bolt's settings."""
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
 
-    bolt = AsyncApp(signing_secret=SECRET, client=AsyncWebClient(token=TOKEN, base_url=api_url))
+    bolt = AsyncApp(
+        signing_secret=SECRET,
+        client=AsyncWebClient(token=TOKEN, base_url=api_url),
+        process_before_response=True,
+    )
 
     @bolt.command("/wg")
     async def on_command(ack: Any) -> None:
