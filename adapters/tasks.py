@@ -77,3 +77,43 @@ class TaskTracker:
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+class Gate:
+    """At most `size` pieces of work at once (`size` 0: no limit); one that runs longer than `hold`
+    seconds stops counting, so a slow one (a model call) holds the others back that long at most.
+
+    The Slack adapter runs its commands through one: fifty commands let into the core at once each
+    hold a task, most of them waiting for a pooled connection or for the same vote's row lock, and
+    their interleaved steps make every acknowledgement wait on the event loop; queued at the gate
+    instead (in arrival order), they cost nothing until their turn. The order of one person's
+    commands is kept by `TaskTracker` before the gate; the gate only delays."""
+
+    def __init__(self, size: int, hold: float = 0.5) -> None:
+        self.size = size
+        self.hold = hold
+        self._slots = asyncio.Semaphore(size) if size > 0 else None
+
+    async def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        if self._slots is None:
+            return await coro
+        try:
+            await self._slots.acquire()
+        except BaseException:
+            coro.close()  # cancelled while waiting: the work never started
+            raise
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                assert self._slots is not None
+                self._slots.release()
+
+        timer = asyncio.get_running_loop().call_later(self.hold, release)
+        try:
+            return await coro
+        finally:
+            timer.cancel()
+            release()

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     #: chat.postMessage calls per second across the workspace (Slack enforces a workspace-wide limit
     #: beside one per second per channel); the outbox paces itself to it instead of drawing 429s
     slack_posts_per_second: float = Field(default=50, gt=0, alias="SLACK_POSTS_PER_SECOND")
+    #: Slack commands the process runs at once (0: no limit); the rest wait their turn in arrival order,
+    #: which keeps acknowledgements quick under a burst (adapters/tasks.py `Gate`). Raise it if the
+    #: database is far away (each command then spends longer waiting on it than computing).
+    slack_concurrent_commands: int = Field(default=4, ge=0, alias="SLACK_CONCURRENT_COMMANDS")
 
     discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")
     discord_api_base: str | None = Field(default=None, alias="DISCORD_API_BASE")

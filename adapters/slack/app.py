@@ -56,7 +56,7 @@ from adapters.slack.render import render_single as render_one
 from adapters.slack.text import decode, strip_bot_mention
 from adapters.slack.updates import UpdateThrottle
 from adapters.slack.users import UserDirectory
-from adapters.tasks import TaskTracker
+from adapters.tasks import Gate, TaskTracker
 from bot.command import UserRef, Where
 from bot.core import Core
 from bot.grammar import find_spec, strip_prefix
@@ -68,6 +68,8 @@ EVENTS_PATH = "/slack/events"
 SUMMARIZE_SHORTCUT = "wg_summarize"
 #: how long a modal submission waits for the core before closing the modal anyway (Slack allows 3 s)
 FORM_WAIT = 2.0
+#: commands run by the core at once (`adapters.tasks.Gate`), unless SLACK_CONCURRENT_COMMANDS says otherwise
+DEFAULT_CONCURRENCY = 4
 _ACTION_ID = re.compile(r"^wg\d*:")
 
 
@@ -132,11 +134,14 @@ class SlackAdapter:
         *,
         signing_secret: str,
         users: UserDirectory | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
         self.core = core
         self.client = client
         self.users = users or UserDirectory(client)
         self.tasks = TaskTracker()
+        #: commands in the core at once (SLACK_CONCURRENT_COMMANDS; see `Gate`)
+        self.gate = Gate(concurrency)
         #: one chat.update per message per second at most (a busy vote card), the latest one last
         self.updates = UpdateThrottle(lambda coro: self.tasks.spawn(coro, name="slack chat.update"))
         #: adapter states for /healthz: this one answers HTTP, so it is connected; `wgbot run` adds the others
@@ -346,7 +351,7 @@ class SlackAdapter:
 
         async def submit() -> Response:
             user = await self._user(user_id, who.get("username") or who.get("name"), text, team)
-            return await self.core.handle_text(text, user, where, from_action=bool(message_ts))
+            return await self.gate.run(self.core.handle_text(text, user, where, from_action=bool(message_ts)))
 
         # spawned before anything is awaited, so that its place in this person's queue is fixed now
         task = self.tasks.spawn(submit(), name="slack form", key=_key(user_id, channel_id))
@@ -406,7 +411,9 @@ class SlackAdapter:
         from_action: bool = False,
         event_id: str | None = None,
     ) -> None:
-        response = await self.core.handle_text(text, user, where, from_action=from_action, event_id=event_id)
+        response = await self.gate.run(
+            self.core.handle_text(text, user, where, from_action=from_action, event_id=event_id)
+        )
         if event_id is not None and response == Response():
             log.info("Slack event %s: nothing to do (already handled: a retry or a duplicate)", event_id)
         joins = command_name(text) == "bind" and any(r.kind != "error" for r in response.replies) and not where.is_dm

@@ -40,7 +40,9 @@ def create_adapter(app: App, settings: Settings, *, min_interval: float = 1.0) -
     if settings.slack_bot_token is None:
         raise SlackConfigError("SLACK_BOT_TOKEN is not set")
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    adapter = SlackAdapter(app.core, interactive_client(settings), signing_secret=secret)
+    adapter = SlackAdapter(
+        app.core, interactive_client(settings), signing_secret=secret, concurrency=settings.slack_concurrent_commands
+    )
     app.dispatcher.add_sender(
         SlackSender(web_client(settings), min_interval=min_interval, per_second=settings.slack_posts_per_second)
     )
