@@ -6,6 +6,11 @@ DM channels) and the gateway (`HELLO`, `IDENTIFY` → `READY` + `GUILD_CREATE`, 
 `RESUME`, invalid sessions). Every REST request is recorded; tests wait for requests with
 `wait_request()` (event-driven, with a timeout) and push events with `push_*()`.
 
+Sharding as on Discord: GET /gateway/bot recommends `shards`; a session that IDENTIFYs with
+`shard: [id, count]` gets READY and GUILD_CREATE for the guilds of that shard only
+(`(guild_id >> 22) % count`), a guild's events on that shard and DMs on shard 0. A session without a
+shard gets everything. `more_guilds` adds guilds (each with one text channel) beside `guild_id`.
+
 Point discord.py at it with `DISCORD_API_BASE=server.api_base` and
 `DISCORD_GATEWAY_URL=server.gateway_url`. Only loopback is used.
 """
@@ -90,6 +95,12 @@ class DiscordServer:
     resumes: int = 0
     #: guilds READY lists besides `guild_id` whose GUILD_CREATE never comes (as in a Discord outage)
     unavailable_guilds: list[int] = field(default_factory=list)
+    #: the shard count GET /gateway/bot recommends
+    shards: int = 1
+    #: guilds besides `guild_id`: guild id → the id of its one text channel
+    more_guilds: dict[int, int] = field(default_factory=dict)
+    #: every event sent on the gateway: (event, its guild or None, the shard of the session or None)
+    delivered: list[tuple[str, int | None, int | None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -97,7 +108,10 @@ class DiscordServer:
         self._changed = asyncio.Condition()
         self._ws: web.WebSocketResponse | None = None
         #: every live gateway session: Discord delivers each event to every session of the token
+        #: (of the event's shard, when sessions are sharded)
         self._sockets: list[web.WebSocketResponse] = []
+        #: the `[shard_id, shard_count]` each session IDENTIFYed with (None: unsharded)
+        self._shard_of: dict[web.WebSocketResponse, tuple[int, int] | None] = {}
         #: interactions already answered (a second callback gets 400, code 40060, as on Discord)
         self._acknowledged: set[str] = set()
         self._connected = asyncio.Event()
@@ -108,6 +122,8 @@ class DiscordServer:
         self.port = 0
         self.messages.setdefault(self.channel_id, [])
         self.messages.setdefault(self.thread_id, [])
+        for channel in self.more_guilds.values():
+            self.messages.setdefault(channel, [])
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -135,6 +151,10 @@ class DiscordServer:
         """Gateway sessions connected now (one per running client)."""
         return len([ws for ws in self._sockets if not ws.closed])
 
+    def session_shards(self) -> list[tuple[int, int] | None]:
+        """The shard of each session connected now, as IDENTIFY gave it."""
+        return [self._shard_of.get(ws) for ws in self._sockets if not ws.closed]
+
     @property
     def api_base(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/v10"
@@ -151,6 +171,12 @@ class DiscordServer:
     def user(self, user_id: int, name: str) -> FakeUser:
         self.users.setdefault(user_id, FakeUser(user_id, name))
         return self.users[user_id]
+
+    def guild_of(self, channel_id: int) -> int | None:
+        """The guild a channel or thread belongs to (None: a DM)."""
+        if channel_id in (self.channel_id, self.thread_id):
+            return self.guild_id
+        return next((g for g, c in self.more_guilds.items() if c == channel_id), None)
 
     def channel_payload(self, channel_id: int | None = None) -> dict[str, Any]:
         cid = channel_id or self.channel_id
@@ -184,7 +210,7 @@ class DiscordServer:
         return {
             "id": str(cid),
             "type": 0,
-            "guild_id": str(self.guild_id),
+            "guild_id": str(self.guild_of(cid) or self.guild_id),
             "name": self.channel_name,
             "position": 0,
             "permission_overwrites": [],
@@ -196,9 +222,11 @@ class DiscordServer:
             "flags": 0,
         }
 
-    def guild_payload(self) -> dict[str, Any]:
+    def guild_payload(self, guild_id: int | None = None) -> dict[str, Any]:
+        gid = guild_id or self.guild_id
+        extra = gid != self.guild_id
         return {
-            "id": str(self.guild_id),
+            "id": str(gid),
             "name": "IGF working group",
             "icon": None,
             "owner_id": "1",
@@ -225,7 +253,7 @@ class DiscordServer:
             "joined_at": "2026-01-01T00:00:00+00:00",
             "roles": [
                 {
-                    "id": str(self.guild_id),
+                    "id": str(gid),
                     "name": "@everyone",
                     "permissions": ALL_PERMISSIONS,
                     "position": 0,
@@ -239,8 +267,8 @@ class DiscordServer:
             "emojis": [],
             "stickers": [],
             "members": [],
-            "channels": [self.channel_payload(self.channel_id)],
-            "threads": [self.channel_payload(self.thread_id)],
+            "channels": [self.channel_payload(self.more_guilds[gid] if extra else self.channel_id)],
+            "threads": [] if extra else [self.channel_payload(self.thread_id)],
             "voice_states": [],
             "presences": [],
             "stage_instances": [],
@@ -270,8 +298,9 @@ class DiscordServer:
             "type": body.get("type", 0),
             "flags": flags | int(body.get("flags") or 0),
         }
-        if channel_id in (self.channel_id, self.thread_id):
-            msg["guild_id"] = str(self.guild_id)
+        guild = self.guild_of(channel_id)
+        if guild is not None:
+            msg["guild_id"] = str(guild)
         if body.get("nonce") is not None:
             msg["nonce"] = body["nonce"]
         return msg
@@ -370,7 +399,7 @@ class DiscordServer:
         m: re.Match[str] | None
         if method == "GET" and path in ("/gateway", "/gateway/bot"):
             limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
-            return 200, {"url": self.gateway_url, "shards": 1, "session_start_limit": limit}
+            return 200, {"url": self.gateway_url, "shards": self.shards, "session_start_limit": limit}
         if method == "GET" and path == "/users/@me":
             return 200, self.bot.payload()
         if method == "GET" and path == "/oauth2/applications/@me":
@@ -509,60 +538,74 @@ class DiscordServer:
                 await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
             elif op == 2:
                 self.identifies += 1
+                shard = (frame.get("d") or {}).get("shard")
+                self._shard_of[ws] = (int(shard[0]), int(shard[1])) if shard else None
                 await self._ready(ws)
             elif op == 6:
                 self.resumes += 1
                 await self.dispatch("RESUMED", {}, ws=ws)
         self._sockets.remove(ws)
+        self._shard_of.pop(ws, None)
         if self._ws is ws:
             self._connected.clear()
         return ws
 
     async def _ready(self, ws: web.WebSocketResponse) -> None:
-        await self.dispatch(
-            "READY",
-            {
-                "v": 10,
-                "user": self.bot.payload(),
-                "guilds": self._ready_guilds(),
-                "session_id": f"session-{self.identifies}",
-                "resume_gateway_url": self.gateway_url,
-                "application": {"id": str(self.app_id), "flags": 0},
-                "private_channels": [],
-                "relationships": [],
-            },
-            ws=ws,
-        )
-        await self.dispatch("GUILD_CREATE", self.guild_payload(), ws=ws)
+        await self._send_ready(ws)
         self._connected.set()
 
-    def _ready_guilds(self) -> list[dict[str, Any]]:
-        return [{"id": str(g), "unavailable": True} for g in [self.guild_id, *self.unavailable_guilds]]
+    def _on_shard(self, guild_id: int | None, shard: tuple[int, int] | None) -> bool:
+        """Whether Discord sends this guild's events (a DM's, for None) to a session of this shard."""
+        if shard is None:
+            return True
+        shard_id, count = shard
+        return shard_id == (0 if guild_id is None else (guild_id >> 22) % count)
+
+    async def _send_ready(self, ws: web.WebSocketResponse) -> None:
+        """READY listing the session's guilds (those of its shard), then a GUILD_CREATE for each."""
+        shard = self._shard_of.get(ws)
+        listed = [g for g in [self.guild_id, *self.more_guilds, *self.unavailable_guilds] if self._on_shard(g, shard)]
+        ready: dict[str, Any] = {
+            "v": 10,
+            "user": self.bot.payload(),
+            "guilds": [{"id": str(g), "unavailable": True} for g in listed],
+            "session_id": f"session-{self.identifies}",
+            "resume_gateway_url": self.gateway_url,
+            "application": {"id": str(self.app_id), "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+        }
+        if shard is not None:
+            ready["shard"] = list(shard)
+        await self.dispatch("READY", ready, ws=ws)
+        for g in listed:
+            if g not in self.unavailable_guilds:
+                await self.dispatch("GUILD_CREATE", self.guild_payload(g), ws=ws)
 
     async def dispatch(self, event: str, data: Any, *, ws: web.WebSocketResponse | None = None) -> None:
-        """To one session (`ws`), or, as Discord does, to every session connected with the token."""
+        """To one session (`ws`), or, as Discord does, to every session connected with the token that
+        has the event's shard (a guild's events go to its shard, DMs to shard 0)."""
         assert self._ws is not None, "no client connected"
         self._seq += 1
-        for target in [ws] if ws is not None else [w for w in self._sockets if not w.closed]:
+        guild = data.get("guild_id") if isinstance(data, dict) else None
+        if event == "GUILD_CREATE":
+            guild = data["id"]
+        guild_id = int(guild) if guild is not None else None
+        if ws is not None:
+            targets = [ws]
+        else:
+            live = [w for w in self._sockets if not w.closed]
+            targets = [w for w in live if self._on_shard(guild_id, self._shard_of.get(w))]
+        for target in targets:
+            shard = self._shard_of.get(target)
+            self.delivered.append((event, guild_id, shard[0] if shard else None))
             await target.send_json({"op": 0, "t": event, "s": self._seq, "d": data})
 
     async def push_ready_again(self) -> None:
-        """A second READY on the live connection (as after a session Discord could not resume)."""
-        self.identifies += 1
-        await self.dispatch(
-            "READY",
-            {
-                "v": 10,
-                "user": self.bot.payload(),
-                "guilds": self._ready_guilds(),
-                "session_id": f"session-{self.identifies}",
-                "resume_gateway_url": self.gateway_url,
-                "application": {"id": str(self.app_id), "flags": 0},
-                "private_channels": [],
-                "relationships": [],
-            },
-        )
-        await self.dispatch("GUILD_CREATE", self.guild_payload())
+        """A second READY on every live connection (as after a session Discord could not resume)."""
+        for ws in [w for w in self._sockets if not w.closed]:
+            self.identifies += 1
+            await self._send_ready(ws)
 
     async def invalidate_session(self) -> None:
         """Op 9 with d=false: the client must drop its session and IDENTIFY again (no RESUME)."""
@@ -612,13 +655,13 @@ class DiscordServer:
             "attachment_size_limit": 10 * 1024 * 1024,
             "locale": "en-US",
             "entitlements": [],
-            "authorizing_integration_owners": {"0": str(self.guild_id)},
+            "authorizing_integration_owners": {"0": str(self.guild_of(cid) or self.guild_id)},
             "context": 1 if dm else 0,
         }
         if dm:
             payload["user"] = user.payload()
         else:
-            payload["guild_id"] = str(self.guild_id)
+            payload["guild_id"] = str(self.guild_of(cid) or self.guild_id)
             payload["guild_locale"] = "en-US"
             payload["member"] = self._member(user)
         if message is not None:
