@@ -4,10 +4,10 @@ never show in a repr, a log line or an error message."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.ratelimit import Limit, Limits
 
@@ -37,7 +37,10 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")
     discord_api_base: str | None = Field(default=None, alias="DISCORD_API_BASE")
     discord_gateway_url: str | None = Field(default=None, alias="DISCORD_GATEWAY_URL")
-    #: several processes on one token: each runs one shard (0…count-1) of the gateway; see the README
+    #: several processes on one token: each runs some shards (`0,1`) of DISCORD_SHARD_COUNT; unset, one
+    #: process runs every shard, as many as Discord recommends; see the README
+    discord_shard_ids: Annotated[list[int] | None, NoDecode] = Field(default=None, alias="DISCORD_SHARD_IDS")
+    #: one shard id: what DISCORD_SHARD_IDS replaced (kept so that existing deployments run unchanged)
     discord_shard_id: int | None = Field(default=None, ge=0, alias="DISCORD_SHARD_ID")
     discord_shard_count: int | None = Field(default=None, ge=1, alias="DISCORD_SHARD_COUNT")
 
@@ -86,18 +89,49 @@ class Settings(BaseSettings):
     rate_announcements_per_hour: int = Field(default=30, ge=0, alias="WGBOT_RATE_ANNOUNCEMENTS_PER_HOUR")
     rate_wrong_codes_per_hour: int = Field(default=5, ge=0, alias="WGBOT_RATE_WRONG_CODES_PER_HOUR")
 
+    @field_validator("discord_shard_ids", mode="before")
+    @classmethod
+    def _shard_id_list(cls, value: Any) -> Any:
+        """`0,1` (spaces allowed) → [0, 1]; what is not a list of distinct ids says so in one line."""
+        if not isinstance(value, str):
+            return value
+        parts = [part.strip() for part in value.split(",")]
+        if not all(part.isascii() and part.isdigit() for part in parts):
+            raise ValueError("must be shard ids separated by commas, such as 0,1")
+        ids = [int(part) for part in parts]
+        if len(set(ids)) != len(ids):
+            raise ValueError("names a shard twice")
+        return ids
+
     @model_validator(mode="after")
     def _shards_make_sense(self) -> Settings:
-        """A shard id needs the count and the count an id: a process given the count alone would run
-        shard 0 like every other such process, and the guilds of the other shards would go unserved."""
-        shard, count = self.discord_shard_id, self.discord_shard_count
-        if shard is not None and count is None:
-            raise ValueError("DISCORD_SHARD_ID is set without DISCORD_SHARD_COUNT (the same count in every process)")
-        if count is not None and shard is None:
-            raise ValueError("DISCORD_SHARD_COUNT is set without DISCORD_SHARD_ID (0…count-1, one per process)")
-        if shard is not None and count is not None and shard >= count:
-            raise ValueError(f"DISCORD_SHARD_ID must be below DISCORD_SHARD_COUNT ({count}): shards are 0…{count - 1}")
+        """Shard ids need the count and the count ids: a process given the count alone would not know
+        which of the shards are its own, and the guilds of the others would go unserved (or be served
+        twice)."""
+        ids, single, count = self.discord_shard_ids, self.discord_shard_id, self.discord_shard_count
+        if ids is not None and single is not None:
+            raise ValueError("DISCORD_SHARD_IDS and DISCORD_SHARD_ID are both set: keep DISCORD_SHARD_IDS")
+        if ids is not None and (not ids or min(ids) < 0):
+            raise ValueError("DISCORD_SHARD_IDS must name at least one shard, each 0 or above")
+        name = "DISCORD_SHARD_ID" if single is not None else "DISCORD_SHARD_IDS"
+        shards = self.discord_shards
+        if shards is not None and count is None:
+            raise ValueError(f"{name} is set without DISCORD_SHARD_COUNT (the same count in every process)")
+        if count is not None and shards is None:
+            raise ValueError(
+                "DISCORD_SHARD_COUNT is set without DISCORD_SHARD_IDS (this process's shards, such as 0,1; "
+                "together the processes run 0…count-1)"
+            )
+        if shards is not None and count is not None and max(shards) >= count:
+            raise ValueError(f"{name} must be below DISCORD_SHARD_COUNT ({count}): shards are 0…{count - 1}")
         return self
+
+    @property
+    def discord_shards(self) -> list[int] | None:
+        """The shards this process runs (DISCORD_SHARD_IDS, or DISCORD_SHARD_ID alone); None: all of them."""
+        if self.discord_shard_ids is not None:
+            return list(self.discord_shard_ids)
+        return None if self.discord_shard_id is None else [self.discord_shard_id]
 
     @property
     def limits(self) -> Limits:

@@ -1,4 +1,5 @@
-"""`wgbot run` with DISCORD_TOKEN set: build the client, register the outbox sender, run the gateway.
+"""`wgbot run` with DISCORD_TOKEN set: build the client, register the outbox sender, run the gateway
+(every shard, or DISCORD_SHARD_IDS of DISCORD_SHARD_COUNT: adapters/discord/client.py).
 
 `DISCORD_API_BASE` / `DISCORD_GATEWAY_URL` point discord.py at a Discord-compatible server (a
 self-hosted Spacebar instance, the tests' loopback server). discord.py keeps both as class-level
@@ -57,12 +58,10 @@ def create_client(app: App, settings: Settings, options: dict[str, Any]) -> WgCl
         extra["identify_delay"] = float(options["discord_identify_delay"])
     if "discord_guild_ready_timeout" in options:
         extra["guild_ready_timeout"] = float(options["discord_guild_ready_timeout"])
-    if settings.discord_shard_count is not None:
-        shard = settings.discord_shard_id or 0
-        if shard >= settings.discord_shard_count:
-            raise ValueError(f"DISCORD_SHARD_ID must be below DISCORD_SHARD_COUNT ({settings.discord_shard_count})")
-        extra.update(shard_id=shard, shard_count=settings.discord_shard_count)
-    client = WgClient(app.core, **extra)
+    shards = settings.discord_shards
+    if shards is not None and settings.discord_shard_count is not None:  # Settings checked they go together
+        extra.update(shard_ids=shards, shard_count=settings.discord_shard_count)
+    client = WgClient(app.core, fixed_gateway=settings.discord_gateway_url is not None, **extra)
     app.dispatcher.add_sender(DiscordSender(client))
     app.extras["discord_client"] = client
     sources = app.extras.setdefault("thread_sources", {})

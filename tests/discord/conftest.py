@@ -49,14 +49,23 @@ class Bot:
 
 
 async def start_bot(
-    server: DiscordServer, db: Database, clock: VirtualClock, *, defer_after: float = 1.5, worker: str = "w1"
+    server: DiscordServer,
+    db: Database,
+    clock: VirtualClock,
+    *,
+    defer_after: float = 1.5,
+    worker: str = "w1",
+    env: dict[str, str | None] | None = None,
 ) -> Bot:
-    settings = Settings(
-        WGBOT_DATABASE_URL=str(db.url),
-        DISCORD_TOKEN=TOKEN,
-        DISCORD_API_BASE=server.api_base,
-        DISCORD_GATEWAY_URL=server.gateway_url,
-    )
+    """`env`: settings beside these (DISCORD_SHARD_IDS…); a None value leaves that one unset."""
+    given: dict[str, str | None] = {
+        "WGBOT_DATABASE_URL": str(db.url),
+        "DISCORD_TOKEN": TOKEN,
+        "DISCORD_API_BASE": server.api_base,
+        "DISCORD_GATEWAY_URL": server.gateway_url,
+        **(env or {}),
+    }
+    settings = Settings(**{k: v for k, v in given.items() if v is not None})
     app = await build(settings, clock=clock, db=db, rng=random.Random(0), worker_id=worker, upgrade=False)
     jobs = await start(
         app,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import discord
 from sqlmodel import select
 
 from adapters.discord.runtime import create_client
@@ -61,9 +62,16 @@ async def test_two_sessions_receiving_one_interaction_apply_it_once(
 
 
 async def test_shards_are_passed_to_discord(db: Database) -> None:
-    settings = Settings(
-        WGBOT_DATABASE_URL=str(db.url), DISCORD_TOKEN=TOKEN, DISCORD_SHARD_ID="1", DISCORD_SHARD_COUNT="3"
-    )
-    app = await build(settings, db=db, upgrade=False)
-    client = create_client(app, settings, {})
-    assert (client.shard_id, client.shard_count) == (1, 3)
+    """DISCORD_SHARD_IDS of DISCORD_SHARD_COUNT; DISCORD_SHARD_ID (one id) as before; neither: every
+    shard, as many as GET /gateway/bot recommends (discord.py asks when it connects)."""
+    cases: list[tuple[dict[str, str], list[int] | None, int | None]] = [
+        ({"DISCORD_SHARD_IDS": "0, 2", "DISCORD_SHARD_COUNT": "3"}, [0, 2], 3),
+        ({"DISCORD_SHARD_ID": "1", "DISCORD_SHARD_COUNT": "3"}, [1], 3),
+        ({}, None, None),
+    ]
+    for env, ids, count in cases:
+        settings = Settings(WGBOT_DATABASE_URL=str(db.url), DISCORD_TOKEN=TOKEN, **env)
+        app = await build(settings, db=db, upgrade=False)
+        client = create_client(app, settings, {})
+        assert isinstance(client, discord.AutoShardedClient)
+        assert (client.shard_ids, client.shard_count) == (ids, count), env
