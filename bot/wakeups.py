@@ -6,8 +6,9 @@ dispatcher pass (a claim transaction and two reads) and an engine pass (a claim 
 and an APScheduler job), although most commands (a ballot, `show`, `results`) queue nothing: on
 PostgreSQL that doubled the process's CPU time per command when commands came one at a time.
 
-Now SQLAlchemy's ORM events note, on the asyncio task running the statement, every write (INSERT,
-UPDATE or DELETE, as a statement or as an object flushed) to the `outbox` or `scheduled_jobs` table,
+Now a SQLAlchemy event (`before_execute`, on every connection) notes, on the asyncio task running
+the statement, every write (INSERT, UPDATE or DELETE: an ORM statement, a flushed object, a Core
+statement on the session's connection) to the `outbox` or `scheduled_jobs` table,
 and the hook, called in that same task after the commit, takes the task's notes (`take()`) and wakes
 only the loops whose tables were written. A note is taken by the task that wrote it, so another
 command committing in between cannot take it and leave this one's messages waiting for the next
@@ -24,7 +25,7 @@ import weakref
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import Mapper, ORMExecuteState, Session
+from sqlalchemy.engine import Engine
 
 from storage.models import OutboxMessage, ScheduledJob
 
@@ -59,23 +60,12 @@ def take() -> set[str]:
     return _notes.pop(task, set())
 
 
-@event.listens_for(Session, "do_orm_execute")
-def _on_execute(state: ORMExecuteState) -> None:
-    if state.is_select:
+@event.listens_for(Engine, "before_execute")
+def _on_execute(conn: Any, clauseelement: Any, multiparams: Any, params: Any, execution_options: Any) -> None:
+    # every statement on a connection: through the ORM session, flushed objects, or Core statements
+    # run on the session's connection (`await session.connection()`) — the enqueue does that
+    if not getattr(clauseelement, "is_dml", False):
         return
-    table = getattr(state.statement, "table", None)
-    what = WATCHED.get(str(getattr(table, "name", "")))
+    what = WATCHED.get(str(getattr(getattr(clauseelement, "table", None), "name", "")))
     if what is not None:
         _note(what)
-
-
-def _flushed(what: str) -> Any:
-    def listener(mapper: Mapper[Any], connection: Any, target: Any) -> None:
-        _note(what)
-
-    return listener
-
-
-for _model, _what in ((OutboxMessage, OUTBOX), (ScheduledJob, JOBS)):
-    for _kind in ("after_insert", "after_update", "after_delete"):
-        event.listen(_model, _kind, _flushed(_what))

@@ -67,3 +67,24 @@ async def test_notes_belong_to_the_task_that_wrote(db: Database) -> None:
     assert wakeups.take() == set()  # the other task's note is not this task's
     assert await write("b") == {wakeups.OUTBOX}
     assert wakeups.take() == set()  # taken once
+
+
+async def test_every_way_of_writing_is_noted(db: Database) -> None:
+    """A Core statement on the session's connection, an ORM statement, a flushed object; reads are not."""
+    from sqlalchemy import update
+    from sqlmodel import col, select
+
+    from storage.models import OutboxMessage, ScheduledJob
+
+    async with db.transaction() as session:
+        where = Destination("console", "channel:wg", "wg")
+        await enqueue(session, key="core", destination=where, reply=Reply.text("hi"), now=START)
+    assert wakeups.take() == {wakeups.OUTBOX}
+    async with db.transaction() as session:
+        await session.exec(update(ScheduledJob).where(col(ScheduledJob.key) == "none").values(status="pending"))
+    assert wakeups.take() == {wakeups.JOBS}
+    async with db.transaction() as session:
+        row = (await session.exec(select(OutboxMessage))).one()
+        assert wakeups.take() == set()
+        row.label = "channel:wg2"
+    assert wakeups.take() == {wakeups.OUTBOX}
