@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import os
 from collections.abc import Callable
@@ -35,14 +34,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from storage.db import Database
+from storage.db import Database, lock_key
 
 log = logging.getLogger(__name__)
-
-
-def lock_key(name: str) -> int:
-    """A stable signed 64-bit advisory lock key for `name` (the same in every process)."""
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 class Leadership:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import hashlib
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import cache
@@ -233,11 +235,28 @@ def at_head(connection: Connection) -> bool:
     return list(versions) == [head]
 
 
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit PostgreSQL advisory lock key for `name` (the same in every process)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+#: the advisory lock that serialises schema upgrades (the engine leader's lock has its own name)
+MIGRATION_LOCK = lock_key("wgbot:migrations")
+
+
 def _run_upgrade(connection: Connection, revision: str) -> None:
     # Start-up upgrades a database that is almost always current: skipping Alembic then saves
     # importing it and loading every migration script (0.2-0.4 s, bench/README.md figure 7).
     if revision == "head" and at_head(connection):
         return
+    if connection.dialect.name == "postgresql":
+        # Several processes starting together on a new database: one migrates, the others wait here
+        # (the lock is the transaction's) and then find the schema current. Without it, the second
+        # failed on alembic_version's unique key with a long traceback. (SQLite: BEGIN IMMEDIATE
+        # already serialises the upgrades.)
+        connection.execute(sql_text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
+        if revision == "head" and at_head(connection):
+            return
     from alembic import command
 
     command.upgrade(alembic_config(connection), revision)
@@ -259,6 +278,9 @@ def _sqlite_tuning(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+#: SQLite errors that mean its file cannot be used right now
+_SQLITE_AWAY = ("unable to open", "disk i/o error", "readonly database", "database or disk is full")
+
 #: driver exceptions (by class name, so no driver is imported here) that mean the server is away
 _UNAVAILABLE_NAMES = frozenset(
     {
@@ -270,6 +292,10 @@ _UNAVAILABLE_NAMES = frozenset(
         "TooManyConnectionsError",
         "CrashShutdownError",
         "InterfaceError",
+        # connecting to a database that is gone or closed to connections (dropped, being restored,
+        # `ALLOW_CONNECTIONS false`): nothing was done, and /healthz says the same
+        "InvalidCatalogNameError",
+        "ObjectNotInPrerequisiteStateError",
     }
 )
 
@@ -286,7 +312,12 @@ def is_unavailable(exc: BaseException) -> bool:
         if isinstance(current, DBAPIError) and current.connection_invalidated:
             return True
         if isinstance(current, (OperationalError, InterfaceError)) and not isinstance(current.orig, IntegrityError):
-            if "locked" not in str(current.orig):  # SQLite's busy writer is contention, not an outage
+            if isinstance(current.orig, sqlite3.Error):
+                # SQLite says OperationalError for a missing table or a syntax error too (bugs), and for
+                # a busy writer (contention): only a file it cannot use means the database is away
+                if any(words in str(current.orig).lower() for words in _SQLITE_AWAY):
+                    return True
+            else:
                 return True
         if type(current).__name__ in _UNAVAILABLE_NAMES:
             return True

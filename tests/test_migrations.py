@@ -67,3 +67,21 @@ async def test_start_up_skips_alembic_only_when_the_database_is_at_head(db_url: 
         assert calls == ["head", "0014_feed_token"]
     finally:
         await db.dispose()
+
+
+async def test_processes_starting_together_on_a_new_database_both_come_up(db_url: str) -> None:
+    """Two processes upgrading an empty database at once (two `wgbot run` started together): one
+    migrates, the other waits and finds it current. On PostgreSQL the second used to fail on
+    alembic_version's unique key; SQLite's BEGIN IMMEDIATE serialises them."""
+    import asyncio
+
+    first, second = Database(db_url), Database(db_url)
+    try:
+        await asyncio.wait_for(asyncio.gather(first.upgrade(), second.upgrade()), 120)  # without the lock: stuck
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        async with first.engine.connect() as conn:
+            versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
+        assert list(versions) == [head]
+    finally:
+        await first.dispose()
+        await second.dispose()
