@@ -15,11 +15,13 @@ import ast
 import asyncio
 import hashlib
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
 from functools import cache
 from importlib import resources
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event, inspect
 from sqlalchemy import text as sql_text
@@ -92,6 +94,35 @@ def touched(session: AsyncSession, wg_id: int | None) -> None:
     session.info.setdefault(TOUCHED, set()).add(wg_id)
 
 
+class Known:
+    """Facts this process has read from committed data that can never become false again (a vote's
+    refresh job of a past window exists; a vote created without a live poll never gets one), so a
+    later command can skip reading them. Per database (keyed by its engine: a new `Database`, e.g. in
+    a test, starts knowing nothing), bounded (oldest forgotten first)."""
+
+    _by_engine: ClassVar[WeakKeyDictionary[Any, OrderedDict[Hashable, None]]] = WeakKeyDictionary()
+    LIMIT = 10_000
+
+    @classmethod
+    def _facts(cls, session: AsyncSession) -> OrderedDict[Hashable, None]:
+        engine = session.get_bind()
+        facts = cls._by_engine.get(engine)
+        if facts is None:
+            facts = cls._by_engine[engine] = OrderedDict()
+        return facts
+
+    @classmethod
+    def has(cls, session: AsyncSession, fact: Hashable) -> bool:
+        return fact in cls._facts(session)
+
+    @classmethod
+    def add(cls, session: AsyncSession, fact: Hashable) -> None:
+        facts = cls._facts(session)
+        facts[fact] = None
+        if len(facts) > cls.LIMIT:
+            facts.popitem(last=False)
+
+
 def insert_for(dialect: str, model: Any) -> Any:
     """`dialect_insert` by dialect name, for statements built once (see `per_dialect`)."""
     # only the engine's own dialect is imported: importing the PostgreSQL one (and asyncpg) costs a
@@ -141,7 +172,10 @@ class Database:
             # new thread and four PRAGMAs per transaction), and one thread hand-off per statement
             kwargs.update(module=sqlite_driver.dbapi(), poolclass=AsyncAdaptedQueuePool, pool_size=5, max_overflow=10)
         else:
-            kwargs.update(pool_size=5, max_overflow=5, pool_pre_ping=True)
+            # kept connections for what one process runs at once (SLACK_CONCURRENT_COMMANDS commands,
+            # the outbox dispatcher's destinations, the engine; the leader lock has its own): with 5,
+            # bursts opened and closed overflow connections over and over
+            kwargs.update(pool_size=10, max_overflow=5, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _sqlite_tuning(self.engine)

@@ -22,6 +22,7 @@ from bot.services.live import attend, require_live, span, span_words
 from bot.services.vote_render import ballot_ui, participation
 from bot.tally import Result, letter
 from bot.timefmt import fmt
+from storage.db import Known
 from storage.models import LivePoll, LiveSession, Member, Vote
 
 DEFAULT_SPAN = timedelta(minutes=2)
@@ -85,7 +86,12 @@ _LIVE_OF_VOTE = (
 
 async def _voter_attends(ctx: Ctx, vote: Vote, member: Member) -> None:
     """A quick poll's voter took part in the live session: they count as attending."""
+    not_a_poll = ("not a live poll", vote.id)
+    if Known.has(ctx.session, not_a_poll):  # a poll's LivePoll row is written with its vote
+        return
     live = (await ctx.session.exec(_LIVE_OF_VOTE, params={"vote_id": vote.id})).first()
+    if live is None:
+        Known.add(ctx.session, not_a_poll)
     if live is not None and live.active_wg_id is not None:
         await attend(ctx, live, member)
 

@@ -27,6 +27,7 @@ from bot.services import vote_store as store
 from bot.services.context import channel_destinations, dm_destination
 from bot.services.vote_render import HOW, results_reply, vote_card
 from bot.timefmt import fmt
+from storage.db import Known
 from storage.models import Ballot, LivePoll, Member, ScheduledJob, Vote, VoteVoter, WorkingGroup
 
 #: the announcement is edited at most once per vote in this window, however many ballots come in
@@ -46,7 +47,12 @@ async def refresh_needed(session: AsyncSession, vote: Vote, now: datetime) -> bo
     """Whether this window's card refresh is not yet recorded (a plain read, done before the vote's lock:
     only the first ballot of a window then writes the job, instead of every ballot under the lock)."""
     key, _ = _refresh_window(vote, now)
-    return (await session.exec(_JOB_BY_KEY, params={"key": key})).first() is None
+    if Known.has(session, key):  # read as recorded by an earlier ballot of this window (committed)
+        return False
+    if (await session.exec(_JOB_BY_KEY, params={"key": key})).first() is None:
+        return True
+    Known.add(session, key)
+    return False
 
 
 async def schedule_refresh(session: AsyncSession, vote: Vote, now: datetime) -> None:

@@ -12,13 +12,13 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import and_, bindparam, insert
 from sqlmodel import col, select
 
 from bot import ballots
 from bot.choices import describe, option_list, read_ballot
 from bot.engine import cancel_jobs, schedule
-from bot.errors import UserError
+from bot.errors import NotFound, UserError
 from bot.reply import Form, FormField, Option, Reply, Response, Text
 from bot.sanitize import clean, clean_line
 from bot.services import vote_store as store
@@ -293,12 +293,14 @@ def _ballot_text(ctx: Ctx, vote: Vote) -> str:
     return " > ".join(v for _, v in ranks)
 
 
-# built once: every ballot runs them (see storage.db.per_dialect)
-_ON_ROLL = select(VoteVoter.id).where(
-    VoteVoter.vote_id == bindparam("vote_id"), VoteVoter.member_id == bindparam("member_id")
-)
-_CURRENT_BALLOT = select(Ballot.choice, Ballot.reason, Ballot.log_seq).where(
-    Ballot.vote_id == bindparam("vote_id"), Ballot.member_id == bindparam("member_id")
+# A ballot's reads in one query, built once (see storage.db.per_dialect): the vote, whether the voter
+# is on its roll, and their current ballot.
+_VOTER: Any = bindparam("member_id")
+_VOTE_FOR_BALLOT = (
+    select(Vote, VoteVoter.id, Ballot.id, Ballot.choice, Ballot.reason, Ballot.log_seq)  # type: ignore[call-overload]
+    .outerjoin(VoteVoter, and_(col(VoteVoter.vote_id) == col(Vote.id), col(VoteVoter.member_id) == _VOTER))
+    .outerjoin(Ballot, and_(col(Ballot.vote_id) == col(Vote.id), col(Ballot.member_id) == _VOTER))
+    .where(Vote.wg_id == bindparam("wg_id"), Vote.number == bindparam("number"))
 )
 
 
@@ -309,13 +311,18 @@ async def cast(ctx: Ctx) -> Response | Reply:
     # Everything that does not need the vote's row lock is done before taking it (the vote, the roll,
     # the ballot read and checked, the voter's current ballot): ballots on one vote are appended to its
     # log one after another, so the lock is held only for the append (see `_append_ballot`).
-    vote = await get_vote(ctx, ctx.cmd.positionals[0])
+    number = parse_ref(ctx.cmd.positionals[0], "V", "vote")
+    params = {"wg_id": wg.id, "number": number, "member_id": member.id}
+    row = (await ctx.session.exec(_VOTE_FOR_BALLOT, params=params)).first()
+    if row is None:
+        raise NotFound(f"There is no vote V{number} in this working group.")
+    vote, on_roll, ballot_id, *current = row
+    existing = tuple(current) if ballot_id is not None else None
     ref = f"V{vote.number}"
     if vote.status != "open":
         when = fmt(vote.closed_at, ctx.tz) if vote.closed_at else "already"
         raise UserError(f"{ref} closed {when}; ballots are no longer accepted. See /wg results {ref}.")
     assert vote.id is not None and member.id is not None
-    on_roll = (await ctx.session.exec(_ON_ROLL, params={"vote_id": vote.id, "member_id": member.id})).first()
     if on_roll is None:
         raise UserError(
             f"You are not on the voter roll of {ref}: it was frozen when the vote opened "
@@ -342,7 +349,6 @@ async def cast(ctx: Ctx) -> Response | Reply:
                 replies=[Reply.error(f'A {answer} needs a reason: /wg vote {ref} {answer} reason:"…"')],
             )
         raise UserError(f'A {answer} needs a reason, so the group can address it: /wg vote {ref} {answer} reason:"…"')
-    existing = (await ctx.session.exec(_CURRENT_BALLOT, params={"vote_id": vote.id, "member_id": member.id})).first()
     if existing is not None and existing[0] == choice and existing[1] == reason:
         # unchanged: nothing to write, so no lock (a concurrent change by the same voter orders after this)
         q = select(BallotLogEntry).where(BallotLogEntry.vote_id == vote.id, BallotLogEntry.seq == existing[2])
