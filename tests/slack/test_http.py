@@ -424,3 +424,22 @@ async def test_one_persons_commands_apply_in_the_order_sent(slack: SlackEnv, mon
     answers = [c["text"] for c in slack.fake.of("chat.postEphemeral") if c["user"] == "U1"]
     assert len(answers) == 3 and "P1 recorded" in answers[0], answers
     assert not any("error" in a.lower() or "no proposal" in a.lower() for a in answers), answers
+
+
+async def test_unsigned_requests_with_malformed_bodies_or_timestamps_get_401_not_500(slack: SlackEnv) -> None:
+    """The signature is checked on the raw bytes before anything is parsed: an unsigned request whose
+    body is broken JSON (or 200,000 nested brackets) or whose timestamp is not a number used to reach
+    Bolt's parser first and get a 500 with a traceback."""
+    await setup_group(slack)
+    before = await table_snapshot(slack.app.db)
+    for body in ("{not json", "[" * 200_000, '{"type": "event_callback", "event": '):
+        status, _ = await slack.post(body, "application/json", secret="not-the-secret")
+        assert status == 401, body[:20]
+    for stamp in ("abc", "9" * 400, "-5", "1e9", ""):
+        status, _ = await slack.post("{}", "application/json", headers={"X-Slack-Request-Timestamp": stamp})
+        assert status == 401, stamp[:20]
+    await slack.settle()
+    assert slack.fake.calls == []
+    assert await table_snapshot(slack.app.db) == before
+    status, _ = await slack.slash("help")  # a signed request is still served
+    assert status == 200
