@@ -258,7 +258,9 @@ class SlackAdapter:
         (`X-Slack-Request-Timestamp` must be a plain number of seconds)."""
         stamp = headers.get("X-Slack-Request-Timestamp", "")
         signature = headers.get("X-Slack-Signature", "")
-        if not (0 < len(stamp) <= 12 and stamp.isascii() and stamp.isdigit()) or not signature:
+        if not (0 < len(stamp) <= 12 and stamp.isascii() and stamp.isdigit()):
+            return False
+        if not signature or not signature.isascii():  # compare_digest raises on non-ASCII str
             return False
         if abs(time.time() - int(stamp)) > 5 * 60:
             return False

@@ -94,6 +94,7 @@ async def test_an_anonymous_question_from_discord_shows_no_group_or_platform_on_
     await setup_group(bot, alice, bob)  # alice civil-society, bob government
     await link_on_slack(bot, slack, alice, "U1", "ana")
     assert (await slack.slash("bind"))[0] == 200
+    await slack.settle()  # two people's commands run concurrently: the channel is bound before Kai joins
     assert (await slack.slash("join academia", user="U3", user_name="kai"))[0] == 200
     await slack.settle()
     await bot.command(["meeting", "schedule"], alice, title="Call", at="2026-01-05T10:00Z")

@@ -438,6 +438,10 @@ async def test_unsigned_requests_with_malformed_bodies_or_timestamps_get_401_not
     for stamp in ("abc", "9" * 400, "-5", "1e9", ""):
         status, _ = await slack.post("{}", "application/json", headers={"X-Slack-Request-Timestamp": stamp})
         assert status == 401, stamp[:20]
+    # a signature header that is not ASCII (a raw client can send one; compare_digest raised on it)
+    stamp = str(int(time.time()))
+    for signature in ("v0=\xff", "v0=é" + "a" * 60, ""):
+        assert not slack.adapter._signed(b"{}", {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature})
     await slack.settle()
     assert slack.fake.calls == []
     assert await table_snapshot(slack.app.db) == before
