@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.command import UserRef
-from storage.db import insert_for, per_dialect
+from storage.db import counter_upsert, per_dialect
 from storage.models import RateCounter
 
 
@@ -52,12 +51,7 @@ def person_key(kind: str, user: UserRef) -> str:
 
 @per_dialect
 def _hit(dialect: str) -> Any:
-    return (
-        insert_for(dialect, RateCounter)
-        .values(key=bindparam("key"), window_start=bindparam("window_start"), count=1)
-        .on_conflict_do_update(index_elements=["key", "window_start"], set_={"count": RateCounter.count + 1})
-        .returning(col(RateCounter.count))
-    )
+    return counter_upsert(dialect, RateCounter, ("key", "window_start"), "count")
 
 
 async def hit(session: AsyncSession, key: str, limit: Limit, now: datetime) -> int:

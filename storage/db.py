@@ -23,7 +23,7 @@ from importlib import resources
 from typing import Any, ClassVar, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import event, inspect
+from sqlalchemy import bindparam, event, inspect
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
@@ -121,6 +121,19 @@ class Known:
         facts[fact] = None
         if len(facts) > cls.LIMIT:
             facts.popitem(last=False)
+
+
+def counter_upsert(dialect: str, model: Any, keys: tuple[str, ...], counter: str) -> Any:
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET counter = counter + 1 RETURNING counter: one more
+    under `keys` (bound parameters of the same names), atomically, and the count now. For statements
+    built once (`per_dialect`): rate counters, public numbers."""
+    column = getattr(model, counter)
+    return (
+        insert_for(dialect, model)
+        .values({**{key: bindparam(key) for key in keys}, counter: 1})
+        .on_conflict_do_update(index_elements=list(keys), set_={counter: column + 1})
+        .returning(column)
+    )
 
 
 def insert_for(dialect: str, model: Any) -> Any:

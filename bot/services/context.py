@@ -25,7 +25,7 @@ from bot.grammar import SPECS
 from bot.outbox import Destination, enqueue
 from bot.ratelimit import Limits
 from bot.reply import Reply, Response
-from storage.db import insert_for, per_dialect
+from storage.db import counter_upsert, per_dialect
 from storage.models import Channel, Identity, Invitation, Member, Sequence, WorkingGroup
 
 Handler = Callable[["Ctx"], Awaitable[Response | Reply | Followup]]
@@ -56,12 +56,7 @@ def shows(letter: str) -> Callable[[Callable[[Ctx, int], Awaitable[Response | Re
 @per_dialect
 def _next_number(dialect: str) -> Any:
     """The group's next public number of a kind, atomically (built once: see storage.db.per_dialect)."""
-    return (
-        insert_for(dialect, Sequence)
-        .values(wg_id=bindparam("wg_id"), kind=bindparam("kind"), value=1)
-        .on_conflict_do_update(index_elements=["wg_id", "kind"], set_={"value": Sequence.value + 1})
-        .returning(col(Sequence.value))
-    )
+    return counter_upsert(dialect, Sequence, ("wg_id", "kind"), "value")
 
 
 @dataclass
