@@ -42,16 +42,11 @@ DATABASE_AWAY = (
 NO_GROUP_NEEDED = {"help", "bind", "link"}
 _RECORD_EVENT = insert(InboundEvent)  # its values as parameters: built and compiled once
 # the speaker's identity in a group and their member, built once (run by every command; see
-# storage.db.per_dialect); the conditions are `identity_is`'s
+# storage.db.per_dialect)
 _IDENTITY_AND_MEMBER = (
     select(Identity, Member)
     .outerjoin(Member, col(Member.id) == col(Identity.member_id))
-    .where(
-        Identity.wg_id == bindparam("wg_id"),
-        col(Identity.platform) == bindparam("platform"),
-        col(Identity.workspace) == bindparam("workspace"),
-        col(Identity.user_id) == bindparam("user_id"),
-    )
+    .where(Identity.wg_id == bindparam("wg_id"), *identity_is())
 )
 NOT_A_MEMBER = (
     "You are not a member of any working group yet. To join one, run /wg join <stakeholder-group> "

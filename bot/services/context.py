@@ -307,13 +307,22 @@ async def adopt_identities(session: AsyncSession, user: UserRef) -> None:
     )
 
 
-def identity_is(user: UserRef) -> tuple[ColumnElement[bool], ...]:
+def identity_is(user: UserRef | None = None) -> tuple[ColumnElement[bool], ...]:
     """The conditions that find `user`'s identities: ids are only compared within their platform and
-    workspace (Slack team), so the same id in two workspaces never names the same person."""
+    workspace (Slack team), so the same id in two workspaces never names the same person. Without a
+    user, the same conditions on bound parameters `platform`, `workspace` and `user_id` (for a
+    statement built once)."""
+    platform: Any
+    workspace: Any
+    user_id: Any
+    if user is None:
+        platform, workspace, user_id = bindparam("platform"), bindparam("workspace"), bindparam("user_id")
+    else:
+        platform, workspace, user_id = user.platform, user.workspace, user.user_id
     return (
-        col(Identity.platform) == user.platform,
-        col(Identity.workspace) == user.workspace,
-        col(Identity.user_id) == user.user_id,
+        col(Identity.platform) == platform,
+        col(Identity.workspace) == workspace,
+        col(Identity.user_id) == user_id,
     )
 
 
