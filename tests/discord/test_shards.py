@@ -6,20 +6,17 @@ by shard as Discord does."""
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import AsyncIterator
 
 import pytest
 from pydantic import ValidationError
 
 from adapters.cli import settings_problem
-from adapters.discord.client import WgClient
-from adapters.discord.runtime import start
-from bot.bootstrap import build
 from bot.clock import VirtualClock
 from bot.config import Settings
 from storage.db import Database
-from tests.discord.conftest import TOKEN, Bot, start_bot
+from tests.discord.conftest import Bot, start_bot
+from tests.discord.test_ready import started, stop
 from tests.fakes.discord_server import DiscordServer
 
 #: the fake's own guild is on shard 1 of 2; this one, the next snowflake "millisecond", on shard 0
@@ -152,22 +149,7 @@ async def test_each_shard_is_ready_without_the_guild_wait(
 ) -> None:
     """As tests/discord/test_ready.py, per shard: a 600 s guild_ready_timeout is never waited when
     every guild each shard's READY listed has arrived; a guild missing on one shard holds readiness."""
-    settings = Settings(
-        WGBOT_DATABASE_URL=str(db.url),
-        DISCORD_TOKEN=TOKEN,
-        DISCORD_API_BASE=sharded.api_base,
-        DISCORD_GATEWAY_URL=sharded.gateway_url,
-    )
-    app = await build(settings, clock=clock, db=db, rng=random.Random(0), worker_id="w1", upgrade=False)
-    options = {"discord_guild_ready_timeout": 600, "discord_defer_after": 60, "discord_identify_delay": 0.0}
-
-    async def run(server: DiscordServer) -> tuple[WgClient, asyncio.Future[None]]:
-        (job,) = await start(app, settings, options)
-        client = app.extras["discord_client"]
-        assert isinstance(client, WgClient)
-        return client, asyncio.ensure_future(job)
-
-    client, task = await run(sharded)
+    client, task = await started(sharded, db, clock)
     try:
         await asyncio.wait_for(client.ready_event.wait(), 20)
         assert sorted(g.id for g in client.guilds) == sorted([GUILD_0, sharded.guild_id])
@@ -175,18 +157,16 @@ async def test_each_shard_is_ready_without_the_guild_wait(
         await sharded.push_ready_again()  # both shards READY again: ready again, without the wait
         await asyncio.wait_for(client.ready_event.wait(), 20)
     finally:
-        await client.close()
-        await asyncio.wait({task}, timeout=10)
+        await stop(client, task)
 
     sharded.unavailable_guilds = [GUILD_0 + (2 << 22)]  # on shard 0, never sends GUILD_CREATE
-    client, task = await run(sharded)
+    client, task = await started(sharded, db, clock)
     try:
         await until(lambda: len(client.shards) == 2 and client.get_guild(sharded.guild_id) is not None)
         await asyncio.sleep(1)
         assert not client.ready_event.is_set()
     finally:
-        await client.close()
-        await asyncio.wait({task}, timeout=10)
+        await stop(client, task)
 
 
 @pytest.mark.parametrize(
