@@ -351,6 +351,16 @@ async def test_a_channel_bound_during_the_session_gets_the_queue_posted_then_edi
     assert "2. Q2 ▲0 — Which fields?" in edit.reply.to_text()
 
 
+async def _call_with_bob_alone_on_discord(h: Harness) -> None:
+    """Ana (civil society, console) convenes a live call M1 with Kai (academia, Slack) and Bob, the
+    group's only government member and its only one on Discord."""
+    await h.say("ana", "/wg join civil-society")
+    await h.say("kai", "/wg join academia", platform="slack")
+    await h.say("bob", "/wg join government", platform="discord")
+    await h.say("ana", '/wg meeting "Call" at:"2026-01-06 10:00 UTC"')
+    await h.say("ana", "/wg live start M1")
+
+
 async def test_an_anonymous_asker_alone_in_their_group_and_on_their_platform_is_not_traceable(
     harness: Harness,
 ) -> None:
@@ -362,11 +372,7 @@ async def test_an_anonymous_asker_alone_in_their_group_and_on_their_platform_is_
     from storage.models import ActionItem, LiveAttendance, LiveQuestion
 
     h = harness
-    await h.say("ana", "/wg join civil-society")
-    await h.say("kai", "/wg join academia", platform="slack")
-    await h.say("bob", "/wg join government", platform="discord")
-    await h.say("ana", '/wg meeting "Call" at:"2026-01-06 10:00 UTC"')
-    await h.say("ana", "/wg live start M1")
+    await _call_with_bob_alone_on_discord(h)
     await h.say("kai", "/wg ask Which fields are shared?", platform="slack")
     asked = await h.say("bob", "/wg ask I'll fund it, but who hosts the data? anonymous", platform="discord")
     assert "Your name is not shown anywhere" in asked.replies[0].to_text()
@@ -474,11 +480,7 @@ async def test_the_migration_unties_anonymous_questions_stored_and_archived_befo
     spec.loader.exec_module(migration)
 
     h = harness
-    await h.say("ana", "/wg join civil-society")
-    await h.say("kai", "/wg join academia", platform="slack")
-    await h.say("bob", "/wg join government", platform="discord")
-    await h.say("ana", '/wg meeting "Call" at:"2026-01-06 10:00 UTC"')
-    await h.say("ana", "/wg live start M1")
+    await _call_with_bob_alone_on_discord(h)
     await h.say("kai", "/wg ask Which fields?", platform="slack")
     await h.say("bob", "/wg ask I'll fund it, who hosts? anonymous", platform="discord")
     await h.say("ana", "/wg live end")
