@@ -48,6 +48,16 @@ async def test_a_leader_whose_connection_dies_steps_down_and_the_standby_leads(d
         pid = (await a._conn.execute(text("SELECT pg_backend_pid()"))).scalar()
         async with db.engine.connect() as admin:  # what a database restart does to the leader's session
             await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            # pg_terminate_backend only signals the backend: it exits, and its locks go, a moment later
+            for _ in range(100):
+                gone = (
+                    await admin.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid})
+                ).scalar() == 0
+                await admin.rollback()  # pg_stat_activity is read once per transaction
+                if gone:
+                    break
+                await asyncio.sleep(0.05)
+            assert gone
         assert await b.attempt() is True  # the server released the lock with the session
         assert await a.attempt() is False  # a notices, steps down, and cannot take it back
         assert (a.role, b.role) == ("standby", "leader")
