@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot.config import Settings
+from bot.config import Settings, ShardSettingsError
 from storage.db import Database, redact
 
 
@@ -138,6 +138,9 @@ async def run_checks(settings: Settings) -> list[Check]:
     checks = [check_packages(), database]
     for platform_check in PLATFORM_CHECKS:
         checks.append(await platform_check(settings))
+    shards = check_discord_shards(settings)
+    if shards is not None:
+        checks.append(shards)
     checks += [await check_llm(settings), await check_smtp(settings)]
     if database.status == "ok":  # reading the outbox of a database not there yet would create it
         checks.append(await check_email_deliveries(settings))
@@ -150,6 +153,23 @@ async def run_checks(settings: Settings) -> list[Check]:
             )
         )
     return checks
+
+
+def check_discord_shards(settings: Settings) -> Check | None:
+    """A row only when a DISCORD_SHARD_* variable is set. Settings that do not fit together are a warning,
+    not a failure: a shared environment file may hold the count while each worker sets its own ids (the
+    README's systemd units), and only `wgbot run` reads them; run with the worker's own settings, it
+    would refuse to start with the same line."""
+    if (settings.discord_shard_ids, settings.discord_shard_id, settings.discord_shard_count) == (None, None, None):
+        return None
+    try:
+        sharding = settings.discord_sharding()
+    except ShardSettingsError as exc:
+        return Check("Discord shards", "warn", f"`wgbot run` would refuse to start here: {exc}")
+    if sharding is None:
+        return None
+    shards, count = sharding
+    return Check("Discord shards", "ok", f"this process runs shards {', '.join(map(str, shards))} of {count}")
 
 
 def _load_platform_checks() -> None:

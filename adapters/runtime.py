@@ -16,7 +16,7 @@ from adapters.health import Advisory, Probe, health
 from adapters.httphost import HttpHost
 from adapters.llm import llm_from_settings
 from bot.bootstrap import App, build
-from bot.config import Settings
+from bot.config import Settings, ShardSettingsError
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,10 @@ async def serve(
     """Verify every configured platform's credentials, then run the adapters and the background
     loops until SIGINT/SIGTERM. An adapter that stops (its token revoked, a bug) is logged in one
     line and the others keep running; when none is left the process ends with AdaptersStopped."""
+    try:  # read here, not when Settings load: only the command that starts Discord refuses them
+        settings.discord_sharding()
+    except ShardSettingsError as problem:
+        raise StartupError(f"{problem} (fix it in the environment or .env; see .env.example)") from None
     starters = platform_starters(settings)
     if settings.slack_bot_token is None and not settings.discord_configured and not web:
         raise NothingConfigured

@@ -4,12 +4,25 @@ never show in a repr, a log line or an error message."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.ratelimit import Limit, Limits
+
+
+class ShardSettingsError(ValueError):
+    """DISCORD_SHARD_* settings that cannot be used together; the message is one line naming the variable
+    (never a secret)."""
+
+
+def _numbers(text: str) -> list[int] | None:
+    """`0, 2` → [0, 2]; None when any part is not a plain non-negative whole number."""
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isascii() and part.isdigit() for part in parts):
+        return None
+    return [int(part) for part in parts]
 
 
 class Settings(BaseSettings):
@@ -38,11 +51,13 @@ class Settings(BaseSettings):
     discord_api_base: str | None = Field(default=None, alias="DISCORD_API_BASE")
     discord_gateway_url: str | None = Field(default=None, alias="DISCORD_GATEWAY_URL")
     #: several processes on one token: each runs some shards (`0,1`) of DISCORD_SHARD_COUNT; unset, one
-    #: process runs every shard, as many as Discord recommends; see the README
-    discord_shard_ids: Annotated[list[int] | None, NoDecode] = Field(default=None, alias="DISCORD_SHARD_IDS")
+    #: process runs every shard, as many as Discord recommends; see the README. Kept as text and read by
+    #: `discord_sharding()` only where the Discord adapter starts (`wgbot run`; `wgbot doctor` warns), so
+    #: a worker's shard settings in a shared environment never stop `wgbot db upgrade` or any other command
+    discord_shard_ids: str | None = Field(default=None, alias="DISCORD_SHARD_IDS")
     #: one shard id: what DISCORD_SHARD_IDS replaced (kept so that existing deployments run unchanged)
-    discord_shard_id: int | None = Field(default=None, ge=0, alias="DISCORD_SHARD_ID")
-    discord_shard_count: int | None = Field(default=None, ge=1, alias="DISCORD_SHARD_COUNT")
+    discord_shard_id: str | None = Field(default=None, alias="DISCORD_SHARD_ID")
+    discord_shard_count: str | None = Field(default=None, alias="DISCORD_SHARD_COUNT")
 
     openai_api_key: SecretStr | None = Field(default=None, alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")
@@ -89,49 +104,45 @@ class Settings(BaseSettings):
     rate_announcements_per_hour: int = Field(default=30, ge=0, alias="WGBOT_RATE_ANNOUNCEMENTS_PER_HOUR")
     rate_wrong_codes_per_hour: int = Field(default=5, ge=0, alias="WGBOT_RATE_WRONG_CODES_PER_HOUR")
 
-    @field_validator("discord_shard_ids", mode="before")
-    @classmethod
-    def _shard_id_list(cls, value: Any) -> Any:
-        """`0,1` (spaces allowed) → [0, 1]; what is not a list of distinct ids says so in one line."""
-        if not isinstance(value, str):
-            return value
-        parts = [part.strip() for part in value.split(",")]
-        if not all(part.isascii() and part.isdigit() for part in parts):
-            raise ValueError("must be shard ids separated by commas, such as 0,1")
-        ids = [int(part) for part in parts]
-        if len(set(ids)) != len(ids):
-            raise ValueError("names a shard twice")
-        return ids
-
-    @model_validator(mode="after")
-    def _shards_make_sense(self) -> Settings:
-        """Shard ids need the count and the count ids: a process given the count alone would not know
-        which of the shards are its own, and the guilds of the others would go unserved (or be served
-        twice)."""
-        ids, single, count = self.discord_shard_ids, self.discord_shard_id, self.discord_shard_count
-        if ids is not None and single is not None:
-            raise ValueError("DISCORD_SHARD_IDS and DISCORD_SHARD_ID are both set: keep DISCORD_SHARD_IDS")
-        if ids is not None and (not ids or min(ids) < 0):
-            raise ValueError("DISCORD_SHARD_IDS must name at least one shard, each 0 or above")
-        name = "DISCORD_SHARD_ID" if single is not None else "DISCORD_SHARD_IDS"
-        shards = self.discord_shards
+    def discord_sharding(self) -> tuple[list[int], int] | None:
+        """The shards this process runs and the shard count (DISCORD_SHARD_IDS, or DISCORD_SHARD_ID alone,
+        of DISCORD_SHARD_COUNT); None: no shard settings, the process runs every shard. Settings that do
+        not fit together raise ShardSettingsError, one line naming the variable: ids need the count and
+        the count ids, since a process given the count alone would not know which shards are its own, and
+        the guilds of the others would go unserved (or be served twice)."""
+        ids_text, single_text, count_text = self.discord_shard_ids, self.discord_shard_id, self.discord_shard_count
+        if ids_text is not None and single_text is not None:
+            raise ShardSettingsError("DISCORD_SHARD_IDS and DISCORD_SHARD_ID are both set: keep DISCORD_SHARD_IDS")
+        name = "DISCORD_SHARD_ID" if single_text is not None else "DISCORD_SHARD_IDS"
+        shards: list[int] | None = None
+        if ids_text is not None:
+            shards = _numbers(ids_text)
+            if shards is None:
+                raise ShardSettingsError("DISCORD_SHARD_IDS must be shard ids separated by commas, such as 0,1")
+            if len(set(shards)) != len(shards):
+                raise ShardSettingsError("DISCORD_SHARD_IDS names a shard twice")
+        elif single_text is not None:
+            shards = _numbers(single_text)
+            if shards is None or len(shards) != 1:
+                raise ShardSettingsError("DISCORD_SHARD_ID must be one shard id, 0 or above")
+        count: int | None = None
+        if count_text is not None:
+            counts = _numbers(count_text)
+            if counts is None or len(counts) != 1 or counts[0] < 1:
+                raise ShardSettingsError("DISCORD_SHARD_COUNT must be a whole number, 1 or above")
+            count = counts[0]
         if shards is not None and count is None:
-            raise ValueError(f"{name} is set without DISCORD_SHARD_COUNT (the same count in every process)")
-        if count is not None and shards is None:
-            raise ValueError(
-                "DISCORD_SHARD_COUNT is set without DISCORD_SHARD_IDS (this process's shards, such as 0,1; "
-                "together the processes run 0…count-1)"
-            )
-        if shards is not None and count is not None and max(shards) >= count:
-            raise ValueError(f"{name} must be below DISCORD_SHARD_COUNT ({count}): shards are 0…{count - 1}")
-        return self
-
-    @property
-    def discord_shards(self) -> list[int] | None:
-        """The shards this process runs (DISCORD_SHARD_IDS, or DISCORD_SHARD_ID alone); None: all of them."""
-        if self.discord_shard_ids is not None:
-            return list(self.discord_shard_ids)
-        return None if self.discord_shard_id is None else [self.discord_shard_id]
+            raise ShardSettingsError(f"{name} is set without DISCORD_SHARD_COUNT (the same count in every process)")
+        if shards is None or count is None:
+            if count is not None:
+                raise ShardSettingsError(
+                    "DISCORD_SHARD_COUNT is set without DISCORD_SHARD_IDS (this process's shards, such as 0,1; "
+                    "together the processes run 0…count-1)"
+                )
+            return None
+        if max(shards) >= count:
+            raise ShardSettingsError(f"{name} must be below DISCORD_SHARD_COUNT ({count}): shards are 0…{count - 1}")
+        return shards, count
 
     @property
     def limits(self) -> Limits:

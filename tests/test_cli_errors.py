@@ -93,7 +93,7 @@ def test_help_has_no_stray_placeholders(tmp_path: Path, args: tuple[str, ...]) -
 @pytest.mark.parametrize(
     ("args", "env", "expected"),
     [
-        (("run",), {"DISCORD_SHARD_ID": "x", "DISCORD_SHARD_COUNT": "2"}, "DISCORD_SHARD_ID: Input should be a valid"),
+        (("run",), {"DISCORD_SHARD_ID": "x", "DISCORD_SHARD_COUNT": "2"}, "DISCORD_SHARD_ID must be one shard id"),
         (("run",), {"DISCORD_SHARD_ID": "2", "DISCORD_SHARD_COUNT": "2"}, "must be below DISCORD_SHARD_COUNT (2)"),
         (("run",), {"DISCORD_SHARD_ID": "1"}, "DISCORD_SHARD_ID is set without DISCORD_SHARD_COUNT"),
         (("run",), {"DISCORD_SHARD_COUNT": "2"}, "DISCORD_SHARD_COUNT is set without DISCORD_SHARD_ID"),
@@ -110,3 +110,27 @@ def test_an_unusable_setting_is_one_line_naming_it(
     one_line_error(result, expected)
     assert "see .env.example" in result.stderr
     assert not (tmp_path / "wg.db").exists()
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"DISCORD_SHARD_COUNT": "2"},
+        {"DISCORD_SHARD_IDS": "0,1"},
+        {"DISCORD_SHARD_ID": "x", "DISCORD_SHARD_COUNT": "0"},
+    ],
+)
+def test_shard_settings_concern_only_the_command_that_starts_discord(tmp_path: Path, env: dict[str, str]) -> None:
+    """A worker's shard settings in a shared environment (the count there, the ids in each worker's
+    unit): `wgbot db upgrade` and the other commands work; `wgbot doctor` warns that `run` would refuse,
+    and `wgbot run` refuses in one line (test_an_unusable_setting_is_one_line_naming_it)."""
+    env = {"WGBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'wg.db'}", **env}
+    upgraded = wgbot("db", "upgrade", cwd=tmp_path, env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert (tmp_path / "wg.db").exists()
+    usage = wgbot("usage", cwd=tmp_path, env=env)
+    assert usage.returncode == 0 and "no LLM usage recorded" in usage.stdout, usage.stderr
+    doctor = wgbot("doctor", cwd=tmp_path, env=env)
+    [row] = [line for line in doctor.stdout.splitlines() if line.startswith("│ Discord shards")]
+    assert "│ warn" in row and "`wgbot run` would refuse to start here: DISCORD_SHARD" in row, row
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr

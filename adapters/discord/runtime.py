@@ -58,9 +58,9 @@ def create_client(app: App, settings: Settings, options: dict[str, Any]) -> WgCl
         extra["identify_delay"] = float(options["discord_identify_delay"])
     if "discord_guild_ready_timeout" in options:
         extra["guild_ready_timeout"] = float(options["discord_guild_ready_timeout"])
-    shards = settings.discord_shards
-    if shards is not None and settings.discord_shard_count is not None:  # Settings checked they go together
-        extra.update(shard_ids=shards, shard_count=settings.discord_shard_count)
+    sharding = settings.discord_sharding()  # `serve` has refused settings that do not fit together
+    if sharding is not None:
+        extra.update(shard_ids=sharding[0], shard_count=sharding[1])
     client = WgClient(app.core, fixed_gateway=settings.discord_gateway_url is not None, **extra)
     app.dispatcher.add_sender(DiscordSender(client))
     app.extras["discord_client"] = client

@@ -9,11 +9,9 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from pydantic import ValidationError
 
-from adapters.cli import settings_problem
 from bot.clock import VirtualClock
-from bot.config import Settings
+from bot.config import Settings, ShardSettingsError
 from storage.db import Database
 from tests.discord.conftest import Bot, start_bot
 from tests.discord.test_ready import started, stop
@@ -183,21 +181,25 @@ async def test_each_shard_is_ready_without_the_guild_wait(
         ({"DISCORD_SHARD_IDS": "0,1"}, "DISCORD_SHARD_IDS is set without DISCORD_SHARD_COUNT"),
         ({"DISCORD_SHARD_ID": "1"}, "DISCORD_SHARD_ID is set without DISCORD_SHARD_COUNT"),
         ({"DISCORD_SHARD_COUNT": "2"}, "DISCORD_SHARD_COUNT is set without DISCORD_SHARD_IDS"),
-        ({"DISCORD_SHARD_IDS": "0;1", "DISCORD_SHARD_COUNT": "2"}, "DISCORD_SHARD_IDS: must be shard ids separated"),
-        ({"DISCORD_SHARD_IDS": "0,-1", "DISCORD_SHARD_COUNT": "2"}, "DISCORD_SHARD_IDS: must be shard ids separated"),
-        ({"DISCORD_SHARD_IDS": "1,1", "DISCORD_SHARD_COUNT": "2"}, "DISCORD_SHARD_IDS: names a shard twice"),
+        ({"DISCORD_SHARD_IDS": "0;1", "DISCORD_SHARD_COUNT": "2"}, "DISCORD_SHARD_IDS must be shard ids separated"),
+        ({"DISCORD_SHARD_IDS": "0,-1", "DISCORD_SHARD_COUNT": "2"}, "DISCORD_SHARD_IDS must be shard ids separated"),
+        ({"DISCORD_SHARD_IDS": "1,1", "DISCORD_SHARD_COUNT": "2"}, "DISCORD_SHARD_IDS names a shard twice"),
         ({"DISCORD_SHARD_IDS": "0", "DISCORD_SHARD_ID": "0", "DISCORD_SHARD_COUNT": "2"}, "are both set"),
-        ({"DISCORD_SHARD_IDS": "0", "DISCORD_SHARD_COUNT": "0"}, "DISCORD_SHARD_COUNT: Input should be greater"),
+        ({"DISCORD_SHARD_IDS": "0", "DISCORD_SHARD_COUNT": "0"}, "DISCORD_SHARD_COUNT must be a whole number, 1"),
+        ({"DISCORD_SHARD_ID": "x", "DISCORD_SHARD_COUNT": "2"}, "DISCORD_SHARD_ID must be one shard id"),
     ],
 )
 def test_inconsistent_shard_settings_are_one_line_naming_the_variable(env: dict[str, str], expected: str) -> None:
-    with pytest.raises(ValidationError) as caught:
-        Settings(**env)  # type: ignore[arg-type]
-    line = settings_problem(caught.value)
+    """Loading the settings accepts them (every other command must work); the Discord adapter's own
+    reading of them refuses, in one line naming the variable."""
+    settings = Settings(_env_file=None, **env)  # type: ignore[arg-type]
+    with pytest.raises(ShardSettingsError) as caught:
+        settings.discord_sharding()
+    line = str(caught.value)
     assert expected in line and "\n" not in line, line
 
 
 def test_shard_settings_that_go_together() -> None:
-    assert Settings(DISCORD_SHARD_IDS=" 0, 2 ", DISCORD_SHARD_COUNT="3").discord_shards == [0, 2]  # type: ignore[arg-type]
-    assert Settings(DISCORD_SHARD_ID="1", DISCORD_SHARD_COUNT="3").discord_shards == [1]  # type: ignore[arg-type]
-    assert Settings().discord_shards is None
+    assert Settings(DISCORD_SHARD_IDS=" 0, 2 ", DISCORD_SHARD_COUNT="3").discord_sharding() == ([0, 2], 3)  # type: ignore[call-arg]
+    assert Settings(DISCORD_SHARD_ID="1", DISCORD_SHARD_COUNT="3").discord_sharding() == ([1], 3)  # type: ignore[call-arg]
+    assert Settings(_env_file=None).discord_sharding() is None  # type: ignore[call-arg]
