@@ -222,7 +222,13 @@ SPECS: dict[str, Spec] = {
         _spec(
             "web.link",
             "/wg web link [rotate]",
-            "Show the address of the group's web record, or replace it (convener).",
+            "Show the address of the group's web record, or replace it and every link given out (convener).",
+            optional=("action",),
+        ),
+        _spec(
+            "web.feed",
+            "/wg web feed [rotate]",
+            "Show the address of the group's calendar feed, or replace it alone (convener).",
             optional=("action",),
         ),
         _spec("link", "/wg link [<code>]", "Link your Slack and Discord identities.", optional=("code",)),

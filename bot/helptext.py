@@ -108,6 +108,7 @@ EXAMPLES: dict[str, str] = {
     "pause": '/wg pause "What worries you most about sharing data?" for:5m',
     "react": "/wg react Liability when data crosses borders",
     "web.link": "/wg web link rotate",
+    "web.feed": "/wg web feed rotate",
     "summarize": "/wg summarize lang:fr",
     "privacy.opt-out": "/wg privacy opt-out",
     "privacy.opt-in": "/wg privacy opt-in",

@@ -546,7 +546,7 @@ class WebAccess(SQLModel, table=True):
 
     Private by default: the record is reachable only at `/r/<token>`; rotating the token makes the
     old address 404 at once. `link_secret` keys the HMAC of the signed links in e-mails (RSVP,
-    check-in answer, unsubscribe); it is never shown and is independent of the record's token."""
+    check-in answer, unsubscribe, confirm); it is never shown and is independent of the record's token."""
 
     __tablename__ = "web_access"
     wg_id: int = Field(foreign_key="working_groups.id", primary_key=True)
@@ -554,12 +554,16 @@ class WebAccess(SQLModel, table=True):
     token: str = Field(max_length=64, unique=True)
     #: the calendar feed's own token (`/f/<feed_token>/calendar.ics`): it opens the feed and nothing
     #: else, so the address members paste into calendar apps (and `/wg show` posts) never opens the
-    #: record; rotated together with `token`
+    #: record; rotated together with `token`, or alone (`/wg web feed rotate`)
     feed_token: str = Field(max_length=64, unique=True)
     #: thread summaries appear on the record only when a convener turns them on
     summaries: bool = Field(default=False)
     link_secret: str = Field(max_length=64)
+    #: signed into every e-mail link; `/wg web link rotate` bumps it, and the answer and confirmation
+    #: links signed with an older one are refused as replaced (bot/webaccess.py)
+    link_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(sa_type=UTCDateTime)
+    #: when `/wg web link rotate` last replaced the links
     rotated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 

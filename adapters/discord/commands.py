@@ -160,7 +160,7 @@ def choices_for(spec: Spec, param: Param) -> tuple[str, ...] | None:
         return ("private", "public")
     if param.name == "summaries" and spec.name == "settings":
         return ("on", "off")
-    if param.name == "action" and spec.name == "web.link":
+    if param.name == "action" and spec.name in ("web.link", "web.feed"):
         return ("rotate",)
     if param.name == "action" and spec.name == "todo":
         return ("done", "reopen")

@@ -3,7 +3,8 @@
 GET shows what the link will do, with one button; POST does it. Mail scanners that follow links
 (GET) therefore change nothing. Unsubscribing also accepts RFC 8058's one-click POST
 (`List-Unsubscribe=One-Click`) that mail clients send for `List-Unsubscribe-Post`. A tampered,
-expired or foreign link does nothing and says so."""
+expired or foreign link does nothing and says so; so does an answer or confirmation link from before
+the group's links were rotated (`/wg web link rotate`), saying it was replaced."""
 
 from __future__ import annotations
 
@@ -32,6 +33,23 @@ def _invalid() -> web.Response:
     return render("error.html.j2", http_status=404, title="Link not valid", message=INVALID)
 
 
+def _replaced(access: WebAccess, action: webaccess.SignedAction) -> web.Response:
+    """A genuine link of an older generation: say what happened and what to do instead (only someone
+    holding a link the group really signed sees this, so it tells nothing about who is in it)."""
+    when = f" on {access.rotated_at:%Y-%m-%d}" if access.rotated_at is not None else ""
+    if action.purpose == "confirm":
+        instead = "Ask again in the chat with /wg digest subscribe email:<address> for a new confirmation link."
+    else:
+        instead = (
+            "Use the link in a more recent e-mail from the group, or reply to the e-mail and a convener records it."
+        )
+    message = (
+        f"This link was replaced: a convener renewed the working group's links{when}, so the links in "
+        f"e-mails sent before then no longer work. Nothing was changed. {instead}"
+    )
+    return render("error.html.j2", http_status=410, title="Link replaced", message=message)
+
+
 async def handle(rec: WebRecord, request: web.Request) -> web.StreamResponse:
     if request.method not in ("GET", "POST"):
         return bad_request("That method is not allowed here.", status=405)
@@ -43,8 +61,10 @@ async def handle(rec: WebRecord, request: web.Request) -> web.StreamResponse:
     async with rec.db.session() as s:
         access = await s.get(WebAccess, claimed.wg_id)
     action = webaccess.verify(access.link_secret, token, now) if access is not None else None
-    if action is None:
+    if action is None or access is None:
         return _invalid()
+    if webaccess.superseded(access, action):
+        return _replaced(access, action)
     if request.method == "GET":
         return await _confirm(rec, action, now)
     if (request.content_length or 0) > MAX_FORM:

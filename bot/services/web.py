@@ -1,4 +1,5 @@
-"""The web record's settings from chat: `/wg web link [rotate]`, `/wg settings web:… summaries:…`.
+"""The web record's settings from chat: `/wg web link [rotate]`, `/wg web feed [rotate]`,
+`/wg settings web:… summaries:…`.
 
 The record itself is served by adapters/web; here only who may read it and where it is."""
 
@@ -6,7 +7,7 @@ from __future__ import annotations
 
 from bot import webaccess
 from bot.errors import UserError
-from bot.reply import Context, Reply, Text
+from bot.reply import Block, Context, Reply, Text
 from bot.services.context import Ctx, command
 from storage.models import WebAccess, WorkingGroup
 
@@ -93,15 +94,73 @@ async def web_link(ctx: Ctx) -> Reply:
             ],
             private=True,
         )
-    head = "New link (the old one no longer works, nor the old calendar feed address)" if action == "rotate" else "Link"
+    if action == "rotate":
+        head = (
+            "New link (the old one no longer works, nor the old calendar feed address, nor the answer and "
+            "confirmation links in e-mails sent so far)"
+        )
+        after = (
+            "E-mailed reminders and check-ins from now on carry new links; the unsubscribe links in digests "
+            "already sent keep working. "
+        )
+    else:
+        head, after = "Link", ""
     vis = "public: anyone can read it" if access.public else "private: only people with this link can read it"
     return Reply(
         blocks=[
             Text(text=f"{head} to “{wg.name}”'s web record: {url}"),
             Context(
-                text=f"The record is {vis}. /wg web link rotate replaces the link and the calendar feed's "
-                "address; /wg settings web:public|private."
+                text=f"The record is {vis}. {after}/wg web link rotate replaces the link, the calendar feed's "
+                "address and the links in e-mails sent so far; /wg web feed rotate only the feed's address; "
+                "/wg settings web:public|private."
             ),
         ],
         private=True,
     )
+
+
+@command("web.feed")
+async def web_feed(ctx: Ctx) -> Reply:
+    """The calendar feed's address, or a new one (the old one 404s; the record's link and the e-mails'
+    links stay): the feed is pasted into calendar apps and posted in the channel, so it leaks more
+    easily than the record's link, and replacing it alone costs nobody the record's address."""
+    wg = ctx.require_wg()
+    action = ctx.cmd.positionals[0].lower() if ctx.cmd.positionals else ""
+    if action not in ("", "rotate"):
+        raise ctx.fail(f"Unknown `{ctx.cmd.positionals[0][:40]}`: say /wg web feed, or /wg web feed rotate.")
+    ctx.require_convener("see or replace the calendar feed's address")
+    access = await _access(ctx, wg)
+    if action == "rotate":
+        webaccess.rotate_feed(access)
+        ctx.session.add(access)
+        await ctx.session.flush()
+    if not ctx.public_url:
+        done = "The calendar feed's address was replaced. " if action == "rotate" else ""
+        return Reply(
+            blocks=[
+                Text(text=done + NO_PUBLIC_URL),
+                Context(text="Set WGBOT_PUBLIC_URL and run wgbot run --web to serve it."),
+            ],
+            private=True,
+        )
+    private_feed = webaccess.absolute(ctx.public_url, f"/f/{access.feed_token}/calendar.ics")
+    if action == "rotate":
+        head = "New calendar feed address (the old one no longer works; whoever subscribed to it subscribes again)"
+    else:
+        head = "Calendar feed address"
+    lines: list[Block] = [Text(text=f"{head} of “{wg.name}”: {private_feed}")]
+    if access.public:
+        lines.append(
+            Context(
+                text=f"The record is public, so its feed is also at {feed_url(ctx, access)}, which only "
+                "/wg settings web:private closes."
+            )
+        )
+    else:
+        lines.append(
+            Context(
+                text="/wg ics and /wg show give members this address. The record's link and the links in "
+                "e-mails are unchanged (/wg web link rotate replaces those too)."
+            )
+        )
+    return Reply(blocks=lines, private=True)

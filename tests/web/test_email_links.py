@@ -247,6 +247,40 @@ async def test_tampered_expired_and_wrong_purpose_links_change_nothing(site: Sit
     assert status == 200 and not (await _ngozi(site)).digest_email
 
 
+async def test_rotating_the_links_revokes_the_answer_links_already_sent_but_not_unsubscribe(
+    site: Site, mailed: Mailbox
+) -> None:
+    """A convener who rotates because a link leaked: the RSVP links of the invitation sent before are
+    refused as replaced (nothing changes, the page says what to do), the digest's unsubscribe link still
+    works (RFC 8058), and the next e-mail carries links that work."""
+    h = site.harness
+    await h.say("ana", '/wg meeting "Drafting call" at:"2026-01-20 16:00" duration:90m')
+    old = _links(_last(mailed, "Invitation: M2"))
+    await h.say("ana", "/wg digest send")
+    unsub = str(mailed.to(ADDR)[-1]["List-Unsubscribe"]).split(",")[0].strip().strip("<>").removeprefix(PUBLIC)
+    answer = text_of(await h.say("ana", "/wg web link rotate"))
+    assert "nor the answer and confirmation links in e-mails sent so far" in answer
+    assert "unsubscribe links in digests already sent keep working" in answer
+
+    before = await table_snapshot(h.app.db)
+    status, body, _ = await site.get(old["Yes"])
+    assert status == 410 and "This link was replaced" in body and "2026-01-05" in body, body
+    assert 'method="post"' not in body
+    status, body = await site.post(old["Yes"], {})
+    assert status == 410 and "Nothing was changed" in body and "a convener records it" in body
+    assert await table_snapshot(h.app.db) == before
+
+    await h.say("ana", '/wg meeting move M2 at:"2026-01-21 16:00"')
+    fresh = _links(_last(mailed, "Updated invitation: M2"))
+    assert fresh["Yes"] != old["Yes"]
+    status, body = await site.post(fresh["Yes"], {})
+    assert status == 200 and "recorded: yes" in body
+
+    status, body = await site.post(unsub, {"List-Unsubscribe": "One-Click"})
+    assert status == 200 and "no longer receive the digest by e-mail" in body
+    assert not (await _ngozi(site)).digest_email
+
+
 async def test_without_a_public_address_the_emails_say_how_to_answer(site: Site) -> None:
     h = site.harness
     server = SmtpServer(free_port())

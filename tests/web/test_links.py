@@ -74,6 +74,37 @@ async def test_tampered_expired_and_foreign_links_do_nothing(site: Site) -> None
     assert await table_snapshot(site.harness.app.db) == before
 
 
+async def test_links_signed_before_generations_count_as_generation_0(site: Site) -> None:
+    """A link of five fields (signed before link generations existed) still works until the group's
+    links are rotated; a confirmation link of an older generation says to ask again."""
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    kenji = await _member(site, "kenji")
+    access = await site.access()
+    assert access.link_generation == 0
+    expires = webaccess.expiry(site.harness.clock.now(), timedelta(days=7))
+    raw = json.dumps([access.wg_id, kenji.id, "rsvp", "M1:maybe", expires], separators=(",", ":")).encode()
+    payload = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    mac = hmac.new(access.link_secret.encode(), payload.encode(), hashlib.sha256).digest()
+    legacy = f"/a/{payload}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+    status, body = await site.post(legacy, {})
+    assert status == 200 and "recorded: maybe" in body
+    await site.harness.say("kenji", "/wg digest subscribe email:kenji@example.org")
+    confirm = await _link(site, kenji, "confirm", "kenji@example.org")
+    await site.harness.say("ana", "/wg web link rotate")
+    assert (await site.access()).link_generation == 1
+    before = await table_snapshot(site.harness.app.db)
+    status, body = await site.post(legacy, {})
+    assert status == 410 and "This link was replaced" in body
+    status, body = await site.post(confirm, {})
+    assert status == 410 and "/wg digest subscribe email:" in body
+    assert await table_snapshot(site.harness.app.db) == before
+    assert (await site.post(await _link(site, kenji, "rsvp", "M1:no"), {}))[0] == 410  # _link signs generation 0
+
+
 async def test_links_claiming_ids_no_column_holds_are_refused_before_any_query(site: Site) -> None:
     """The claimed group id is looked up before the MAC is checked: an id past INTEGER (PostgreSQL
     refuses the parameter) or a boolean is the same "not valid" page, never a server error."""

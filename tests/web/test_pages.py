@@ -162,6 +162,29 @@ async def test_rotate_replaces_the_feed_address_too(site: Site) -> None:
     assert f"{PUBLIC}{new}" in text_of(await site.harness.say("kenji", "/wg ics M1"))
 
 
+async def test_the_feed_address_rotates_alone(site: Site) -> None:
+    """`/wg web feed rotate` (conveners): a new feed address; the record's link and the e-mails' link
+    generation are untouched, so a leaked feed address costs nobody the record's address."""
+    before = await site.access()
+    old = f"/f/{before.feed_token}/calendar.ics"
+    shown = text_of(await site.harness.say("ana", "/wg web feed"))
+    assert f"{PUBLIC}{old}" in shown and before.token not in shown
+    refused = text_of(await site.harness.say("kenji", "/wg web feed rotate"))
+    assert "Only a convener" in refused
+    assert (await site.access()).feed_token == before.feed_token
+    answer = text_of(await site.harness.say("ana", "/wg web feed rotate"))
+    after = await site.access()
+    new = f"/f/{after.feed_token}/calendar.ics"
+    assert new != old and f"{PUBLIC}{new}" in answer and "no longer works" in answer
+    assert (after.token, after.link_generation) == (before.token, before.link_generation)
+    assert (await site.get(old))[0] == 404
+    assert (await site.get(new))[0] == 200
+    assert (await site.get(f"/r/{before.token}/"))[0] == 200  # the record's link still works
+    assert f"{PUBLIC}{new}" in text_of(await site.harness.say("kenji", "/wg ics M1"))
+    unknown = text_of(await site.harness.say("ana", "/wg web feed spin"))
+    assert "/wg web feed rotate" in unknown and (await site.access()).feed_token == after.feed_token
+
+
 async def test_public_group_gives_the_public_feed(site: Site) -> None:
     await site.harness.say("ana", "/wg settings web:public")
     access = await site.access()
