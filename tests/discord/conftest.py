@@ -36,7 +36,7 @@ class Bot:
     async def stop(self) -> None:
         await self.client.close()
         with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(self.task, 10)
+            await asyncio.wait_for(self.task, 30)
 
     async def command(self, path: list[str], user: FakeUser, **options: Any) -> Recorded:
         """Run `/wg <path> options…` and return the interaction callback request."""
@@ -53,11 +53,16 @@ async def start_bot(
     db: Database,
     clock: VirtualClock,
     *,
-    defer_after: float = 1.5,
+    defer_after: float = 60,
     worker: str = "w1",
     env: dict[str, str | None] | None = None,
 ) -> Bot:
-    """`env`: settings beside these (DISCORD_SHARD_IDS…); a None value leaves that one unset."""
+    """`env`: settings beside these (DISCORD_SHARD_IDS…); a None value leaves that one unset.
+
+    `defer_after` is long by default: the tests expect a command's answer in the interaction's own
+    callback (type 4, or 7 for a click), which a command slower than `defer_after` turns into a defer
+    (type 5/6) and a follow-up — on a loaded 2-core machine, 1.5 s was not always enough. Tests of the
+    defer path pass 0."""
     given: dict[str, str | None] = {
         "WGBOT_DATABASE_URL": str(db.url),
         "DISCORD_TOKEN": TOKEN,
@@ -81,13 +86,23 @@ async def start_bot(
     client = app.extras["discord_client"]
     assert isinstance(client, WgClient)
     ready = asyncio.ensure_future(client.ready_event.wait())
-    done, _ = await asyncio.wait({ready, task}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+    done, _ = await asyncio.wait({ready, task}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
     if ready not in done:
         ready.cancel()
         if task in done:
             task.result()  # raises what stopped the client
         raise TimeoutError("the Discord client did not become ready")
     return Bot(app, client, task, server)
+
+
+async def until(condition: Callable[[], object], within: float = 60) -> None:
+    """Wait until `condition()` holds (state in a client, re-checked every 10 ms); `within` bounds a hang."""
+
+    async def wait() -> None:
+        while not condition():  # noqa: ASYNC110  (state in the client: nothing to await)
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(wait(), within)
 
 
 @pytest.fixture

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from sqlmodel import select
 
-from bot.clock import VirtualClock
-from storage.db import Database
 from storage.models import ActionItem
-from tests.discord.conftest import Bot, start_bot
+from tests.discord.conftest import Bot
 from tests.discord.test_interactions import EPHEMERAL, data, embed_text, setup_group
 from tests.fakes.discord_server import DiscordServer, FakeUser
 from tests.test_action_items import add_item
-
-
-@pytest.fixture
-async def bot(server: DiscordServer, db: Database, clock: VirtualClock) -> AsyncIterator[Bot]:
-    b = await start_bot(server, db, clock, defer_after=60)
-    yield b
-    await b.stop()
 
 
 async def test_todo_lists_and_closes_action_items_on_discord(

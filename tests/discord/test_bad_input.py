@@ -9,31 +9,21 @@ safely, nothing else is stored, and the next ordinary command is answered as usu
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
-from bot.clock import VirtualClock
 from storage.db import Database
 from storage.models import Proposal
 from tests.conftest import table_snapshot
-from tests.discord.conftest import Bot, start_bot
+from tests.discord.conftest import Bot
 from tests.discord.test_interactions import EPHEMERAL, data, embed_text, setup_group
 from tests.discord.test_messages import answers, dm
 from tests.fakes.discord_server import DiscordServer, FakeUser
 
 MB = 1_000_000
 NESTED = "“" * 3000 + "«" * 1000 + "x" + "»" * 1000 + "”" * 3000
-
-
-@pytest.fixture
-async def bot(server: DiscordServer, db: Database, clock: VirtualClock) -> AsyncIterator[Bot]:
-    """Answers directly (no defer), so the answer is the interaction callback on a loaded machine too."""
-    b = await start_bot(server, db, clock, defer_after=60)
-    yield b
-    await b.stop()
 
 
 async def snapshot(db: Database) -> dict[str, Any]:

@@ -4,28 +4,15 @@ poll's buttons and its close by itself, a pause round's React button opening a o
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-
-import pytest
 
 from bot.clock import VirtualClock
 from bot.command import UserRef, Where
-from storage.db import Database
-from tests.discord.conftest import Bot, assert_no_pings, start_bot
+from tests.discord.conftest import Bot, assert_no_pings
 from tests.discord.test_interactions import CHANNEL_MESSAGES, EPHEMERAL, custom_ids, data, embed_text, setup_group
 from tests.fakes.discord_server import DiscordServer, FakeUser
 
 SLACK_BOB = UserRef("slack", "U77", "bob-s")
-
-
-@pytest.fixture
-async def bot(server: DiscordServer, db: Database, clock: VirtualClock) -> AsyncIterator[Bot]:
-    """The bot answering every interaction directly (no defer): these tests check the answer's kind
-    (an edit of the queue, a modal), which a loaded machine must not turn into a deferral."""
-    b = await start_bot(server, db, clock, defer_after=60)
-    yield b
-    await b.stop()
 
 
 SLACK_DM = Where("slack", "D77", is_dm=True)

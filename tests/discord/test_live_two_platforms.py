@@ -4,16 +4,13 @@ button on Slack counts once, and the queue message in both channels shows the sa
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
 from sqlmodel import select
 
 from bot.clock import VirtualClock
-from storage.db import Database
 from storage.models import LiveAttendance, LiveUpvote
-from tests.discord.conftest import Bot, assert_no_pings, start_bot
+from tests.discord.conftest import Bot, assert_no_pings
 from tests.discord.test_interactions import EPHEMERAL, custom_ids, data, embed_text, setup_group
 from tests.fakes.discord_server import DiscordServer, FakeUser
 from tests.slack import conftest as slack_fixtures
@@ -22,13 +19,6 @@ from tests.slack.test_votes import action, elements
 
 fake_slack = slack_fixtures.fake_slack
 slack = slack_fixtures.slack
-
-
-@pytest.fixture
-async def bot(server: DiscordServer, db: Database, clock: VirtualClock) -> AsyncIterator[Bot]:
-    b = await start_bot(server, db, clock, defer_after=60)
-    yield b
-    await b.stop()
 
 
 async def link_on_slack(bot: Bot, slack: SlackEnv, who: FakeUser, user: str, name: str) -> None:

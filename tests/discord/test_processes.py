@@ -3,8 +3,6 @@ and each interaction still has exactly one effect and one answer."""
 
 from __future__ import annotations
 
-import asyncio
-
 import discord
 from sqlmodel import select
 
@@ -14,16 +12,8 @@ from bot.clock import VirtualClock
 from bot.config import Settings
 from storage.db import Database
 from storage.models import Proposal
-from tests.discord.conftest import TOKEN, Bot, start_bot
+from tests.discord.conftest import TOKEN, Bot, start_bot, until
 from tests.fakes.discord_server import DiscordServer, FakeUser
-
-
-async def until(condition: object, within: float = 10) -> None:
-    async def wait() -> None:
-        while not condition():  # type: ignore[operator]  # noqa: ASYNC110  (a counter in another client)
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(wait(), within)
 
 
 async def run_everywhere(

@@ -13,7 +13,7 @@ import pytest
 from bot.clock import VirtualClock
 from bot.config import Settings, ShardSettingsError
 from storage.db import Database
-from tests.discord.conftest import Bot, start_bot
+from tests.discord.conftest import Bot, start_bot, until
 from tests.discord.test_ready import started, stop
 from tests.fakes.discord_server import DiscordServer
 
@@ -41,14 +41,6 @@ def answer_text(server: DiscordServer, token: str) -> str:
     assert rec.status == 200
     data = rec.body.get("data") or {}
     return str(data.get("content")) + str(data.get("embeds"))
-
-
-async def until(condition: object, within: float = 10) -> None:
-    async def wait() -> None:
-        while not condition():  # type: ignore[operator]  # noqa: ASYNC110  (state in the client)
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(wait(), within)
 
 
 async def test_one_process_runs_the_recommended_shards_and_answers_a_guild_on_each(

@@ -4,17 +4,15 @@ the receipt is ephemeral and the clicked announcement is edited in place."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlmodel import func, select
 
 from bot.clock import VirtualClock
 from storage.db import Database
 from storage.models import Ballot
-from tests.discord.conftest import Bot, assert_no_pings, start_bot
+from tests.discord.conftest import Bot, assert_no_pings
 from tests.discord.test_interactions import CHANNEL_MESSAGES, EPHEMERAL, custom_ids, data, embed_text, setup_group
 from tests.fakes.discord_server import DiscordServer, FakeUser
 
@@ -30,15 +28,6 @@ async def open_vote(bot: Bot, server: DiscordServer, convener: FakeUser, **optio
     (post,) = await server.wait_request("POST", CHANNEL_MESSAGES, since=since)
     assert post.path == f"/channels/{server.channel_id}/messages"
     return next(m for m in reversed(server.bot_messages()) if m["id"] and custom_ids(m) == custom_ids(post.body))
-
-
-@pytest.fixture
-async def bot(server: DiscordServer, db: Database, clock: VirtualClock) -> AsyncIterator[Bot]:
-    """The bot answering every interaction directly (no defer): these tests check the answer's kind
-    (an edit of the card, a modal), which a loaded machine must not turn into a deferral."""
-    b = await start_bot(server, db, clock, defer_after=60)
-    yield b
-    await b.stop()
 
 
 def selects(message: dict[str, Any]) -> list[dict[str, Any]]:

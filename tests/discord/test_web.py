@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlmodel import select
 
-from bot.clock import VirtualClock
-from storage.db import Database
 from storage.models import WebAccess
-from tests.discord.conftest import Bot, start_bot
+from tests.discord.conftest import Bot
 from tests.discord.test_interactions import EPHEMERAL, data, embed_text, setup_group
-from tests.fakes.discord_server import DiscordServer, FakeUser
+from tests.fakes.discord_server import FakeUser
 
 PUBLIC = "https://wg.example.org"
-
-
-@pytest.fixture
-async def bot(server: DiscordServer, db: Database, clock: VirtualClock) -> AsyncIterator[Bot]:
-    """Answers within the defer window however loaded the machine (a 1.5 s window is flaky under load)."""
-    b = await start_bot(server, db, clock, defer_after=60)
-    yield b
-    await b.stop()
 
 
 async def test_web_link_show_rotate_and_visibility_on_discord(bot: Bot, alice: FakeUser, bob: FakeUser) -> None:

@@ -349,7 +349,7 @@ class DiscordServer:
         return [r for r in self.requests[since:] if r.method == method and pattern.search(r.path)]
 
     async def wait_request(
-        self, method: str, path: str, *, since: int = 0, count: int = 1, within: float = 10
+        self, method: str, path: str, *, since: int = 0, count: int = 1, within: float = 60
     ) -> list[Recorded]:
         """Wait until `count` requests match (recorded at index ≥ since); returns them."""
 
@@ -364,7 +364,7 @@ class DiscordServer:
         """An index to pass as `since=`: only requests after this moment."""
         return len(self.requests)
 
-    async def wait_connected(self, within: float = 10) -> None:
+    async def wait_connected(self, within: float = 60) -> None:
         await asyncio.wait_for(self._connected.wait(), within)
 
     # ---- REST ------------------------------------------------------------------------------------

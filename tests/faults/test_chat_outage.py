@@ -119,7 +119,7 @@ async def test_a_minute_of_429_or_5xx_delays_but_loses_reorders_and_doubles_noth
 async def discord_bot(db: Database, clock: VirtualClock) -> AsyncIterator[Bot]:
     server = DiscordServer()
     await server.start()
-    bot = await start_bot(server, db, clock, defer_after=60)
+    bot = await start_bot(server, db, clock)
     yield bot
     await bot.stop()
     await server.stop()
