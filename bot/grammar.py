@@ -207,10 +207,10 @@ SPECS: dict[str, Spec] = {
         _spec("digest.send", "/wg digest send", "Send the digest now (convener)."),
         _spec(
             "digest.subscribe",
-            "/wg digest subscribe [dm|email:<address>]",
-            "Receive the digest by DM or e-mail.",
+            "/wg digest subscribe [dm|email:<address>] [for:<member>]",
+            "Receive the digest by DM or e-mail (a convener: subscribe a member's address).",
             optional=("how",),
-            options={"email"},
+            options={"email", "for"},
         ),
         _spec(
             "digest.unsubscribe",

@@ -74,7 +74,7 @@ async def week(env: Env) -> None:
     await env.say("carol", "/wg join academia tz:Asia/Shanghai email:carol@example.edu")
     await env.say("zoltan_k", "/wg join government tz:America/New_York")
     await env.say("priyanka", "/wg join private-sector tz:UTC")
-    await env.say("carol", "/wg digest subscribe email:carol@example.edu")
+    await env.say("ana", "/wg digest subscribe email:carol@example.edu for:carol")
     await env.say("ana", '/wg meeting "Drafting call" at:"2026-01-08 14:00 UTC"')
     await env.advance_to(EVENING)
     await env.post("ana", "Should the taxonomy cover model theft?")

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from bot.bootstrap import build
 from bot.config import Settings
 from storage.models import Digest, ScheduledJob
-from tests.conftest import START, Harness, Recorder
+from tests.conftest import START, Harness, Recorder, table_snapshot
 
 MONDAY = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
 
@@ -24,8 +24,9 @@ async def week_of_activity(h: Harness) -> None:
     )
     await h.say("ana", '/wg member add "Ngozi Okafor" technical-community email:ngozi@example.org tz:Africa/Lagos')
     assert "by DM" in (await h.say("ben", "/wg digest subscribe", platform="slack")).replies[0].to_text()
-    r = await h.say("chen", "/wg digest subscribe email:chen@example.edu", platform="discord")
-    assert "chen@example.edu" in r.replies[0].to_text()
+    # no WGBOT_PUBLIC_URL here: nothing can be confirmed, so the convener subscribes chen's address
+    r = await h.say("ana", "/wg digest subscribe email:chen@example.edu for:chen")
+    assert "chen will receive the weekly digest by e-mail at chen@example.edu" in r.replies[0].to_text()
     await h.say("ben", '/wg propose "Shared glossary" One glossary for the group.', platform="slack")
     await h.say("ana", "/wg amend P1 One glossary for the group, by June.")
     await h.say("ana", '/wg meeting "Drafting call" at:"2026-01-14 15:00 UTC" remind:1h')
@@ -138,11 +139,16 @@ async def test_digest_commands(harness: Harness) -> None:
     assert "not a way to receive it" in await error("ben", "/wg digest subscribe pigeon", "slack")
     me = (await harness.say("ben", "/wg me", platform="slack")).replies[0].to_text()
     assert "Digest: Monday 09:00 UTC: in the group's channels, by DM" in me
-    # without WGBOT_PUBLIC_URL nothing can be confirmed: a member may only use their profile's address
+    # without WGBOT_PUBLIC_URL nothing can be confirmed, not even the profile's address (anyone's inbox
+    # can be typed into /wg join … email:): a convener subscribes it
     refused = await error("ben", "/wg digest subscribe email:ben@gov.example", "slack")
-    assert "confirmed" in refused and "ask a convener" in refused
+    assert "Ask a convener" in refused and "for:ben" in refused and "WGBOT_PUBLIC_URL" in refused
     await harness.say("ben", "/wg join government email:ben@gov.example", platform="slack")
-    await harness.say("ben", "/wg digest subscribe email:ben@gov.example", platform="slack")
+    assert "Ask a convener" in await error("ben", "/wg digest subscribe email:ben@gov.example", "slack")
+    assert "Only a convener" in await error("ben", "/wg digest subscribe email:ben@gov.example for:ben", "slack")
+    assert "give the address" in await error("ana", "/wg digest subscribe dm for:ben")
+    r = await harness.say("ana", "/wg digest subscribe email:ben@gov.example for:ben")
+    assert "ben will receive the weekly digest by e-mail at ben@gov.example" in r.replies[0].to_text()
     assert "already receive the digest by e-mail" in await error(
         "ben", "/wg digest subscribe email:BEN@gov.example", "slack"
     )
@@ -161,6 +167,26 @@ async def test_digest_commands(harness: Harness) -> None:
     ]  # fmt: skip
     async with harness.app.db.session() as s:
         assert [d.trigger for d in (await s.exec(select(Digest))).all()] == ["manual"]
+
+
+async def test_without_a_public_url_a_member_cannot_aim_the_digest_at_someone_elses_inbox(harness: Harness) -> None:
+    """No WGBOT_PUBLIC_URL, so no confirmation link: a member who puts someone else's address on their
+    profile (/wg join … email:) cannot subscribe it, and changing the profile's address afterwards does
+    not carry a convener's subscription along to it."""
+    await harness.say("ana", "/wg join civil-society")
+    await harness.say("mallory", '/wg join government name:"Mal Lory" email:victim@example.org', platform="slack")
+    before = await table_snapshot(harness.app.db)
+    r = await harness.say("mallory", "/wg digest subscribe email:victim@example.org", platform="slack")
+    text = r.replies[0].to_text()
+    assert r.replies[0].kind == "error" and r.replies[0].private
+    assert "Ask a convener" in text and 'for:"Mal Lory"' in text and "WGBOT_PUBLIC_URL" in text
+    assert await table_snapshot(harness.app.db) == before
+    await harness.say("ana", '/wg digest subscribe email:mal@gov.example for:"Mal Lory"')
+    r = await harness.say("mallory", "/wg join government email:victim@example.org", platform="slack")
+    assert "The e-mailed digest stopped; a convener can subscribe it" in r.replies[0].to_text()
+    harness.clear()
+    await harness.say("ana", "/wg digest send")
+    assert [m.destination.label for m in harness.sent() if m.destination.platform == "email"] == []
 
 
 async def test_settings_move_or_stop_the_digest(harness: Harness) -> None:

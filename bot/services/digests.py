@@ -26,6 +26,7 @@ from bot.digest.sections import Period
 from bot.emaillinks import CONFIRM_ACTION, LIFETIMES, with_unsubscribe
 from bot.engine import JobContext, cancel_jobs, job_handler, schedule
 from bot.errors import Forbidden, UserError
+from bot.grammar import quote
 from bot.outbox import ENQUEUE_BATCH, Destination, Queued, enqueue, enqueue_many
 from bot.ratelimit import Limit
 from bot.reply import Actions, Button, Context, Heading, Reply, Text
@@ -244,22 +245,41 @@ async def subscribe(ctx: Ctx) -> Reply:
     m = ctx.require_member()
     how = (ctx.cmd.positionals[0].strip().lower() if ctx.cmd.positionals else "") or None
     address = ctx.cmd.options.get("email")
+    ref = (ctx.cmd.options.get("for") or "").strip()
+    if ref:
+        # a convener subscribes a member's address (trusted with addresses, as with /wg member add):
+        # the way a member gets the e-mailed digest where nothing can be confirmed (no WGBOT_PUBLIC_URL)
+        ctx.require_convener("subscribe other members")
+        if address is None or how not in (None, "email"):
+            raise ctx.fail("With for:<member>, give the address: /wg digest subscribe email:<address> for:<member>.")
+        email = valid_email(address)
+        target = await ctx.member_by_ref(ref)
+        if target.digest_email and (target.email or "").lower() == email.lower():
+            raise UserError(f"{target.display_name} already receives the digest by e-mail at {email}.")
+        target.email, target.digest_email = email, True
+        ctx.session.add(target)
+        return Reply.text(
+            f"{target.display_name} will receive the weekly digest by e-mail at {email}, times in {target.timezone}.",
+            private=True,
+        )
     if address is not None:
         if how not in (None, "email"):
             raise ctx.fail("Choose one: dm, or email:<address>.")
         email = valid_email(address)
         if m.digest_email and (m.email or "").lower() == email.lower():
             raise UserError(f"You already receive the digest by e-mail at {email}.")
-        own = (m.email or "").lower() == email.lower()
-        if m.role == "convener" or (own and not ctx.public_url):
-            # a convener is trusted with addresses (as with /wg member add); without a web address
-            # nothing can be confirmed, so a member may only use the address on their profile
+        if m.role == "convener":
+            # a convener is trusted with addresses (as with /wg member add)
             return subscribe_email(ctx, m, email)
         if not ctx.public_url:
+            # nothing can be confirmed without a web address for the link, and a profile's address
+            # (/wg join … email:) is not confirmed either: it could be anyone's inbox
             raise Forbidden(
-                f"wgbot can only send the digest to an address it has confirmed; without a web address "
-                f"(WGBOT_PUBLIC_URL) it cannot, so use your profile's address "
-                f"({m.email or 'none set: /wg join … email:<address>'}) or ask a convener."
+                f"wgbot sends the digest only to an address its owner has confirmed, and this deployment "
+                f"cannot send confirmation links (WGBOT_PUBLIC_URL is not set), so members cannot subscribe "
+                f"an address themselves. Ask a convener to subscribe it for you "
+                f"(/wg digest subscribe email:{email} for:{quote(m.display_name)}), or the operator to set "
+                f"WGBOT_PUBLIC_URL. /wg digest subscribe dm works now."
             )
         return await send_confirmation(ctx, m, email)
     if how not in (None, "dm"):

@@ -8,6 +8,7 @@ from sqlalchemy import bindparam
 from sqlmodel import col, func, select
 
 from bot.errors import Forbidden, UserError
+from bot.grammar import quote
 from bot.reply import Context, Fields, Heading, Reply, Text
 from bot.sanitize import clean_line
 from bot.services.context import Ctx, command
@@ -80,10 +81,16 @@ async def join(ctx: Ctx) -> Reply:
         note = ""
         if email is not None:
             moved = (member.email or "").lower() != email.lower()
-            if moved and member.digest_email and ctx.public_url and member.role != "convener":
-                # the digest never follows an unconfirmed address (double opt-in, /wg digest subscribe)
+            if moved and member.digest_email and member.role != "convener":
+                # the digest never follows an unconfirmed address (double opt-in, /wg digest subscribe);
+                # without WGBOT_PUBLIC_URL nothing can be confirmed, so a convener subscribes it
                 member.digest_email = False
-                note = f" The e-mailed digest stopped; /wg digest subscribe email:{email} sends a confirmation link."
+                if ctx.public_url:
+                    again = f"/wg digest subscribe email:{email} sends a confirmation link"
+                else:
+                    who = quote(name if "name" in opts else member.display_name)
+                    again = f"a convener can subscribe it (/wg digest subscribe email:{email} for:{who})"
+                note = f" The e-mailed digest stopped; {again}."
             member.email = email
         if "name" in opts:
             member.display_name = name
