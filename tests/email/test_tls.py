@@ -21,7 +21,7 @@ from adapters.email.sender import EmailSender
 from bot.outbox import DeliveryError, Outgoing
 from storage.models import OutboxMessage
 from tests.conftest import Harness
-from tests.email.conftest import Mailbox, _auth, free_port, smtp_settings
+from tests.email.conftest import READY_TIMEOUT, Mailbox, _auth, free_port, smtp_settings
 from tests.email.test_email import ADDR, setup_group
 
 
@@ -65,7 +65,9 @@ class TlsMailbox(Mailbox):
 
 
 def serve(mailbox: TlsMailbox, port: int, **tls: Any) -> Controller:
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port, authenticator=mailbox.authenticate, **tls)
+    controller = Controller(
+        mailbox, hostname="127.0.0.1", port=port, authenticator=mailbox.authenticate, ready_timeout=READY_TIMEOUT, **tls
+    )
     controller.start()
     return controller
 
