@@ -21,7 +21,9 @@ behind one URL only the database sees them all. The id goes to the core with the
 event whose handling failed (or whose process died) is not marked as handled, so Slack's retry
 runs it, while a delivery of an event already handled (or a concurrent duplicate that lost the race)
 does nothing and answers nothing. Request signatures and the
-5-minute timestamp window are checked by Bolt's built-in middleware, which stays on.
+5-minute timestamp window are checked by Bolt's built-in middleware, which stays on. Slash commands
+and interactions, which have no event id and which Slack never retries, are guarded against replay
+within that window by their signature, per process (adapters/slack/replay.py).
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from adapters.slack.render import (
     with_files_sent,
 )
 from adapters.slack.render import render_single as render_one
+from adapters.slack.replay import ReplayGuard
 from adapters.slack.text import decode, strip_bot_mention
 from adapters.slack.updates import UpdateThrottle
 from adapters.slack.users import UserDirectory
@@ -153,6 +156,8 @@ class SlackAdapter:
         #: reported by /healthz without deciding health: `wgbot run` adds the engine role
         self.roles: dict[str, Probe] = {}
         self._secret = signing_secret.encode()
+        #: slash commands and interactions already received in the signature window (adapters/slack/replay.py)
+        self.replays = ReplayGuard()
         self.app = AsyncApp(
             client=client,
             signing_secret=signing_secret,
@@ -237,6 +242,17 @@ class SlackAdapter:
             if not self._signed(raw, request.headers):
                 log.info("Slack request refused: invalid signature or timestamp (body not logged, %d bytes)", len(raw))
                 return web.Response(status=401, text="Invalid request signature.")
+            if request.content_type == "application/x-www-form-urlencoded" and not self.replays.first_time(
+                request.headers["X-Slack-Signature"], int(request.headers["X-Slack-Request-Timestamp"]), time.time()
+            ):
+                # a slash command or an interaction (Slack never retries those; events, JSON, are
+                # deduplicated by event_id in the database): the same signed request seen before is a
+                # replay. 200 with nothing done, as for an event already handled
+                log.warning(
+                    "Slack request ignored: a replay of a signed request already received (body not logged, %d bytes)",
+                    len(raw),
+                )
+                return web.Response(status=200)
             try:
                 bolt_request = await to_bolt_request(request)
             except UnicodeDecodeError:  # Slack sends UTF-8; anything else is refused before any work

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from typing import Any
 
@@ -447,3 +448,88 @@ async def test_unsigned_requests_with_malformed_bodies_or_timestamps_get_401_not
     assert await table_snapshot(slack.app.db) == before
     status, _ = await slack.slash("help")  # a signed request is still served
     assert status == 200
+
+
+async def test_a_replayed_slash_command_or_click_is_ignored(slack: SlackEnv, caplog: pytest.LogCaptureFixture) -> None:
+    """A signed slash command captured and sent again within Slack's 5-minute window (Slack itself never
+    resends one) runs once: the replay gets a 200, does nothing, and is one log line without its body."""
+    from urllib.parse import urlencode
+
+    await setup_group(slack)
+    form = {
+        "team_id": "T1",
+        "channel_id": "C1",
+        "channel_name": "wg",
+        "user_id": "U1",
+        "user_name": "ana",
+        "command": "/wg",
+        "text": 'propose "Said once" Replayed by someone else.',
+        "response_url": slack.fake.response_url("r-replay"),
+        "trigger_id": "trigger-replay",
+    }
+    body, ts = urlencode(form), int(time.time())
+    assert (await slack.post(body, "application/x-www-form-urlencoded", timestamp=ts))[0] == 200
+    await slack.settle()
+    before = await table_snapshot(slack.app.db)
+    calls = len(slack.fake.calls)
+    with caplog.at_level(logging.INFO, logger="adapters.slack.app"):
+        for _ in range(3):
+            status, text = await slack.post(body, "application/x-www-form-urlencoded", timestamp=ts)
+            assert (status, text) == (200, "")
+        await slack.settle()
+    assert await table_snapshot(slack.app.db) == before
+    assert len(slack.fake.calls) == calls
+    async with slack.app.db.session() as s:
+        assert (await s.exec(select(func.count()).select_from(Proposal))).one() == 1
+    replays = [r.getMessage() for r in caplog.records if "replay" in r.getMessage()]
+    assert len(replays) == 3 and all("body not logged" in m and "Replayed" not in m for m in replays)
+
+    # a click too: the same signed interaction twice has one effect
+    await slack.slash('meeting "Sync" at:"2030-01-07 10:00 UTC"')
+    await slack.settle()
+    click = urlencode(
+        {
+            "payload": json.dumps(
+                {
+                    "type": "block_actions",
+                    "team": {"id": "T1"},
+                    "user": {"id": "U2", "username": "bo"},
+                    "channel": {"id": "C1", "name": "wg"},
+                    "trigger_id": "trigger-click",
+                    "actions": [{"action_id": "wg:0", "value": "rsvp M1 no", "type": "button"}],
+                }
+            )
+        }
+    )
+    ts = int(time.time())
+    assert (await slack.post(click, "application/x-www-form-urlencoded", timestamp=ts))[0] == 200
+    await slack.settle()
+    answered = await table_snapshot(slack.app.db)
+    await slack.slash("rsvp M1 yes", user="U2", user_name="bo")  # Bo changes his mind in the chat
+    await slack.settle()
+    changed = await table_snapshot(slack.app.db)
+    assert changed != answered
+    assert (await slack.post(click, "application/x-www-form-urlencoded", timestamp=ts))[0] == 200
+    await slack.settle()
+    assert await table_snapshot(slack.app.db) == changed  # the replayed "no" did not undo his "yes"
+    # signed again (a new timestamp, as Slack would for a new click), the same payload is a new request
+    assert (await slack.post(click, "application/x-www-form-urlencoded", timestamp=ts + 1))[0] == 200
+    await slack.settle()
+    assert await table_snapshot(slack.app.db) != changed
+
+
+def test_the_replay_guard_forgets_what_left_the_window_and_stays_bounded() -> None:
+    from adapters.slack.replay import ReplayGuard
+
+    guard = ReplayGuard(window=300, limit=3)
+    assert guard.first_time("v0=a", 1000, now=1000.0)
+    assert not guard.first_time("v0=a", 1000, now=1299.0)  # still in the window: a replay
+    assert guard.first_time("v0=b", 1100, now=1299.0)
+    assert len(guard) == 2
+    assert guard.first_time("v0=c", 1200, now=1301.0)
+    assert len(guard) == 2  # "a" left the window (the signature check refuses it from now on) and was dropped
+    assert guard.first_time("v0=d", 1250, now=1301.0) and len(guard) == 3
+    assert guard.first_time("v0=e", 1260, now=1301.0) and len(guard) == 3  # at the limit: "b" made room
+    assert not guard.first_time("v0=e", 1260, now=1302.0) and not guard.first_time("v0=d", 1250, now=1302.0)
+    assert guard.first_time("v0=b", 1100, now=1302.0)  # forgotten (the price of the bound), and "c" goes
+    assert guard.first_time("v0=c", 1200, now=1302.0)
