@@ -40,7 +40,7 @@ async def test_work_longer_than_hold_stops_counting() -> None:
     blocker = asyncio.ensure_future(gate.run(slow()))
     await asyncio.sleep(0)
     # the slow one holds the only slot for 0.05 s at most, not until it ends
-    assert await asyncio.wait_for(gate.run(quick()), timeout=5) == "quick"
+    assert await asyncio.wait_for(gate.run(quick()), timeout=30) == "quick"
     assert not blocker.done()
     slow_done.set()
     await blocker
@@ -75,7 +75,7 @@ async def test_failure_and_cancellation_release_the_slot() -> None:
     async def quick() -> int:
         return 1
 
-    assert await asyncio.wait_for(gate.run(quick()), timeout=5) == 1
+    assert await asyncio.wait_for(gate.run(quick()), timeout=30) == 1
 
 
 async def test_size_zero_is_no_limit() -> None:

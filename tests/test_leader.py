@@ -84,12 +84,12 @@ async def test_a_standby_waker_runs_no_engine_work_until_it_leads() -> None:
     waker = Waker([work], poll_seconds=3600, gate=lambda: leading)
     task = asyncio.create_task(waker.run())
     try:
-        await asyncio.wait_for(waker.pass_done.wait(), 5)
+        await asyncio.wait_for(waker.pass_done.wait(), 30)
         assert work.runs == 0  # standing by
         leading = True
         waker.pass_done.clear()
         waker.wake()  # what Leadership.on_change does when this process becomes the leader
-        await asyncio.wait_for(waker.pass_done.wait(), 5)
+        await asyncio.wait_for(waker.pass_done.wait(), 30)
         assert work.runs == 1
     finally:
         task.cancel()

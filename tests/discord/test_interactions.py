@@ -145,10 +145,10 @@ async def test_ready_twice_syncs_once_and_handles_each_click_once(
     client = bot.client
     client.ready_event.clear()
     await server.push_ready_again()
-    await asyncio.wait_for(client.ready_event.wait(), 10)
+    await asyncio.wait_for(client.ready_event.wait(), 60)
     client.ready_event.clear()
     await server.invalidate_session()  # the client must IDENTIFY again: a new session, on_ready again
-    await asyncio.wait_for(client.ready_event.wait(), 10)
+    await asyncio.wait_for(client.ready_event.wait(), 60)
     assert client.ready_count == 3 and server.identifies == 3
     assert len(server.matching("PUT", r"^/applications/\d+/commands$")) == 1
     assert client.synced == 1
@@ -382,7 +382,7 @@ async def test_one_persons_commands_apply_in_the_order_sent(
         bob_token = await server.push_command(["wg", "me"], {}, user=bob)
         for token in tokens:  # each was deferred: all three reached the bridge while the first is held
             assert (await bot.callback(token)).body["type"] == 5
-        await asyncio.wait_for(bob_done.wait(), 10)  # bob ran meanwhile (a global queue would never get here)
+        await asyncio.wait_for(bob_done.wait(), 60)  # bob ran meanwhile (a global queue would never get here)
         await server.wait_request("POST", rf"^/webhooks/\d+/{bob_token}$", since=since)
         assert [e for e in log if "alice" in e] == ["start alice propose"], "alice's next command did not wait"
     finally:

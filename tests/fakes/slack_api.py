@@ -147,13 +147,13 @@ class FakeSlackAPI:
         self.calls.clear()
         self.responses.clear()
 
-    async def wait_until(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
+    async def wait_until(self, predicate: Callable[[], bool], within: float = 60.0) -> None:
         """Wait (at most `within` seconds) until `predicate()` holds; re-checked on every socket change."""
         assert self._changed is not None, "start() the fake first"
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(predicate), within)
 
-    async def socket_connected(self, within: float = 5.0) -> web.WebSocketResponse:
+    async def socket_connected(self, within: float = 60.0) -> web.WebSocketResponse:
         await self.wait_until(lambda: any(not ws.closed for ws in self.sockets), within)
         return next(ws for ws in reversed(self.sockets) if not ws.closed)
 
@@ -180,7 +180,7 @@ class FakeSlackAPI:
     def acks(self, envelope_id: str) -> list[dict[str, Any]]:
         return [m for m in self.socket_messages if m.get("envelope_id") == envelope_id]
 
-    async def ack_for(self, envelope_id: str, within: float = 5.0) -> dict[str, Any]:
+    async def ack_for(self, envelope_id: str, within: float = 60.0) -> dict[str, Any]:
         """The client's acknowledgement of one envelope, waiting for it at most `within` seconds."""
         await self.wait_until(lambda: bool(self.acks(envelope_id)), within)
         return self.acks(envelope_id)[0]

@@ -405,7 +405,7 @@ async def test_one_persons_commands_apply_in_the_order_sent(slack: SlackEnv, mon
         assert (await slack.slash("withdraw P1"))[0] == 200
         assert (await slack.slash("me", user="U2", user_name="bo"))[0] == 200
         # Bo's command runs while Ana's first is still held (a global queue would never get here)
-        await asyncio.wait_for(bo_done.wait(), 10)
+        await asyncio.wait_for(bo_done.wait(), 60)
         assert [e for e in log if "U1" in e] == ["start U1 propose"], "Ana's next command did not wait"
     finally:
         first_may_finish.set()  # also when failing: the held task must not hang the teardown
