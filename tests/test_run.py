@@ -57,7 +57,7 @@ class Run:
         self.proc = proc
         self.lines: list[str] = []
 
-    async def wait_for(self, pattern: str, within: float = 30) -> re.Match[str]:
+    async def wait_for(self, pattern: str, within: float = 60) -> re.Match[str]:
         regex = re.compile(pattern)
 
         async def scan() -> re.Match[str]:
@@ -75,7 +75,7 @@ class Run:
 
         return await asyncio.wait_for(scan(), within)
 
-    async def finish(self, within: float = 30) -> int:
+    async def finish(self, within: float = 60) -> int:
         assert self.proc.stderr is not None
         rest = await asyncio.wait_for(self.proc.stderr.read(), within)
         self.lines += rest.decode().splitlines()
