@@ -8,7 +8,6 @@ safely, nothing else is stored, and the next ordinary command is answered as usu
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from sqlmodel import select
 from storage.db import Database
 from storage.models import Proposal
 from tests.conftest import table_snapshot
-from tests.discord.conftest import Bot
+from tests.discord.conftest import Bot, until
 from tests.discord.test_interactions import EPHEMERAL, data, embed_text, setup_group
 from tests.discord.test_messages import answers, dm
 from tests.fakes.discord_server import DiscordServer, FakeUser
@@ -126,10 +125,6 @@ async def test_a_gateway_frame_that_is_not_utf8_costs_a_reconnect_not_the_proces
     assert ws is not None and ws._writer is not None
     frame = b'{"op": 0, "t": "MESSAGE_CREATE", "s": 999, "d": {"content": "caf\xff\xfe"}}'
     await ws._writer.send_frame(frame, WSMsgType.TEXT)
-    for _ in range(200):
-        if server.identifies + server.resumes > sessions:
-            break
-        await asyncio.sleep(0.05)
-    assert server.identifies + server.resumes > sessions, "the client reconnected"
+    await until(lambda: server.identifies + server.resumes > sessions)  # the client reconnected
     assert await snapshot(db) == before
     await still_healthy(bot, alice)
