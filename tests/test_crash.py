@@ -120,7 +120,7 @@ async def test_sigkill_between_claim_and_send_delivers_once_after_restart(
         row = await outbox_row(db)
         assert row.status == "sending" and row.claimed_by is not None  # claimed, not yet sent
         first.send_signal(signal.SIGKILL)
-        first.wait(timeout=10)
+        await asyncio.to_thread(first.wait, 60)  # off the event loop, which serves the fake Slack
         assert fake.of("chat.postMessage") == []
 
         second = start_bot(tmp_path, db_url, fake)
@@ -135,9 +135,15 @@ async def test_sigkill_between_claim_and_send_delivers_once_after_restart(
         assert row.attempts == 2 and row.claimed_by != "" and row.platform_ref
         # a restart after delivery sends nothing more
         second.send_signal(signal.SIGTERM)
-        second.wait(timeout=20)
+        await asyncio.to_thread(second.wait, 60)  # a clean stop may still talk to the fake Slack
+        starts = len(fake.of("auth.test"))
         second = start_bot(tmp_path, db_url, fake)
-        await asyncio.sleep(4)  # two lease lengths: time enough to resend, were anything pending
+
+        async def running() -> bool:
+            return len(fake.of("auth.test")) > starts
+
+        await asyncio.wait_for(until(running), timeout=60)  # it has started (however slowly) …
+        await asyncio.sleep(4)  # … and had two lease lengths to resend, were anything pending
         assert len([b for b in fake.of("chat.postMessage") if TEXT in str(b)]) == 1
     finally:
         for proc in (first, second):
