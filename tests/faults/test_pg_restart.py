@@ -60,7 +60,7 @@ async def test_a_postgresql_restart_is_ridden_out(pg_cluster: PrivateCluster) ->
         [reply] = during.replies
         assert reply.kind == "error" and reply.to_text().strip().startswith(DATABASE_AWAY[:40])
         assert "try again" in reply.to_text().lower()
-        await eventually(lambda: _true(app.leadership is not None and not app.leadership.is_leader), within=10)
+        await eventually(lambda: _true(app.leadership is not None and not app.leadership.is_leader))
 
         pg_cluster.start()
 
