@@ -59,7 +59,7 @@ from adapters.slack.render import (
     with_files_sent,
 )
 from adapters.slack.render import render_single as render_one
-from adapters.slack.replay import ReplayGuard
+from adapters.slack.replay import ReplayGuard, deduplicated_by_event_id
 from adapters.slack.text import decode, strip_bot_mention
 from adapters.slack.updates import UpdateThrottle
 from adapters.slack.users import UserDirectory
@@ -242,12 +242,13 @@ class SlackAdapter:
             if not self._signed(raw, request.headers):
                 log.info("Slack request refused: invalid signature or timestamp (body not logged, %d bytes)", len(raw))
                 return web.Response(status=401, text="Invalid request signature.")
-            if request.content_type == "application/x-www-form-urlencoded" and not self.replays.first_time(
+            if not deduplicated_by_event_id(raw) and not self.replays.first_time(
                 request.headers["X-Slack-Signature"], int(request.headers["X-Slack-Request-Timestamp"]), time.time()
             ):
-                # a slash command or an interaction (Slack never retries those; events, JSON, are
-                # deduplicated by event_id in the database): the same signed request seen before is a
-                # replay. 200 with nothing done, as for an event already handled
+                # anything but an event with an event_id (deduplicated in the database) or a
+                # url_verification: a slash command or an interaction (Slack never retries those),
+                # whatever its Content-Type (not signed, and Bolt parses any non-JSON body as a form).
+                # The same signed request seen before is a replay: 200 with nothing done
                 log.warning(
                     "Slack request ignored: a replay of a signed request already received (body not logged, %d bytes)",
                     len(raw),

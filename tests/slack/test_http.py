@@ -518,6 +518,143 @@ async def test_a_replayed_slash_command_or_click_is_ignored(slack: SlackEnv, cap
     assert await table_snapshot(slack.app.db) != changed
 
 
+async def _post_as(slack: SlackEnv, body: str, timestamp: int, content_type: str | None) -> tuple[int, str]:
+    """A signed request sent with this Content-Type (not covered by the signature); None: no header at all."""
+    from tests.slack.conftest import sign
+
+    headers = {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": sign(body, timestamp)}
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    skip = [] if content_type is not None else ["Content-Type"]
+    async with slack.http.post(slack.url, data=body.encode(), headers=headers, skip_auto_headers=skip) as resp:
+        return resp.status, await resp.text()
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/octet-stream",
+        "multipart/form-data",
+        "",
+        None,
+        "application/x-www-form-urlencoded; charset=utf-8",
+        "application/json",
+    ],
+)
+async def test_a_replay_is_ignored_whatever_its_content_type(slack: SlackEnv, content_type: str | None) -> None:
+    """Content-Type is not signed and Bolt reads any body not starting with `{` as a form: a signed slash
+    command or click replayed under another Content-Type (or none) is still a replay, and runs once."""
+    from urllib.parse import urlencode
+
+    await setup_group(slack)
+    form = {
+        "team_id": "T1",
+        "channel_id": "C1",
+        "channel_name": "wg",
+        "user_id": "U1",
+        "user_name": "ana",
+        "command": "/wg",
+        "text": 'propose "Said once" Replayed under another Content-Type.',
+        "response_url": slack.fake.response_url("r-replay"),
+        "trigger_id": "trigger-replay",
+    }
+    body, ts = urlencode(form), int(time.time())
+    assert (await slack.post(body, "application/x-www-form-urlencoded", timestamp=ts))[0] == 200
+    await slack.settle()
+    before = await table_snapshot(slack.app.db)
+    calls = len(slack.fake.calls)
+    assert await _post_as(slack, body, ts, content_type) == (200, "")
+    await slack.settle()
+    assert await table_snapshot(slack.app.db) == before
+    assert len(slack.fake.calls) == calls
+    async with slack.app.db.session() as s:
+        assert (await s.exec(select(func.count()).select_from(Proposal))).one() == 1
+
+    # an interaction (a form with a JSON `payload`) likewise
+    await slack.slash('meeting "Sync" at:"2030-01-07 10:00 UTC"')
+    await slack.settle()
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": {"id": "U2", "username": "bo"},
+        "channel": {"id": "C1", "name": "wg"},
+        "trigger_id": "trigger-click",
+        "actions": [{"action_id": "wg:0", "value": "rsvp M1 no", "type": "button"}],
+    }
+    click, ts = urlencode({"payload": json.dumps(payload)}), int(time.time())
+    assert (await slack.post(click, "application/x-www-form-urlencoded", timestamp=ts))[0] == 200
+    await slack.settle()
+    await slack.slash("rsvp M1 yes", user="U2", user_name="bo")
+    await slack.settle()
+    changed = await table_snapshot(slack.app.db)
+    assert await _post_as(slack, click, ts, content_type) == (200, "")
+    await slack.settle()
+    assert await table_snapshot(slack.app.db) == changed  # the replayed "no" did not undo his "yes"
+
+
+async def test_genuine_requests_with_a_charset_suffix_still_work(slack: SlackEnv) -> None:
+    """Slack's own Content-Types with `; charset=utf-8`: a slash command runs, and an event with an
+    event_id is left to the database (the same signed delivery twice has one effect, no replay log)."""
+    from urllib.parse import urlencode
+
+    await setup_group(slack)
+    form = {
+        "team_id": "T1",
+        "channel_id": "C1",
+        "channel_name": "wg",
+        "user_id": "U1",
+        "user_name": "ana",
+        "command": "/wg",
+        "text": 'propose "With a charset" Sent as form; charset=utf-8.',
+        "response_url": slack.fake.response_url("r-charset"),
+        "trigger_id": "trigger-charset",
+    }
+    status, _ = await _post_as(
+        slack, urlencode(form), int(time.time()), "application/x-www-form-urlencoded; charset=utf-8"
+    )
+    assert status == 200
+    body = slack.event_body(
+        {
+            "type": "app_mention",
+            "user": "U1",
+            "text": '<@UBOT> propose "Event" As JSON; charset.',
+            "ts": "1.2",
+            "channel": "C1",
+        },
+        event_id="Ev0CHARSET",
+    )
+    ts = int(time.time())
+    for _ in range(2):
+        assert (await _post_as(slack, body, ts, "application/json; charset=utf-8"))[0] == 200
+    challenge = json.dumps({"type": "url_verification", "token": "legacy", "challenge": "c-123"})
+    for _ in range(2):  # url_verification is answered every time (it changes nothing)
+        assert await _post_as(slack, challenge, ts, "application/json; charset=utf-8") == (
+            200,
+            '{"challenge": "c-123"}',
+        )
+    await slack.settle()
+    async with slack.app.db.session() as s:
+        titles = sorted((await s.exec(select(Proposal.title))).all())
+    assert titles == ["Event", "With a charset"]
+
+
+def test_only_events_with_an_id_and_url_verification_are_left_to_the_database() -> None:
+    from adapters.slack.replay import deduplicated_by_event_id as exempt
+
+    assert exempt(b'{"type": "event_callback", "event_id": "Ev1", "event": {}}')
+    assert exempt(b'{"type": "url_verification", "challenge": "x"}')
+    assert not exempt(b'{"type": "event_callback", "event": {}}')  # no event_id: nothing deduplicates it
+    assert not exempt(b'{"type": "event_callback", "event_id": ""}')
+    assert not exempt(b'{"type": "block_actions"}')
+    assert not exempt(b"command=%2Fwg&text=propose")  # a slash command, whatever its Content-Type
+    assert not exempt(b"payload=%7B%22type%22%3A%22block_actions%22%7D")
+    assert not exempt(b' {"type": "event_callback", "event_id": "Ev1"}')  # Bolt would not read it as JSON
+    assert not exempt(b"{not json")
+    assert not exempt(b"[1]")
+    assert not exempt(b"")
+
+
 def test_the_replay_guard_forgets_what_left_the_window_and_stays_bounded() -> None:
     from adapters.slack.replay import ReplayGuard
 
