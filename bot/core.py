@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from sqlalchemy import bindparam, insert
 from sqlalchemy.exc import IntegrityError
@@ -125,13 +126,44 @@ class Core:
         try:
             cmd = parse(text, user, where)
         except UserError as exc:
-            if event_id is not None and await self.seen_event(user.platform, event_id):
+            # no command, but it counts against the sender's limit all the same (before any model is
+            # asked what plain words mean: an unknown command must not be a way round the limit)
+            duplicate, refusal = await self._count_unparsed(user, event_id)
+            if duplicate:
                 return Response()
+            if refusal is not None:
+                return Response(replies=[Reply.error(refusal)])
             if isinstance(exc, UnknownCommand):
                 return Response(replies=[await self._unknown(exc.typed, user, where)])
             return Response(replies=[Reply.error(exc.message, exc.usage)])
         cmd.from_action = from_action
         return await self._handle(cmd, event_id=event_id)
+
+    async def _count_unparsed(self, user: UserRef, event_id: str | None) -> tuple[bool, str | None]:
+        """Text that parsed as no command: record its event id and count it against its sender's
+        per-minute limit, in one transaction. (True if the event was already handled, a refusal
+        text if the sender is over the limit.)"""
+        limit = self.limits.commands
+        if limit.off:
+            return (event_id is not None and await self.seen_event(user.platform, event_id)), None
+        now = self.clock.now()
+        try:
+            async with self.db.transaction() as session:
+                if event_id is not None:  # a duplicate fails here, on the unique key
+                    conn = await session.connection()
+                    event = {"platform": user.platform, "event_id": event_id[:200], "received_at": now}
+                    await conn.execute(_RECORD_EVENT, event)
+                count = await ratelimit.hit(session, ratelimit.person_key("cmd", user), limit, now)
+        except IntegrityError:
+            return True, None
+        return False, (self._too_fast(limit, now) if count > limit.count else None)
+
+    @staticmethod
+    def _too_fast(limit: ratelimit.Limit, now: datetime) -> str:
+        return (
+            f"You are sending commands too fast (the limit is {limit.count} {ratelimit.per(limit)}). "
+            f"Try again in {ratelimit.wait_text(now, limit)}."
+        )
 
     async def _unknown(self, typed: str, user: UserRef, where: Where) -> Reply:
         """Text that is no command: with a model, plain words get the command it would run, for the
@@ -230,12 +262,7 @@ class Core:
             return None
         now = self.clock.now()
         count = await ratelimit.hit(session, ratelimit.person_key("cmd", cmd.user), limit, now)
-        if count <= limit.count:
-            return None
-        return (
-            f"You are sending commands too fast (the limit is {limit.count} {ratelimit.per(limit)}). "
-            f"Try again in {ratelimit.wait_text(now, limit)}."
-        )
+        return None if count <= limit.count else self._too_fast(limit, now)
 
     async def _record_refusal(self, cmd: Command, records: list[Callable[[AsyncSession], Awaitable[object]]]) -> None:
         """A command that was refused or clashed still counts against its sender's limit (its own

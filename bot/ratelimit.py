@@ -3,7 +3,8 @@
 Fixed windows counted in the database (`rate_counters`), so a limit holds across every process of a
 deployment and across restarts. Three limits, each configurable (0 turns one off):
 - commands per person per minute (counted before the command runs, refusals included, so hammering
-  the bot with bad commands is limited too);
+  the bot with bad commands is limited too; so are unknown commands, unparsable ones and plain words,
+  counted before a model is asked to suggest a command);
 - announcements a member causes per hour (proposals, amendments, meetings… each posted in every bound
   channel; Slack allows about one message a second per channel, so a flood would delay reminders);
 - wrong link or invitation codes per person per hour (guessing).

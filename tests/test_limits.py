@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import slots
+from bot import ratelimit, slots
 from bot.bootstrap import App, build
 from bot.clock import VirtualClock
 from bot.command import PLATFORMS, UserRef, Where
@@ -133,6 +133,31 @@ async def test_commands_per_minute_are_limited_per_person(limited: Harness) -> N
     assert (await limited.say("ben", "/wg help")).replies[0].kind == "reply"
     limited.clock.advance(timedelta(minutes=1))
     assert (await limited.say("ana", "/wg help")).replies[0].kind == "reply"
+
+
+async def test_unknown_commands_parse_errors_and_plain_words_count_against_the_limit(limited: Harness) -> None:
+    # none of these is a command, yet each counts: the limit cannot be dodged by mistyping
+    for text in ("/wg frobnicate", '/wg propose "unclosed', "hello there, how do I vote?", "/wg help x:1"):
+        r = await limited.say("ana", text)
+        assert r.replies and "too fast" not in r.replies[0].to_text(), text
+    assert (await limited.say("ana", "/wg help")).replies[0].kind == "reply"  # the fifth
+    for text in ("/wg help", "/wg frobnicate", "plain words again"):
+        r = await limited.say("ana", text)
+        assert r.replies[0].kind == "error" and "sending commands too fast (the limit is 5 a minute)" in (
+            r.replies[0].to_text()
+        )
+    limited.clock.advance(timedelta(minutes=1))
+    assert "Unknown command `frobnicate`" in (await limited.say("ana", "/wg frobnicate")).replies[0].to_text()
+
+
+async def test_a_redelivered_unknown_command_is_answered_and_counted_once(limited: Harness) -> None:
+    core, user, where = limited.app.core, UserRef("slack", "ana", "ana"), Where("slack", "wg", "wg")
+    first = await core.handle_text("/wg frobnicate", user, where, event_id="Ev1")
+    assert "Unknown command" in first.replies[0].to_text()
+    assert (await core.handle_text("/wg frobnicate", user, where, event_id="Ev1")).replies == []
+    async with limited.app.db.session() as s:
+        now = limited.clock.now()
+        assert await ratelimit.used(s, ratelimit.person_key("cmd", user), limited.app.core.limits.commands, now) == 1
 
 
 async def test_the_limit_holds_across_processes(limited: Harness, db: Database, clock: VirtualClock) -> None:

@@ -3,13 +3,17 @@ pressing the button runs it with the person's own permissions (real openai clien
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import select
 
+from bot.clock import VirtualClock
 from bot.command import UserRef, Where
 from bot.reply import Actions, Button, Response
+from storage.db import Database
 from storage.models import LlmUsage, Meeting
 from tests.fakes.openai_server import FakeOpenAI
-from tests.summaries.conftest import LlmEnv
+from tests.summaries.conftest import LlmEnv, make_env
 
 
 async def dm(env: LlmEnv, name: str, text: str, *, from_action: bool = False) -> Response:
@@ -68,3 +72,22 @@ async def test_an_unusable_suggestion_or_an_opted_out_person_gets_the_offline_an
     # a typo is not plain words: the offline did-you-mean, no model call
     [r] = (await dm(env, "alice", "proposls")).replies
     assert "Did you mean `/wg proposals`" in r.to_text() and len(server.requests) == 1
+
+
+async def test_plain_words_count_against_the_limit_and_past_it_no_model_is_asked(
+    db: Database, clock: VirtualClock, server: FakeOpenAI
+) -> None:
+    env = await make_env(db, clock, server, WGBOT_RATE_COMMANDS_PER_MINUTE=4)
+    try:
+        await env.say("alice", "/wg join civil-society")
+        for _ in range(3):  # the second to fourth commands of the minute: each asks the model
+            assert button(await dm(env, "alice", "please make me a convener"))
+        assert len(server.requests) == 3
+        for _ in range(5):  # past the limit: refused, and the model is not called
+            [r] = (await dm(env, "alice", "please make me a convener")).replies
+            assert r.kind == "error" and "sending commands too fast (the limit is 4 a minute)" in r.to_text()
+        assert len(server.requests) == 3
+        clock.advance(timedelta(minutes=1))
+        assert button(await dm(env, "alice", "please make me a convener")) and len(server.requests) == 4
+    finally:
+        await env.llm.close()
