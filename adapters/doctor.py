@@ -160,8 +160,10 @@ def check_discord_shards(settings: Settings) -> Check | None:
     not a failure: a shared environment file may hold the count while each worker sets its own ids (the
     README's systemd units), and only `wgbot run` reads them; run with the worker's own settings, it
     would refuse to start with the same line."""
-    if (settings.discord_shard_ids, settings.discord_shard_id, settings.discord_shard_count) == (None, None, None):
+    if not settings.discord_shard_settings_set:
         return None
+    if not settings.discord_configured:
+        return Check("Discord shards", "ok", "set but ignored: no DISCORD_TOKEN, so `wgbot run` runs no Discord")
     try:
         sharding = settings.discord_sharding()
     except ShardSettingsError as exc:

@@ -71,10 +71,14 @@ async def serve(
     """Verify every configured platform's credentials, then run the adapters and the background
     loops until SIGINT/SIGTERM. An adapter that stops (its token revoked, a bug) is logged in one
     line and the others keep running; when none is left the process ends with AdaptersStopped."""
-    try:  # read here, not when Settings load: only the command that starts Discord refuses them
-        settings.discord_sharding()
-    except ShardSettingsError as problem:
-        raise StartupError(f"{problem} (fix it in the environment or .env; see .env.example)") from None
+    if settings.discord_configured:
+        try:  # read here, not when Settings load: only the command that starts Discord refuses them
+            settings.discord_sharding()
+        except ShardSettingsError as problem:
+            raise StartupError(f"{problem} (fix it in the environment or .env; see .env.example)") from None
+    elif settings.discord_shard_settings_set:
+        # a Slack-only deployment reading a shared environment file: nothing here runs Discord
+        log.warning("DISCORD_SHARD_* settings ignored: DISCORD_TOKEN is not set, so this process runs no Discord")
     starters = platform_starters(settings)
     if settings.slack_bot_token is None and not settings.discord_configured and not web:
         raise NothingConfigured

@@ -17,12 +17,18 @@ class ShardSettingsError(ValueError):
     (never a secret)."""
 
 
+#: DISCORD_SHARD_COUNT at most: Discord asks for one shard per 2,500 servers at most, so this is room
+#: for 250 million servers; a larger count is a typo (and discord.py would identify with it)
+MAX_SHARD_COUNT = 100_000
+
+
 def _numbers(text: str) -> list[int] | None:
-    """`0, 2` → [0, 2]; None when any part is not a plain non-negative whole number."""
+    """`0, 2` → [0, 2]; None when any part is not a plain non-negative whole number. A part of more than
+    12 digits reads as 10**12 (too large for any shard setting; int() refuses 4,300 digits and more)."""
     parts = [part.strip() for part in text.split(",")]
     if not all(part.isascii() and part.isdigit() for part in parts):
         return None
-    return [int(part) for part in parts]
+    return [int(part) if len(part.lstrip("0")) <= 12 else 10**12 for part in parts]
 
 
 class Settings(BaseSettings):
@@ -104,6 +110,11 @@ class Settings(BaseSettings):
     rate_announcements_per_hour: int = Field(default=30, ge=0, alias="WGBOT_RATE_ANNOUNCEMENTS_PER_HOUR")
     rate_wrong_codes_per_hour: int = Field(default=5, ge=0, alias="WGBOT_RATE_WRONG_CODES_PER_HOUR")
 
+    @property
+    def discord_shard_settings_set(self) -> bool:
+        """Whether any DISCORD_SHARD_* variable is set."""
+        return (self.discord_shard_ids, self.discord_shard_id, self.discord_shard_count) != (None, None, None)
+
     def discord_sharding(self) -> tuple[list[int], int] | None:
         """The shards this process runs and the shard count (DISCORD_SHARD_IDS, or DISCORD_SHARD_ID alone,
         of DISCORD_SHARD_COUNT); None: no shard settings, the process runs every shard. Settings that do
@@ -130,6 +141,11 @@ class Settings(BaseSettings):
             counts = _numbers(count_text)
             if counts is None or len(counts) != 1 or counts[0] < 1:
                 raise ShardSettingsError("DISCORD_SHARD_COUNT must be a whole number, 1 or above")
+            if counts[0] > MAX_SHARD_COUNT:
+                raise ShardSettingsError(
+                    f"DISCORD_SHARD_COUNT must be at most {MAX_SHARD_COUNT:,} (Discord needs one shard per 2,500 "
+                    "servers at most)"
+                )
             count = counts[0]
         if shards is not None and count is None:
             raise ShardSettingsError(f"{name} is set without DISCORD_SHARD_COUNT (the same count in every process)")

@@ -90,13 +90,26 @@ def test_help_has_no_stray_placeholders(tmp_path: Path, args: tuple[str, ...]) -
     assert "<bool>" not in result.stdout and "{" not in result.stdout and "}" not in result.stdout, result.stdout
 
 
+#: a token of the right shape (never used: the shard settings are refused before any network call)
+DISCORD = {"DISCORD_TOKEN": "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gs3cr3t.t0kenPart"}
+
+
 @pytest.mark.parametrize(
     ("args", "env", "expected"),
     [
-        (("run",), {"DISCORD_SHARD_ID": "x", "DISCORD_SHARD_COUNT": "2"}, "DISCORD_SHARD_ID must be one shard id"),
-        (("run",), {"DISCORD_SHARD_ID": "2", "DISCORD_SHARD_COUNT": "2"}, "must be below DISCORD_SHARD_COUNT (2)"),
-        (("run",), {"DISCORD_SHARD_ID": "1"}, "DISCORD_SHARD_ID is set without DISCORD_SHARD_COUNT"),
-        (("run",), {"DISCORD_SHARD_COUNT": "2"}, "DISCORD_SHARD_COUNT is set without DISCORD_SHARD_ID"),
+        (("run",), {**DISCORD, "DISCORD_SHARD_ID": "x", "DISCORD_SHARD_COUNT": "2"}, "DISCORD_SHARD_ID must be one"),
+        (
+            ("run",),
+            {**DISCORD, "DISCORD_SHARD_ID": "2", "DISCORD_SHARD_COUNT": "2"},
+            "must be below DISCORD_SHARD_COUNT (2)",
+        ),
+        (("run",), {**DISCORD, "DISCORD_SHARD_ID": "1"}, "DISCORD_SHARD_ID is set without DISCORD_SHARD_COUNT"),
+        (("run",), {**DISCORD, "DISCORD_SHARD_COUNT": "2"}, "DISCORD_SHARD_COUNT is set without DISCORD_SHARD_ID"),
+        (
+            ("run",),
+            {**DISCORD, "DISCORD_SHARD_IDS": "0", "DISCORD_SHARD_COUNT": "9" * 23},
+            "DISCORD_SHARD_COUNT must be at most 100,000",
+        ),
         (("doctor",), {"WGBOT_RATE_COMMANDS_PER_MINUTE": "-1"}, "WGBOT_RATE_COMMANDS_PER_MINUTE: Input should be"),
         (("db", "upgrade"), {"WGBOT_LOG_FORMAT": "xml", "SMTP_PORT": "abc"}, "SMTP_PORT"),
     ],
@@ -130,7 +143,11 @@ def test_shard_settings_concern_only_the_command_that_starts_discord(tmp_path: P
     assert (tmp_path / "wg.db").exists()
     usage = wgbot("usage", cwd=tmp_path, env=env)
     assert usage.returncode == 0 and "no LLM usage recorded" in usage.stdout, usage.stderr
-    doctor = wgbot("doctor", cwd=tmp_path, env=env)
+    doctor = wgbot("doctor", cwd=tmp_path, env={**env, **DISCORD})
     [row] = [line for line in doctor.stdout.splitlines() if line.startswith("│ Discord shards")]
     assert "│ warn" in row and "`wgbot run` would refuse to start here: DISCORD_SHARD" in row, row
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    # without a Discord token nothing reads them: `wgbot run` ignores them (test_shards), doctor says so
+    doctor = wgbot("doctor", cwd=tmp_path, env=env)
+    [row] = [line for line in doctor.stdout.splitlines() if line.startswith("│ Discord shards")]
+    assert "│ ok" in row and "ignored: no DISCORD_TOKEN" in row, row

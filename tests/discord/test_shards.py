@@ -179,6 +179,10 @@ async def test_each_shard_is_ready_without_the_guild_wait(
         ({"DISCORD_SHARD_IDS": "0", "DISCORD_SHARD_ID": "0", "DISCORD_SHARD_COUNT": "2"}, "are both set"),
         ({"DISCORD_SHARD_IDS": "0", "DISCORD_SHARD_COUNT": "0"}, "DISCORD_SHARD_COUNT must be a whole number, 1"),
         ({"DISCORD_SHARD_ID": "x", "DISCORD_SHARD_COUNT": "2"}, "DISCORD_SHARD_ID must be one shard id"),
+        ({"DISCORD_SHARD_IDS": "0", "DISCORD_SHARD_COUNT": "100001"}, "DISCORD_SHARD_COUNT must be at most 100,000"),
+        ({"DISCORD_SHARD_IDS": "0", "DISCORD_SHARD_COUNT": "9" * 23}, "DISCORD_SHARD_COUNT must be at most 100,000"),
+        ({"DISCORD_SHARD_IDS": "0", "DISCORD_SHARD_COUNT": "9" * 5000}, "DISCORD_SHARD_COUNT must be at most 100,000"),
+        ({"DISCORD_SHARD_IDS": "9" * 5000, "DISCORD_SHARD_COUNT": "2"}, "DISCORD_SHARD_IDS must be below"),
     ],
 )
 def test_inconsistent_shard_settings_are_one_line_naming_the_variable(env: dict[str, str], expected: str) -> None:
@@ -192,6 +196,28 @@ def test_inconsistent_shard_settings_are_one_line_naming_the_variable(env: dict[
 
 
 def test_shard_settings_that_go_together() -> None:
+    assert Settings(DISCORD_SHARD_IDS="99999", DISCORD_SHARD_COUNT="100000").discord_sharding() == ([99999], 100000)  # type: ignore[call-arg]
     assert Settings(DISCORD_SHARD_IDS=" 0, 2 ", DISCORD_SHARD_COUNT="3").discord_sharding() == ([0, 2], 3)  # type: ignore[call-arg]
     assert Settings(DISCORD_SHARD_ID="1", DISCORD_SHARD_COUNT="3").discord_sharding() == ([1], 3)  # type: ignore[call-arg]
     assert Settings(_env_file=None).discord_sharding() is None  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{"DISCORD_SHARD_COUNT": "2"}, {"DISCORD_SHARD_ID": "x", "DISCORD_SHARD_COUNT": "99999999999999999999999"}],
+)
+async def test_without_a_discord_token_run_ignores_the_shard_settings_with_one_warning(
+    env: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Slack-only deployment whose shared environment file holds a stray shard count: `wgbot run`
+    does not refuse it (here nothing else is configured either, so it stops on that instead)."""
+    import logging
+
+    from adapters.runtime import NothingConfigured, serve
+
+    settings = Settings(_env_file=None, **env)  # type: ignore[arg-type]
+    assert settings.discord_token is None
+    with caplog.at_level(logging.WARNING, logger="adapters.runtime"), pytest.raises(NothingConfigured):
+        await serve(settings)
+    [warning] = [r.getMessage() for r in caplog.records if "DISCORD_SHARD" in r.getMessage()]
+    assert warning == "DISCORD_SHARD_* settings ignored: DISCORD_TOKEN is not set, so this process runs no Discord"
