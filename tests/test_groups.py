@@ -52,3 +52,25 @@ async def test_help_lists_only_what_works(harness: Harness) -> None:
     one = (await harness.say("anyone", "/wg help propose")).replies[0].to_text()
     assert one.startswith('/wg propose "<title>"')
     assert "No command `teleport`" in (await harness.say("anyone", "/wg help teleport")).replies[0].to_text()
+
+
+async def test_bind_tells_an_outsider_nothing_about_the_deployments_groups(empty: Harness) -> None:
+    await empty.say("ana", "/wg bind alpha", channel="general")
+    await empty.say("ana", "/wg join civil-society", channel="general")
+    r = await empty.say("ana", "/wg bind Secret Treaty Talks", channel="secret")
+    assert "“Secret Treaty Talks” created" in r.replies[0].to_text()
+    await empty.say("carl", "/wg join academia", channel="general")
+    await empty.say("ana", "/wg role carl convener", channel="general")
+    # an outsider in a fresh channel: no list of groups, and a name is refused alike whether it exists or not
+    text = await refused(empty, "eve", "/wg bind")
+    assert "alpha" not in text and "Secret" not in text and "Only a convener" in text
+    existing = await refused(empty, "eve", "/wg bind secret treaty talks")
+    unknown = await refused(empty, "eve", "/wg bind no such group here")
+    assert existing.replace("secret treaty talks", "X") == unknown.replace("no such group here", "X")
+    assert "Secret Treaty Talks" not in existing
+    # a convener of alpha only is offered alpha only
+    text = await refused(empty, "carl", "/wg bind")
+    assert "groups you can bind: alpha)" in text and "Secret" not in text
+    # the convener of both binds by name as before
+    r = await empty.say("ana", "/wg bind secret treaty talks")
+    assert "now bound to working group “Secret Treaty Talks”" in r.replies[0].to_text()

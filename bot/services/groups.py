@@ -98,18 +98,25 @@ async def bind(ctx: Ctx) -> Response | Reply:
         # (SQLite serialises writers already)
         await ctx.session.exec(select(func.pg_advisory_xact_lock(BIND_LOCK)))
     groups = list((await ctx.session.exec(select(WorkingGroup).order_by(col(WorkingGroup.id)))).all())
+    # Someone who may not bind learns nothing about the deployment's groups: the groups named are only
+    # those they may bind, and a refused name is refused alike whether or not a group has it.
     target: WorkingGroup | None = None
     if wanted is not None:
         target = next((g for g in groups if g.name.lower() == wanted.lower()), None)
-    elif len(groups) == 1:
-        target = groups[0]
-    elif len(groups) > 1:
-        names = ", ".join(g.name for g in groups)
-        raise UserError(f"Name the working group to bind: /wg bind <name> (groups: {names}).")
+        if target is not None and not await _may_bind(ctx, target):
+            raise Forbidden(_not_a_binder(wanted))
+        if target is None and groups and not await _is_convener_anywhere(ctx):
+            raise Forbidden(_not_a_binder(wanted))
+    elif groups:
+        mine = [g for g in groups if await _may_bind(ctx, g)]
+        if not mine:
+            raise Forbidden(_not_a_binder(None))
+        if len(groups) > 1:
+            names = ", ".join(g.name for g in mine)
+            raise UserError(f"Name the working group to bind: /wg bind <name> (groups you can bind: {names}).")
+        target = mine[0]
     created = False
     if target is None:
-        if groups and not await _is_convener_anywhere(ctx):
-            raise Forbidden("Only a convener can create another working group.")
         user = ctx.cmd.user
         target = WorkingGroup(
             name=wanted or _valid_name(where.channel_name or "wg"),
@@ -125,8 +132,6 @@ async def bind(ctx: Ctx) -> Response | Reply:
         from bot.services.digests import plan as plan_digest
 
         await plan_digest(ctx.session, target, ctx.now)
-    else:
-        await _require_binder(ctx, target)
     assert target.id is not None
     ctx.session.add(
         Channel(
@@ -151,7 +156,16 @@ async def bind(ctx: Ctx) -> Response | Reply:
     return Reply.text(text)
 
 
-async def _require_binder(ctx: Ctx, target: WorkingGroup) -> None:
+def _not_a_binder(name: str | None) -> str:
+    """The refusal of a bind: the same whether or not a group of that name exists."""
+    which = f"“{name}”" if name is not None else "a working group"
+    return (
+        f"Only a convener of {which} can bind a channel to it, and only a convener can create another "
+        "working group. A convener from another platform can first link this account with /wg link."
+    )
+
+
+async def _may_bind(ctx: Ctx, target: WorkingGroup) -> bool:
     """Binding a channel to an existing group takes one of its conveners, or its creator before they
     have joined; a group no person created and nobody joined yet (the simulation's) takes anyone."""
     user = ctx.cmd.user
@@ -160,18 +174,14 @@ async def _require_binder(ctx: Ctx, target: WorkingGroup) -> None:
         user.workspace,
         user.user_id,
     ):
-        return
+        return True
     if target.creator_user_id is None:
         members = (await ctx.session.exec(select(func.count()).where(Member.wg_id == target.id))).one()
         if not members:
-            return
+            return True
     ident = (await ctx.session.exec(select(Identity).where(Identity.wg_id == target.id, *identity_is(user)))).first()
     member = await ctx.session.get(Member, ident.member_id) if ident else None
-    if member is None or member.erased_at is not None or member.role != "convener":
-        raise Forbidden(
-            f"Only a convener of “{target.name}” can bind a channel to it. "
-            "A convener from another platform can first link this account with /wg link."
-        )
+    return member is not None and member.erased_at is None and member.role == "convener"
 
 
 async def _is_convener_anywhere(ctx: Ctx) -> bool:
