@@ -149,6 +149,9 @@ class SlackAdapter:
         self.tasks = TaskTracker()
         #: commands in the core at once (SLACK_CONCURRENT_COMMANDS; see `Gate`)
         self.gate = Gate(concurrency)
+        #: how long a modal submission waits for the core (FORM_WAIT; tests that expect the inline
+        #: errors, not the later answer, lengthen it so that a loaded machine does not change the path)
+        self.form_wait = FORM_WAIT
         #: one chat.update per message per second at most (a busy vote card), the latest one last
         self.updates = UpdateThrottle(lambda coro: self.tasks.spawn(coro, name="slack chat.update"))
         #: adapter states for /healthz: this one answers HTTP, so it is connected; `wgbot run` adds the others
@@ -400,7 +403,7 @@ class SlackAdapter:
 
         # spawned before anything is awaited, so that its place in this person's queue is fixed now
         task = self.tasks.spawn(submit(), name="slack form", key=_key(user_id, channel_id))
-        done, _ = await asyncio.wait({task}, timeout=FORM_WAIT)
+        done, _ = await asyncio.wait({task}, timeout=self.form_wait)
         if done and task.exception() is None:
             response: Response = task.result()
             errors = [r for r in response.replies if r.kind == "error"]

@@ -160,6 +160,9 @@ async def slack(db: Database, clock: VirtualClock, fake_slack: FakeSlackAPI) -> 
     )
     app = await build(settings, clock=clock, db=db, rng=random.Random(0), worker_id="test", upgrade=False)
     adapter = create_adapter(app, settings, min_interval=0.0)
+    # a form's errors come back inline only if the core answers within the adapter's wait (2 s in
+    # production): long here, so that a loaded machine never turns them into a later message
+    adapter.form_wait = 60
     server = await open_http(adapter, "127.0.0.1", 0)
     async with aiohttp.ClientSession() as http:
         env = SlackEnv(fake_slack, app, adapter, server, http, clock)
