@@ -74,3 +74,11 @@ async def test_bind_tells_an_outsider_nothing_about_the_deployments_groups(empty
     # the convener of both binds by name as before
     r = await empty.say("ana", "/wg bind secret treaty talks")
     assert "now bound to working group “Secret Treaty Talks”" in r.replies[0].to_text()
+
+
+async def test_an_unbound_channel_says_who_can_bind_it(empty: Harness) -> None:
+    await empty.say("ana", "/wg bind alpha", channel="general")
+    text = await refused(empty, "eve", "/wg join academia")
+    assert "ask a convener of your group to bind it" in text and "Only a convener can bind a channel" in text
+    # and it is true: eve cannot create a group of her own now that one exists
+    assert "Only a convener" in await refused(empty, "eve", "/wg bind Eve's group")

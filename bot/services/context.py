@@ -94,8 +94,9 @@ class Ctx:
     def require_wg(self) -> WorkingGroup:
         if self.wg is None:
             raise UserError(
-                "This channel is not bound to a working group. /wg bind <name> here creates a group "
-                "(you become its convener); binding it to an existing group takes one of that group's conveners.",
+                "This channel is not bound to a working group: ask a convener of your group to bind it "
+                "(/wg bind <group name>). Only a convener can bind a channel or create another group; the "
+                "very first group of a new installation is created by whoever runs /wg bind <name> first.",
             )
         return self.wg
 
