@@ -146,6 +146,36 @@ async def test_propose_modal_then_submission(slack: SlackEnv) -> None:
         assert (await s.exec(select(func.count()).select_from(Proposal))).one() == 1
 
 
+async def test_a_submission_slower_than_the_form_wait_closes_the_modal_and_is_answered_after(slack: SlackEnv) -> None:
+    """The other path (the fixture's long wait keeps the tests above off it): a core slower than the
+    adapter's wait (2 s in production; 0 here) gets the modal closed at once and its answer later."""
+    await setup_group(slack)
+    await slack.slash("propose")
+    await slack.settle()
+    [opened] = slack.fake.of("views.open")
+    view = opened["view"]
+    values = {
+        "title": {"value": {"type": "plain_text_input", "value": "Slow"}},
+        "body": {"value": {"type": "plain_text_input", "value": "Answered after the modal closed."}},
+        "theme": {"value": {"type": "plain_text_input", "value": "astrology"}},  # an error, shown later
+    }
+    submitted = {
+        "type": "view_submission",
+        "user": {"id": "U1", "username": "ana", "name": "ana"},
+        "trigger_id": "trigger-slow",
+        "view": {**view, "state": {"values": values}},
+    }
+    slack.fake.clear()
+    slack.adapter.form_wait = 0.0
+    status, body = await slack.interact(submitted)
+    assert status == 200 and body == ""  # closed, not errors in the modal: the core had not answered
+    await slack.settle()
+    [answer] = slack.fake.of("chat.postEphemeral")
+    assert answer["user"] == "U1" and "astrology" in answer["text"].lower()
+    async with slack.app.db.session() as s:
+        assert (await s.exec(select(func.count()).select_from(Proposal))).one() == 0
+
+
 async def test_mention_in_thread_answers_in_the_thread(slack: SlackEnv) -> None:
     await setup_group(slack)
     await slack.slash('propose "Shared taxonomy" One taxonomy.')
