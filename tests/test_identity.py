@@ -36,7 +36,7 @@ async def test_mentions_resolve_on_the_speakers_platform_only(harness: Harness) 
     await harness.say("U1", "/wg join government", platform="slack")
     await harness.say("U1", "/wg join academia", platform="discord")
     r = await harness.say("ana", "/wg role <@U1> observer", platform="slack")
-    assert "is now a observer" in r.replies[0].to_text() or "is now an observer" in r.replies[0].to_text()
+    assert "U1 is now an observer." in r.replies[0].to_text()
     slack_me = (await harness.say("U1", "/wg me", platform="slack")).replies[0].to_text()
     discord_me = (await harness.say("U1", "/wg me", platform="discord")).replies[0].to_text()
     assert "Role: observer" in slack_me and "Role: member" in discord_me

@@ -79,6 +79,11 @@ async def test_roles_are_for_conveners_and_one_convener_remains(harness: Harness
     assert "ben is now a convener" in r.replies[0].to_text()
     announced = [m for m in harness.sent() if "made ben a convener" in m.reply.to_text()]
     assert sorted(m.destination.platform for m in announced) == ["console", "discord", "slack"]
-    await harness.say("ana", "/wg role ana observer")
+    harness.clear()
+    r = await harness.say("ana", "/wg role ana observer")
+    assert "ana is now an observer." in r.replies[0].to_text()
+    assert any("ana made ana an observer (was convener)." in m.reply.to_text() for m in harness.sent())
+    again = await harness.say("ben", "/wg role ana observer", platform="slack")
+    assert "ana is already an observer." in again.replies[0].to_text()
     me = (await harness.say("ana", "/wg me")).replies[0].to_text()
     assert "Role: observer" in me

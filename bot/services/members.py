@@ -235,13 +235,18 @@ async def _digest_line(ctx: Ctx, m: Member) -> str:
     return f"{digest_label(wg)}: {', '.join(ways)} (/wg digest subscribe|unsubscribe)"
 
 
+def a_role(role: str) -> str:
+    """`an observer`, `a member`, `a convener`."""
+    return f"{'an' if role[:1] in 'aeiou' else 'a'} {role}"
+
+
 @command("role")
 async def role(ctx: Ctx) -> Reply:
     who = ctx.require_convener("change roles")
     target = await ctx.member_by_ref(ctx.cmd.positionals[0])
     new_role = one_of(ctx.cmd.positionals[1], ROLES, "role")
     if target.role == new_role:
-        return Reply.text(f"{target.display_name} is already a {new_role}.", private=True)
+        return Reply.text(f"{target.display_name} is already {a_role(new_role)}.", private=True)
     if target.role == "convener" and new_role != "convener":
         conveners = (
             await ctx.session.exec(
@@ -257,10 +262,10 @@ async def role(ctx: Ctx) -> Reply:
     ctx.session.add(target)
     await ctx.session.flush()
     await ctx.announce(
-        Reply.text(f"{who.display_name} made {target.display_name} a {new_role} (was {old})."),
+        Reply.text(f"{who.display_name} made {target.display_name} {a_role(new_role)} (was {old})."),
         key=f"role:{target.id}:{ctx.now.isoformat()}:{ctx.rng.getrandbits(32)}",
     )
-    return Reply.text(f"{target.display_name} is now a {new_role}.", private=True)
+    return Reply.text(f"{target.display_name} is now {a_role(new_role)}.", private=True)
 
 
 @command("member.add")
