@@ -47,8 +47,11 @@ OPTIONS: dict[str, str] = {
     "reason": "why, in quotes",
     "for": "how long it stays open: 90s, 2m, 1h (30 seconds to a day)",
     "rsvp:for": "(convener) record the answer of a member reachable only by e-mail, who replied by e-mail",
-    "digest.unsubscribe:for": "(convener) stop the e-mails of an e-mail-only member who asked to unsubscribe",
-    "digest.subscribe:for": "(convener) subscribe this member's address (with email:) without a confirmation link",
+    "digest.unsubscribe:for": "(convener) stop this member's e-mailed digest; the member is told privately",
+    "digest.subscribe:for": (
+        "(convener) subscribe this member's address (with email:) without a confirmation link; "
+        "the member is told privately"
+    ),
     "answer:for": "(convener) record the answer of a member reachable only by e-mail, who replied by e-mail",
     "rsvp:date": "one occurrence of a series, YYYY-MM-DD in the meeting's zone; all for the whole series",
     "react:text": "your one-line reaction (the form field; on one line it follows react)",

@@ -283,3 +283,74 @@ def test_mailbox_ignores_case_tags_and_gmail_dots() -> None:
     assert mailbox("j.doe+1@googlemail.com") == mailbox("JDoe@gmail.com") == "jdoe@gmail.com"
     assert mailbox("j.doe@example.org") == "j.doe@example.org"
     assert mailbox("+x@example.org") == "+x@example.org"
+
+
+async def test_a_convener_subscribes_and_unsubscribes_a_members_address_and_the_member_is_told(
+    harness: Harness,
+) -> None:
+    """`for:<member>` works both ways for the same members (a chat member too, not only an e-mail-only
+    one), and each time the member gets a private notice through the outbox: a DM, or an e-mail for a
+    member without a chat account."""
+    await harness.say("ana", "/wg join civil-society")
+    await harness.say("ben", "/wg join government email:ben@old.example", platform="slack")
+    await harness.say("ana", '/wg member add "Ngozi Okafor" technical-community email:ngozi@example.org')
+
+    def notices() -> list[tuple[str, str]]:
+        return [
+            (m.destination.label, m.reply.to_text())
+            for m in harness.sent()
+            if m.destination.label.startswith(("dm:", "email:")) and "Your weekly digest" in m.reply.to_text()
+        ]
+
+    harness.clear()
+    r = await harness.say("ana", "/wg digest subscribe email:ben@new.example for:ben")
+    assert r.replies[0].to_text().endswith("ben is told privately."), r.replies[0].to_text()
+    [(where, text)] = notices()
+    assert where == "dm:ben"
+    assert "ana, a convener, subscribed ben@new.example" in text and "replaces ben@old.example" in text
+    assert "/wg digest unsubscribe email" in text
+
+    harness.clear()
+    r = await harness.say("ana", "/wg digest unsubscribe email for:ben")
+    assert r.replies[0].kind != "error", r.replies[0].to_text()
+    assert r.replies[0].to_text() == "ben no longer receives the digest by e-mail. ben is told privately."
+    [(where, text)] = notices()
+    assert where == "dm:ben" and "ana, a convener, stopped your weekly digest" in text and "ben@new.example" in text
+    async with harness.app.db.session() as s:
+        from storage.models import Member
+
+        ben = (await s.exec(select(Member).where(Member.display_name == "ben"))).one()
+        assert (ben.email, ben.digest_email) == ("ben@new.example", False)
+
+    # a chat member's DMs stay his own choice; without a way, for: stops the e-mail only
+    await harness.say("ben", "/wg digest subscribe dm", platform="slack")
+    await harness.say("ana", "/wg digest subscribe email:ben@new.example for:ben")
+    before = await table_snapshot(harness.app.db)
+    r = await harness.say("ana", "/wg digest unsubscribe dm for:ben")
+    assert r.replies[0].kind == "error" and "stops the DMs in the chat" in r.replies[0].to_text()
+    assert await table_snapshot(harness.app.db) == before
+    r = await harness.say("ana", "/wg digest unsubscribe for:ben")
+    assert r.replies[0].to_text().startswith("ben no longer receives the digest by e-mail.")
+    me = (await harness.say("ben", "/wg me", platform="slack")).replies[0].to_text()
+    assert "by DM" in me and "by e-mail" not in me
+
+    # an e-mail-only member is told at her address
+    harness.clear()
+    r = await harness.say("ana", '/wg digest unsubscribe for:"Ngozi Okafor"')
+    assert r.replies[0].to_text().endswith("Ngozi Okafor is told privately.")
+    [(where, text)] = notices()
+    assert where == "email:ngozi@example.org" and "reply to ask a convener" in text
+    harness.clear()
+    await harness.say("ana", '/wg digest subscribe email:ngozi@ministry.example for:"Ngozi Okafor"')
+    [(where, text)] = notices()
+    assert where == "email:ngozi@ministry.example" and "replaces ngozi@example.org" in text
+    assert "reply “unsubscribe”" in text
+
+    # still conveners only, and a convener acting on herself is not sent a notice
+    r = await harness.say("ben", '/wg digest unsubscribe for:"Ngozi Okafor"', platform="slack")
+    assert r.replies[0].kind == "error" and "Only a convener" in r.replies[0].to_text()
+    harness.clear()
+    await harness.say("ana", "/wg digest subscribe email:ana@example.org for:ana")
+    r = await harness.say("ana", "/wg digest unsubscribe email for:ana")
+    assert r.replies[0].to_text().startswith("Digest by e-mail stopped"), r.replies[0].to_text()
+    assert notices() == []

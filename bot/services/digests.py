@@ -256,10 +256,29 @@ async def subscribe(ctx: Ctx) -> Reply:
         target = await ctx.member_by_ref(ref)
         if target.digest_email and (target.email or "").lower() == email.lower():
             raise UserError(f"{target.display_name} already receives the digest by e-mail at {email}.")
+        previous = target.email
         target.email, target.digest_email = email, True
         ctx.session.add(target)
+        told = ""
+        if target.id != m.id:
+            replaced = (
+                f" It replaces {previous} as the address on your profile."
+                if previous and previous.lower() != email.lower()
+                else ""
+            )
+            stop_how = (
+                "reply “unsubscribe” to it" if await email_only(ctx.session, target) else "/wg digest unsubscribe email"
+            )
+            reached = await _tell(
+                ctx,
+                target,
+                f"{m.display_name}, a convener, subscribed {email} to the weekly digest of this working group: "
+                f"it will be e-mailed there, times in {target.timezone}.{replaced} To stop it: {stop_how}.",
+            )
+            told = f" {target.display_name} is told privately." if reached else ""
         return Reply.text(
-            f"{target.display_name} will receive the weekly digest by e-mail at {email}, times in {target.timezone}.",
+            f"{target.display_name} will receive the weekly digest by e-mail at {email}, times in "
+            f"{target.timezone}.{told}",
             private=True,
         )
     if address is not None:
@@ -389,20 +408,55 @@ def confirm(session: AsyncSession, m: Member, email: str) -> str:
 
 @command("digest.unsubscribe")
 async def unsubscribe(ctx: Ctx) -> Reply:
-    m = ctx.require_member()
+    me = m = ctx.require_member()
+    how = ctx.cmd.positionals[0].strip().lower() if ctx.cmd.positionals else ""
+    if how not in ("", "all", "dm", "email", "e-mail"):
+        raise ctx.fail(f"`{how[:20]}` is not a subscription: use dm or email (or nothing for both).")
     if (ctx.cmd.options.get("for") or "").strip():
-        # an e-mail-only member replied "unsubscribe": a convener acts on it
+        # the counterpart of `subscribe … for:` (an e-mail-only member replied "unsubscribe", a member's
+        # address is to go): a convener stops a member's e-mailed digest; DMs are the member's own choice
         ctx.require_convener("unsubscribe other members")
         m = await ctx.member_by_ref(ctx.cmd.options["for"])
-        if not await email_only(ctx.session, m):
-            raise Forbidden(f"{m.display_name} can unsubscribe in the chat; this is for e-mail-only members.")
-    how = ctx.cmd.positionals[0].strip().lower() if ctx.cmd.positionals else "all"
-    if how not in ("all", "dm", "email", "e-mail"):
-        raise ctx.fail(f"`{how[:20]}` is not a subscription: use dm or email (or nothing for both).")
-    stopped = stop(ctx.session, m, how, who="You are" if m is ctx.member else f"{m.display_name} is")
-    if m is not ctx.member:
-        return Reply.text(f"{m.display_name} no longer receives the digest by {stopped}.", private=True)
-    return Reply.text(f"Digest by {stopped} stopped. It is still posted in the group's channels.", private=True)
+        if m.id != me.id and not await email_only(ctx.session, m):
+            if how == "dm":
+                raise Forbidden(
+                    f"A convener stops only a member's e-mailed digest; {m.display_name} stops the DMs in the chat "
+                    "(/wg digest unsubscribe dm)."
+                )
+            how = "email"
+    how = how or "all"
+    if m.id == me.id:
+        stopped = stop(ctx.session, m, how)
+        return Reply.text(f"Digest by {stopped} stopped. It is still posted in the group's channels.", private=True)
+    address = m.email
+    stopped = stop(ctx.session, m, how, who=f"{m.display_name} is")
+    again = (
+        "to receive it again, reply to ask a convener"
+        if await email_only(ctx.session, m)
+        else "to receive it again: /wg digest subscribe"
+    )
+    reached = await _tell(
+        ctx,
+        m,
+        f"{me.display_name}, a convener, stopped your weekly digest of this working group by {stopped}"
+        f"{f' (to {address})' if 'e-mail' in stopped and address else ''}; {again}.",
+    )
+    return Reply.text(
+        f"{m.display_name} no longer receives the digest by {stopped}."
+        + (f" {m.display_name} is told privately." if reached else ""),
+        private=True,
+    )
+
+
+async def _tell(ctx: Ctx, member: Member, text: str) -> bool:
+    """A private notice to `member` about what a convener changed in their digest subscription, through
+    the outbox (their DM, or their address for an e-mail-only member), as other notices to members."""
+    wg = ctx.require_wg()
+    notice = Reply(
+        blocks=[Heading(text=f"Your weekly digest of “{wg.name}”"), Text(text=text)],
+        kind="announcement",
+    )
+    return await ctx.dm(member, notice, key=f"digest:for:{member.id}:{ctx.now.isoformat()}:{ctx.rng.getrandbits(32)}")
 
 
 def stop(session: AsyncSession, m: Member, how: str, who: str = "You are") -> str:

@@ -228,7 +228,10 @@ async def test_a_convener_records_an_email_only_members_answers(harness: Harness
     agenda = (await harness.say("ana", "/wg show M1")).replies[0].to_text()
     assert "1 yes" in agenda
     r = await harness.say("ana", '/wg digest unsubscribe for:"Ngozi Okafor"')
-    assert r.replies[0].to_text() == "Ngozi Okafor no longer receives the digest by e-mail."
+    assert (
+        r.replies[0].to_text()
+        == "Ngozi Okafor no longer receives the digest by e-mail. Ngozi Okafor is told privately."
+    )
     r = await harness.say("ana", '/wg digest unsubscribe email for:"Ngozi Okafor"')  # again: names her
     assert r.replies[0].kind == "error"
     assert "Ngozi Okafor is not subscribed to the digest by e-mail" in r.replies[0].to_text()
