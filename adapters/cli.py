@@ -184,15 +184,24 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 
     settings = Settings()
 
-    async def go() -> None:
+    async def go() -> tuple[str | None, str | None]:
         db = Database(settings.database_url)
         try:
+            await db.check()  # (unreachable: one clear line, before anything else is tried)
+            before = await db.schema_revision()
             await db.upgrade(revision)
+            return before, await db.schema_revision()
         finally:
             await db.dispose()
 
-    asyncio.run(go())
-    print(f"database {redact(settings.database_url)} is at {revision}")
+    before, after = asyncio.run(go())
+    where = f"database {redact(settings.database_url)}"
+    if before is None:
+        print(f"{where}: schema created, now at revision {after}")
+    elif before == after:
+        print(f"{where}: already at revision {after}{' (the latest)' if revision == 'head' else ''}; nothing to do")
+    else:
+        print(f"{where}: upgraded from revision {before} to {after}")
 
 
 @export_app.command("ics")

@@ -229,6 +229,11 @@ class Database:
         async with self.engine.begin() as conn:
             await conn.run_sync(_run_upgrade, revision)
 
+    async def schema_revision(self) -> str | None:
+        """The schema's Alembic revision (several joined with ", "); None before the first upgrade."""
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(_schema_revision)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 
@@ -271,6 +276,13 @@ def script_head() -> str | None:
             downs.add(down)
     heads = revisions - downs
     return heads.pop() if len(heads) == 1 and downs <= revisions else None
+
+
+def _schema_revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    versions = connection.execute(sql_text("SELECT version_num FROM alembic_version")).scalars().all()
+    return ", ".join(sorted(versions)) or None
 
 
 def at_head(connection: Connection) -> bool:

@@ -151,3 +151,15 @@ def test_shard_settings_concern_only_the_command_that_starts_discord(tmp_path: P
     doctor = wgbot("doctor", cwd=tmp_path, env=env)
     [row] = [line for line in doctor.stdout.splitlines() if line.startswith("│ Discord shards")]
     assert "│ ok" in row and "ignored: no DISCORD_TOKEN" in row, row
+
+
+def test_db_upgrade_says_what_it_did(tmp_path: Path) -> None:
+    from storage.db import script_head
+
+    env = {"WGBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'wg.db'}"}
+    first = wgbot("db", "upgrade", "0003", cwd=tmp_path, env=env)
+    assert first.returncode == 0 and "schema created, now at revision 0003" in first.stdout, first
+    second = wgbot("db", "upgrade", cwd=tmp_path, env=env)
+    assert f"upgraded from revision 0003 to {script_head()}" in second.stdout, second
+    third = wgbot("db", "upgrade", cwd=tmp_path, env=env)
+    assert f"already at revision {script_head()} (the latest); nothing to do" in third.stdout, third
