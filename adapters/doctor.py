@@ -94,6 +94,32 @@ async def check_email_deliveries(settings: Settings) -> Check:
     return await check_failed_emails(settings)
 
 
+def check_public_url(settings: Settings) -> Check:
+    """WGBOT_PUBLIC_URL: optional, but without it several things members expect are missing."""
+    from urllib.parse import urlsplit
+
+    url = (settings.public_url or "").strip()
+    if not url:
+        return Check(
+            "public URL",
+            "optional",
+            "no WGBOT_PUBLIC_URL: no web record links, e-mails carry no answer or unsubscribe links (they say "
+            "to reply, and a convener records it), and members cannot subscribe an e-mail address to the "
+            "digest themselves (only a convener can). Set it to the address the bot's web server is reached at.",
+        )
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return Check(
+            "public URL",
+            "warn",
+            f"WGBOT_PUBLIC_URL {url[:80]!r} is not an absolute http(s) address (like https://wg.example.org): "
+            "links built from it will not open.",
+        )
+    return Check(
+        "public URL", "ok", f"{url[:80]}: web record, e-mail answer and unsubscribe links, e-mail digest subscriptions"
+    )
+
+
 #: platform checks register here (adapters.slack.doctor, adapters.discord.doctor)
 PLATFORM_CHECKS: list[Callable[[Settings], Awaitable[Check]]] = []
 
@@ -141,7 +167,7 @@ async def run_checks(settings: Settings) -> list[Check]:
     shards = check_discord_shards(settings)
     if shards is not None:
         checks.append(shards)
-    checks += [await check_llm(settings), await check_smtp(settings)]
+    checks += [await check_llm(settings), await check_smtp(settings), check_public_url(settings)]
     if database.status == "ok":  # reading the outbox of a database not there yet would create it
         checks.append(await check_email_deliveries(settings))
     if not settings.slack_configured and not settings.discord_configured:

@@ -69,7 +69,8 @@ def test_doctor_creates_no_database_and_marks_optional_parts(tmp_path: Path) -> 
     assert list(tmp_path.iterdir()) == []
     cells = [line.split("│") for line in result.stdout.splitlines() if "│" in line]
     rows = {c[1].strip(): c[2].strip() for c in cells}
-    assert rows["LLM"] == "optional" and rows["e-mail"] == "optional"
+    assert rows["LLM"] == "optional" and rows["e-mail"] == "optional" and rows["public URL"] == "optional"
+    assert "no WGBOT_PUBLIC_URL" in result.stdout
     assert rows["database"] == "missing"
     assert rows["packages"] == "ok"
 
@@ -163,3 +164,19 @@ def test_db_upgrade_says_what_it_did(tmp_path: Path) -> None:
     assert f"upgraded from revision 0003 to {script_head()}" in second.stdout, second
     third = wgbot("db", "upgrade", cwd=tmp_path, env=env)
     assert f"already at revision {script_head()} (the latest); nothing to do" in third.stdout, third
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "words"),
+    [
+        (None, "optional", "members cannot subscribe an e-mail address"),
+        ("https://wg.example.org", "ok", "e-mail answer and unsubscribe links"),
+        ("wg.example.org", "warn", "not an absolute http(s) address"),
+    ],
+)
+def test_doctor_says_what_the_public_url_is_for(url: str | None, status: str, words: str) -> None:
+    from adapters.doctor import check_public_url
+    from bot.config import Settings
+
+    check = check_public_url(Settings(_env_file=None, WGBOT_PUBLIC_URL=url))  # type: ignore[call-arg]
+    assert (check.name, check.status) == ("public URL", status) and words in check.detail
