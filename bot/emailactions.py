@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.emaillinks import UNSUBSCRIBE_TO, unsubscribe_subject
 from bot.errors import UserError
 from bot.services import rsvp as rsvp_service
 from bot.services.checkins import record_answer
@@ -91,11 +92,32 @@ async def answer(session: AsyncSession, action: SignedAction, text: str, now: da
     return f"Thanks — your answer to C{c.number} ({occurrence}) is recorded."
 
 
+#: an unsubscribe link e-mailed to an address the digest no longer goes to
+ELSEWHERE = (
+    "The address this link was e-mailed to no longer receives the digest (it goes to another address "
+    "now, which this link cannot stop); nothing changed."
+)
+
+
+def unsubscribe_elsewhere(member: Member, action: SignedAction) -> bool:
+    """Whether an unsubscribe link is bound to an address (`emaillinks.unsubscribe_subject`) that is not
+    the one the e-mailed digest goes to now. A link without an address (sent before links were bound)
+    is never "elsewhere": it stops the e-mailed digest wherever it goes, as it always did."""
+    if not action.subject:
+        return False
+    if not action.subject.startswith(UNSUBSCRIBE_TO):
+        raise UserError("This link is no longer valid.")
+    return not (member.email and unsubscribe_subject(member.email) == action.subject)
+
+
 async def unsubscribe(session: AsyncSession, action: SignedAction) -> str:
-    """One click stops the e-mailed digest; a second click (mail clients retry) says it is already off."""
+    """One click stops the e-mailed digest; a second click (mail clients retry) says it is already off.
+    A link e-mailed to an address the digest has left stops nothing (`unsubscribe_elsewhere`)."""
     member = await member_of(session, action)
     if not member.digest_email:
         return "You do not receive the digest by e-mail (any more); nothing to stop."
+    if unsubscribe_elsewhere(member, action):
+        return ELSEWHERE
     stop(session, member, "email")
     return "You will no longer receive the digest by e-mail."
 

@@ -9,6 +9,7 @@ reader how to answer instead (reply; a convener records it).
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,6 +29,17 @@ LIFETIMES = {
 UNSUBSCRIBE_ACTION = "digest unsubscribe email"
 #: the button of a double opt-in e-mail (bot/services/digests.py signs its link itself)
 CONFIRM_ACTION = "digest confirm"
+
+
+#: an unsubscribe link's subject: `to:` and a digest of the address it was e-mailed to (not the
+#: address itself). Links sent before it existed have an empty subject and stop the e-mailed digest
+#: wherever it goes; a bound link stops it only while it still goes to that address.
+UNSUBSCRIBE_TO = "to:"
+
+
+def unsubscribe_subject(email: str) -> str:
+    """The subject of an unsubscribe link e-mailed to `email` (case does not make another address)."""
+    return UNSUBSCRIBE_TO + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
 
 
 def intent(action: str) -> tuple[str, str] | None:
@@ -50,8 +62,11 @@ def intent(action: str) -> tuple[str, str] | None:
     return None
 
 
-async def sign_buttons(session: AsyncSession, reply: Reply, member: Member, now: datetime) -> Reply:
-    """A copy of `reply` whose link-able buttons carry signed links for `member`."""
+async def sign_buttons(
+    session: AsyncSession, reply: Reply, member: Member, now: datetime, *, to: str | None = None
+) -> Reply:
+    """A copy of `reply` whose link-able buttons carry signed links for `member`; `to`, the address the
+    message goes to, binds an unsubscribe link to it (`unsubscribe_subject`)."""
     assert member.id is not None
     # only the button rows are changed, so only they are copied (a digest goes to hundreds of e-mail
     # readers; copying all its text for each was most of the cost)
@@ -65,6 +80,8 @@ async def sign_buttons(session: AsyncSession, reply: Reply, member: Member, now:
             if not isinstance(el, Button) or (what := intent(el.action)) is None:
                 continue
             purpose, subject = what
+            if purpose == "unsubscribe" and to:
+                subject = unsubscribe_subject(to)
             el.link = await webaccess.signed_path(
                 session,
                 wg_id=member.wg_id,
@@ -79,8 +96,9 @@ async def sign_buttons(session: AsyncSession, reply: Reply, member: Member, now:
 
 async def with_unsubscribe(session: AsyncSession, reply: Reply, member: Member, now: datetime) -> Reply:
     """The digest for one e-mail reader, with its one-click unsubscribe link (the sender puts it in
-    the footer and the List-Unsubscribe header, not among the message's own buttons)."""
+    the footer and the List-Unsubscribe header, not among the message's own buttons), bound to the
+    address it goes to (`member.email`): once the digest goes elsewhere, the link stops nothing."""
     out = reply.model_copy(
         update={"blocks": [*reply.blocks, Actions(elements=[Button(label="Unsubscribe", action=UNSUBSCRIBE_ACTION)])]}
     )
-    return await sign_buttons(session, out, member, now)  # copies the button rows it signs
+    return await sign_buttons(session, out, member, now, to=member.email)  # copies the button rows it signs

@@ -126,6 +126,9 @@ async def _confirm(rec: WebRecord, action: webaccess.SignedAction, now: datetime
                 )
                 form = {"button": "Confirm", "textarea": False}
             else:
+                # a link e-mailed to an address the digest has left: say so now, not only after the click
+                if member.digest_email and emailactions.unsubscribe_elsewhere(member, action):
+                    return render("action.html.j2", title="Nothing to stop", message=emailactions.ELSEWHERE, form=None)
                 text = f"Stop sending the digest to {member.display_name} by e-mail?"
                 form = {"button": "Unsubscribe", "textarea": False}
     except UserError as exc:

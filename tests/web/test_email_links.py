@@ -208,6 +208,63 @@ async def test_digest_one_click_unsubscribe(site: Site, mailed: Mailbox) -> None
     assert len(mailed.to(ADDR)) == count  # no more digests by e-mail
 
 
+def _unsubscribe_link(msg: EmailMessage) -> str:
+    return str(msg["List-Unsubscribe"]).split(",")[0].strip().strip("<>").removeprefix(PUBLIC)
+
+
+async def test_an_unsubscribe_link_stops_only_the_address_it_was_sent_to(site: Site, mailed: Mailbox) -> None:
+    """A digest's unsubscribe link is bound to its address: once a member's digest goes to a new address,
+    the link in a digest sent to the old one stops nothing and says so; the new digest's link works. A
+    link sent before links were bound (no address in it) keeps working as it did."""
+    h = site.harness
+    await h.say("ana", "/wg digest send")
+    old = _unsubscribe_link(mailed.to(ADDR)[-1])
+    new_addr = "ngozi@new-ministry.example"
+    r = await h.say("ana", f'/wg digest subscribe email:{new_addr} for:"Ngozi Okafor"')
+    assert "will receive the weekly digest by e-mail at" in text_of(r)
+    await h.say("ana", "/wg digest send")
+    new = _unsubscribe_link(mailed.to(new_addr)[-1])
+    assert new != old
+    before = await table_snapshot(h.app.db)
+    status, body, _ = await site.get(old)
+    assert status == 200 and "no longer receives the digest" in body and "nothing changed" in body
+    assert 'method="post"' not in body  # nothing to confirm
+    status, body = await site.post(old, {"List-Unsubscribe": "One-Click"})
+    assert status == 200 and "no longer receives the digest" in body and "nothing changed" in body
+    assert await table_snapshot(h.app.db) == before
+    assert (await _ngozi_by_name(site)).digest_email
+    status, body, _ = await site.get(new)
+    assert status == 200 and 'method="post"' in body
+    status, body = await site.post(new, {"List-Unsubscribe": "One-Click"})
+    assert status == 200 and "no longer receive the digest by e-mail" in body
+    assert not (await _ngozi_by_name(site)).digest_email
+
+    # back at the old address (a convener again): the old link is that address's again
+    await h.say("ana", f'/wg digest subscribe email:{ADDR.upper()} for:"Ngozi Okafor"')
+    status, body = await site.post(old, {"List-Unsubscribe": "One-Click"})
+    assert status == 200 and "no longer receive the digest by e-mail" in body
+
+    # a link from before links were bound carries no address: it stops the digest wherever it goes
+    await h.say("ana", f'/wg digest subscribe email:{new_addr} for:"Ngozi Okafor"')
+    member = await _ngozi_by_name(site)
+    assert member.id is not None and member.digest_email
+    async with h.app.db.transaction() as s:
+        legacy = await webaccess.signed_path(
+            s, wg_id=member.wg_id, member_id=member.id, purpose="unsubscribe", subject="", now=h.clock.now()
+        )
+    status, body, _ = await site.get(legacy)
+    assert status == 200 and 'method="post"' in body
+    status, body = await site.post(legacy, {"List-Unsubscribe": "One-Click"})
+    assert status == 200 and "no longer receive the digest by e-mail" in body
+    assert not (await _ngozi_by_name(site)).digest_email
+
+
+async def _ngozi_by_name(site: Site) -> Member:
+    """Ngozi whatever her address now (`_ngozi` finds her by the first one)."""
+    async with site.harness.app.db.session() as s:
+        return (await s.exec(select(Member).where(Member.display_name == "Ngozi Okafor"))).one()
+
+
 async def test_tampered_expired_and_wrong_purpose_links_change_nothing(site: Site, mailed: Mailbox) -> None:
     h = site.harness
     await h.say("ana", '/wg meeting "Drafting call" at:"2026-03-20 16:00" duration:90m')
