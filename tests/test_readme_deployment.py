@@ -1,7 +1,7 @@
 """The README's deployment section is followed to the letter by operators: the role in its connection
 URL is created, the systemd units do what they say (migrations once, not on every worker restart),
 the environment file it shows is one every command accepts, and every variable and `wgbot` command it
-names exists."""
+names exists; the quick start says what the console limits."""
 
 from __future__ import annotations
 
@@ -83,3 +83,11 @@ def test_every_variable_and_command_named_exists() -> None:
             assert word in subcommands, f"`wgbot{words}`: there is no `{word}` command"
             command = subcommands[word]
         assert getattr(command, "commands", None) is None, f"`wgbot{words}` is not a whole command"
+
+
+def test_the_quick_start_names_the_command_limit_the_console_keeps() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick = text.split("\n## Quick start", 1)[1].split("\n## ", 1)[0]
+    limit = Settings.model_fields["rate_commands_per_minute"]
+    assert "wgbot console" in quick and f"{limit.alias}=0 .venv/bin/wgbot console" in quick
+    assert f"{limit.default} commands a minute" in quick
