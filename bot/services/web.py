@@ -73,6 +73,18 @@ async def apply_settings(ctx: Ctx, wg: WorkingGroup, public: bool | None, summar
     return changes
 
 
+def _no_public_url(done: str) -> Reply:
+    """The answer of `/wg web link|feed [rotate]` without WGBOT_PUBLIC_URL: what a rotation did
+    (`done`, or nothing), and that there is no address to show."""
+    return Reply(
+        blocks=[
+            Text(text=done + NO_PUBLIC_URL + (" There is no new address to show." if done else "")),
+            Context(text="Set WGBOT_PUBLIC_URL and run wgbot run --web to serve it."),
+        ],
+        private=True,
+    )
+
+
 @command("web.link")
 async def web_link(ctx: Ctx) -> Reply:
     wg = ctx.require_wg()
@@ -87,13 +99,15 @@ async def web_link(ctx: Ctx) -> Reply:
         await ctx.session.flush()
     url = record_url(ctx, access)
     if url is None:
-        return Reply(
-            blocks=[
-                Text(text=NO_PUBLIC_URL),
-                Context(text="Set WGBOT_PUBLIC_URL and run wgbot run --web to serve it."),
-            ],
-            private=True,
+        # rotated all the same: links given out while an address was set (or a record served by
+        # `wgbot run --web` behind a proxy) stop working, and the answer says so
+        done = (
+            "Replaced: the web record's link, the calendar feed's address and the answer and confirmation "
+            "links in e-mails sent so far no longer work (the unsubscribe links in digests keep working). "
+            if action == "rotate"
+            else ""
         )
+        return _no_public_url(done)
     if action == "rotate":
         head = (
             "New link (the old one no longer works, nor the old calendar feed address, nor the answer and "
@@ -135,14 +149,8 @@ async def web_feed(ctx: Ctx) -> Reply:
         ctx.session.add(access)
         await ctx.session.flush()
     if not ctx.public_url:
-        done = "The calendar feed's address was replaced. " if action == "rotate" else ""
-        return Reply(
-            blocks=[
-                Text(text=done + NO_PUBLIC_URL),
-                Context(text="Set WGBOT_PUBLIC_URL and run wgbot run --web to serve it."),
-            ],
-            private=True,
-        )
+        done = "Replaced: the calendar feed's address no longer works. " if action == "rotate" else ""
+        return _no_public_url(done)
     private_feed = webaccess.absolute(ctx.public_url, f"/f/{access.feed_token}/calendar.ics")
     if action == "rotate":
         head = "New calendar feed address (the old one no longer works; whoever subscribed to it subscribes again)"

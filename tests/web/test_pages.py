@@ -19,7 +19,30 @@ async def test_web_link_is_for_conveners_and_names_the_public_url(site: Site) ->
     refused = text_of(await h.say("kenji", "/wg web link"))
     assert "Only a convener" in refused and access.token not in refused
     h.app.core.public_url = None
-    assert "WGBOT_PUBLIC_URL is not set" in text_of(await h.say("ana", "/wg web link"))
+    answer = text_of(await h.say("ana", "/wg web link"))
+    assert "WGBOT_PUBLIC_URL is not set" in answer and "Replaced" not in answer
+
+
+async def test_rotating_without_a_public_url_says_what_it_replaced(site: Site) -> None:
+    """No WGBOT_PUBLIC_URL: a rotation still replaces the tokens (links given out before stop working)
+    and the answer says what it did, for the record's link and for the feed alike."""
+    h = site.harness
+    h.app.core.public_url = None
+    before = await site.access()
+    answer = text_of(await h.say("ana", "/wg web link rotate"))
+    after = await site.access()
+    assert after.token != before.token and after.feed_token != before.feed_token
+    assert after.link_generation == before.link_generation + 1
+    assert answer.startswith("Replaced: the web record's link, the calendar feed's address"), answer
+    assert "unsubscribe links in digests keep working" in answer and "WGBOT_PUBLIC_URL is not set" in answer
+    assert after.token not in answer and "no new address to show" in answer
+    answer = text_of(await h.say("ana", "/wg web feed rotate"))
+    feed = await site.access()
+    assert feed.feed_token != after.feed_token and feed.token == after.token
+    assert answer.startswith("Replaced: the calendar feed's address no longer works."), answer
+    assert "WGBOT_PUBLIC_URL is not set" in answer and "no new address to show" in answer
+    answer = text_of(await h.say("ana", "/wg web feed"))
+    assert "Replaced" not in answer and "WGBOT_PUBLIC_URL is not set" in answer
 
 
 async def test_record_page_by_token_shows_register_meetings_and_chart(site: Site) -> None:
