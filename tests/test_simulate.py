@@ -89,6 +89,12 @@ def test_demo_runs_from_the_installed_package_data(tmp_path: Path) -> None:
     ]
     assert {e["at"] for e in digests} == {"2026-01-12T08:00:00Z"} and out[-1]["kind"] == "digest"
     assert "Capacity building for small CERTs" in digests[0]["text"]
+    # an e-mail reader may have no chat account: their digest names no chat command, and says how to stop it
+    for e in digests:
+        if e["platform"] == "email":
+            assert "/wg" not in e["text"] and "reply with “unsubscribe”" in e["text"], e["text"]
+        else:
+            assert "/wg digest subscribe" in e["text"]
     assert "# wg: white paper" in paper.read_text(encoding="utf-8") and "white paper" in r.stderr
     # the short live session: the queue posted once per channel and then edited in place, the quick
     # poll closing by itself, the pause round's synthesis and the minutes, on every platform

@@ -23,7 +23,7 @@ from bot.clock import VirtualClock
 from bot.command import PLATFORMS, UserRef, Where
 from bot.config import Settings
 from bot.outbox import Outgoing
-from bot.reply import Reply
+from bot.reply import Actions, Block, Button, Reply
 from bot.vocab import DEFAULT_THEMES
 from storage.db import Database
 from storage.models import Channel, WorkingGroup
@@ -116,6 +116,26 @@ class Event:
         return f"{head}\n{body}"
 
 
+def as_email(message: Outgoing) -> str:
+    """An e-mail's text as its reader sees it: a digest's unsubscribe button is no command for them to
+    type but the e-mail's footer (adapters/email/render.py; here without WGBOT_PUBLIC_URL's link)."""
+    from bot.emaillinks import UNSUBSCRIBE_ACTION
+
+    reply = message.reply
+
+    def unsubscribe(block: Block) -> bool:
+        return isinstance(block, Actions) and all(
+            isinstance(el, Button) and el.action == UNSUBSCRIBE_ACTION for el in block.elements
+        )
+
+    if not any(unsubscribe(b) for b in reply.blocks):
+        return reply.to_text()
+    from adapters.email.render import footer
+
+    body = reply.model_copy(update={"blocks": [b for b in reply.blocks if not unsubscribe(b)]}).to_text()
+    return body + "\n" + footer(message.kind, message.destination.address.removeprefix("email:"))
+
+
 class RecordingSender:
     """Delivers outbox messages of one platform to the simulation's output, in-process (exactly once)."""
 
@@ -126,7 +146,8 @@ class RecordingSender:
 
     async def send(self, message: Outgoing) -> str | None:
         label = message.destination.label
-        self.emit(Event(self.clock.now(), self.platform, label, message.kind, message.reply.to_text()))
+        text = as_email(message) if self.platform == "email" else message.reply.to_text()
+        self.emit(Event(self.clock.now(), self.platform, label, message.kind, text))
         return f"{message.id}"
 
     async def edit(self, message: Outgoing) -> str | None:

@@ -142,15 +142,16 @@ def footer(kind: str, addr: str, unsubscribe: str | None = None, confirming: boo
             f"Sent by wgbot to {addr} once, because a member of the working group asked for its digest to go "
             "to this address. Nothing more is sent here unless the link above is opened."
         )
+    # (no chat commands: an e-mail reader may have no chat account to type them in)
     if kind == "digest" and unsubscribe:
         return (
             f"You receive this weekly digest at {addr} because you subscribed or a convener added you. "
-            f"To stop it with one click: {unsubscribe} (or /wg digest unsubscribe in the chat)."
+            f"To stop it with one click: {unsubscribe}"
         )
     if kind == "digest":
         return (
-            f"You receive this weekly digest at {addr} because you subscribed or a convener added you. To stop: "
-            "/wg digest unsubscribe in the chat, or reply with “unsubscribe” and a convener stops it."
+            f"You receive this weekly digest at {addr} because you subscribed or a convener added you. "
+            "To stop it, reply with “unsubscribe” and a convener stops it."
         )
     return (
         f"Sent by wgbot to {addr}, a member of the working group. To stop these e-mails, reply with "

@@ -23,19 +23,20 @@ class Digest:
     chart: chart.Participation | None = None
     #: one rendering per zone: a digest goes to thousands of readers in a handful of zones. Callers
     #: must not change a rendered Reply (the outbox serialises it; e-mail and late notes copy it).
-    _rendered: dict[str, Reply] = field(default_factory=dict, repr=False)
+    _rendered: dict[tuple[str, bool], Reply] = field(default_factory=dict, repr=False)
 
     @property
     def quiet(self) -> bool:
         return not any(s.activity for s in self.sections)
 
-    def render(self, tz: str) -> Reply:
-        """The digest for a reader in `tz`: their dates and times."""
-        if tz not in self._rendered:
-            self._rendered[tz] = self._render(tz)
-        return self._rendered[tz]
+    def render(self, tz: str, *, email: bool = False) -> Reply:
+        """The digest for a reader in `tz`: their dates and times. `email`: for an e-mail reader, who
+        may have no chat account, so no chat commands (the e-mail's footer says how to stop it)."""
+        if (tz, email) not in self._rendered:
+            self._rendered[tz, email] = self._render(tz, email)
+        return self._rendered[tz, email]
 
-    def _render(self, tz: str) -> Reply:
+    def _render(self, tz: str, email: bool) -> Reply:
         start, end = fmt_date(self.period.start, tz), fmt_date(self.period.end, tz)
         blocks: list[Block] = [Heading(text=f"Weekly digest: {self.wg.name}, {start} – {end}")]
         if self.quiet:
@@ -49,9 +50,8 @@ class Digest:
         if self.chart is not None and not self.chart.empty:
             title = f"{self.wg.name}: participation by stakeholder group, week by week"
             blocks.append(chart.to_block(self.chart, title))
-        blocks.append(
-            Context(text=f"Week {self.period.week} · times in {tz} · /wg digest subscribe [dm|email:<address>]")
-        )
+        how = "" if email else " · /wg digest subscribe [dm|email:<address>]"
+        blocks.append(Context(text=f"Week {self.period.week} · times in {tz}{how}"))
         return Reply(blocks=blocks, kind="digest")
 
 

@@ -151,7 +151,7 @@ async def deliver(session: AsyncSession, digest: Composed, send_all: SendAll, no
                 out.append((dm, digest.render(m.timezone), f"dm{m.id}"))
         if m.digest_email and m.email:
             # with its signed one-click unsubscribe link (footer and List-Unsubscribe header)
-            reply = await with_unsubscribe(session, digest.render(m.timezone), m, now)
+            reply = await with_unsubscribe(session, digest.render(m.timezone, email=True), m, now)
             out.append((email_destination(m.email), reply, f"email{m.id}"))
         if len(out) >= ENQUEUE_BATCH:
             count += len(out)

@@ -11,6 +11,7 @@ from email.message import EmailMessage
 
 from PIL import Image
 
+from adapters.email.render import footer
 from tests.conftest import Harness
 from tests.email.conftest import Mailbox
 from tests.test_digests import MONDAY, week_of_activity
@@ -57,3 +58,19 @@ async def test_a_digest_without_participation_has_no_image(harness: Harness, mai
     [msg] = mail.to("ana@example.org")
     assert not any(p.get_content_type() == "image/png" for p in msg.walk())
     assert "participation by stakeholder group" not in str(msg.get_body(preferencelist=("plain",)))
+
+
+async def test_an_emailed_digest_names_no_chat_command(harness: Harness, mail: Mailbox) -> None:
+    """Its reader may have no chat account (an e-mail-only member): the footer says how to stop it by
+    e-mail (reply, or the one-click link with WGBOT_PUBLIC_URL), and the digest offers no command."""
+    await week_of_activity(harness)
+    await harness.advance_to(MONDAY + timedelta(minutes=1))
+    [msg] = [m for m in mail.to("ngozi@example.org") if "Weekly digest" in str(m["Subject"])]
+    assert isinstance(msg, EmailMessage)
+    for part in ("plain", "html"):
+        body = msg.get_body(preferencelist=(part,))
+        assert body is not None
+        content = body.get_content()
+        assert "/wg" not in content and "reply with “unsubscribe”" in content, content
+    with_link = footer("digest", "ngozi@example.org", "https://bot.example.org/a/x")
+    assert "/wg" not in with_link and with_link.endswith("To stop it with one click: https://bot.example.org/a/x")
