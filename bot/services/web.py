@@ -5,6 +5,8 @@ The record itself is served by adapters/web; here only who may read it and where
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot import webaccess
 from bot.errors import UserError
 from bot.reply import Block, Context, Reply, Text
@@ -85,18 +87,29 @@ def _no_public_url(done: str) -> Reply:
     )
 
 
+async def _show_or_rotate(
+    ctx: Ctx, wg: WorkingGroup, what: str, why: str, rotate: Callable[[WebAccess], object]
+) -> tuple[str, WebAccess]:
+    """`/wg web link|feed [rotate]`'s common part: the action ("" or "rotate"), checked, for a
+    convener only; on "rotate", the group's access rotated (by `rotate`) and flushed."""
+    action = ctx.cmd.positionals[0].lower() if ctx.cmd.positionals else ""
+    if action not in ("", "rotate"):
+        raise ctx.fail(f"Unknown `{ctx.cmd.positionals[0][:40]}`: say /wg web {what}, or /wg web {what} rotate.")
+    ctx.require_convener(why)
+    access = await _access(ctx, wg)
+    if action == "rotate":
+        rotate(access)
+        ctx.session.add(access)
+        await ctx.session.flush()
+    return action, access
+
+
 @command("web.link")
 async def web_link(ctx: Ctx) -> Reply:
     wg = ctx.require_wg()
-    action = ctx.cmd.positionals[0].lower() if ctx.cmd.positionals else ""
-    if action not in ("", "rotate"):
-        raise ctx.fail(f"Unknown `{ctx.cmd.positionals[0][:40]}`: say /wg web link, or /wg web link rotate.")
-    ctx.require_convener("see or replace the web record's link")
-    access = await _access(ctx, wg)
-    if action == "rotate":
-        webaccess.rotate(access, ctx.now)
-        ctx.session.add(access)
-        await ctx.session.flush()
+    action, access = await _show_or_rotate(
+        ctx, wg, "link", "see or replace the web record's link", lambda a: webaccess.rotate(a, ctx.now)
+    )
     url = record_url(ctx, access)
     if url is None:
         # rotated all the same: links given out while an address was set (or a record served by
@@ -139,15 +152,9 @@ async def web_feed(ctx: Ctx) -> Reply:
     links stay): the feed is pasted into calendar apps and posted in the channel, so it leaks more
     easily than the record's link, and replacing it alone costs nobody the record's address."""
     wg = ctx.require_wg()
-    action = ctx.cmd.positionals[0].lower() if ctx.cmd.positionals else ""
-    if action not in ("", "rotate"):
-        raise ctx.fail(f"Unknown `{ctx.cmd.positionals[0][:40]}`: say /wg web feed, or /wg web feed rotate.")
-    ctx.require_convener("see or replace the calendar feed's address")
-    access = await _access(ctx, wg)
-    if action == "rotate":
-        webaccess.rotate_feed(access)
-        ctx.session.add(access)
-        await ctx.session.flush()
+    action, access = await _show_or_rotate(
+        ctx, wg, "feed", "see or replace the calendar feed's address", webaccess.rotate_feed
+    )
     if not ctx.public_url:
         done = "Replaced: the calendar feed's address no longer works. " if action == "rotate" else ""
         return _no_public_url(done)

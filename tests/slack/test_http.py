@@ -8,6 +8,7 @@ import json
 import logging
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from sqlmodel import func, select
@@ -480,10 +481,9 @@ async def test_unsigned_requests_with_malformed_bodies_or_timestamps_get_401_not
     assert status == 200
 
 
-async def test_a_replayed_slash_command_or_click_is_ignored(slack: SlackEnv, caplog: pytest.LogCaptureFixture) -> None:
-    """A signed slash command captured and sent again within Slack's 5-minute window (Slack itself never
-    resends one) runs once: the replay gets a 200, does nothing, and is one log line without its body."""
-    from urllib.parse import urlencode
+async def _proposed_once(slack: SlackEnv, body_text: str) -> tuple[str, int, dict[str, list[tuple[object, ...]]], int]:
+    """A group, then Ana's signed `/wg propose "Said once" <body_text>` sent once as Slack sends it:
+    the request's body and timestamp (to replay), and the tables and the fake's calls after it."""
 
     await setup_group(slack)
     form = {
@@ -493,15 +493,21 @@ async def test_a_replayed_slash_command_or_click_is_ignored(slack: SlackEnv, cap
         "user_id": "U1",
         "user_name": "ana",
         "command": "/wg",
-        "text": 'propose "Said once" Replayed by someone else.',
+        "text": f'propose "Said once" {body_text}',
         "response_url": slack.fake.response_url("r-replay"),
         "trigger_id": "trigger-replay",
     }
     body, ts = urlencode(form), int(time.time())
     assert (await slack.post(body, "application/x-www-form-urlencoded", timestamp=ts))[0] == 200
     await slack.settle()
-    before = await table_snapshot(slack.app.db)
-    calls = len(slack.fake.calls)
+    return body, ts, await table_snapshot(slack.app.db), len(slack.fake.calls)
+
+
+async def test_a_replayed_slash_command_or_click_is_ignored(slack: SlackEnv, caplog: pytest.LogCaptureFixture) -> None:
+    """A signed slash command captured and sent again within Slack's 5-minute window (Slack itself never
+    resends one) runs once: the replay gets a 200, does nothing, and is one log line without its body."""
+
+    body, ts, before, calls = await _proposed_once(slack, "Replayed by someone else.")
     with caplog.at_level(logging.INFO, logger="adapters.slack.app"):
         for _ in range(3):
             status, text = await slack.post(body, "application/x-www-form-urlencoded", timestamp=ts)
@@ -575,25 +581,7 @@ async def _post_as(slack: SlackEnv, body: str, timestamp: int, content_type: str
 async def test_a_replay_is_ignored_whatever_its_content_type(slack: SlackEnv, content_type: str | None) -> None:
     """Content-Type is not signed and Bolt reads any body not starting with `{` as a form: a signed slash
     command or click replayed under another Content-Type (or none) is still a replay, and runs once."""
-    from urllib.parse import urlencode
-
-    await setup_group(slack)
-    form = {
-        "team_id": "T1",
-        "channel_id": "C1",
-        "channel_name": "wg",
-        "user_id": "U1",
-        "user_name": "ana",
-        "command": "/wg",
-        "text": 'propose "Said once" Replayed under another Content-Type.',
-        "response_url": slack.fake.response_url("r-replay"),
-        "trigger_id": "trigger-replay",
-    }
-    body, ts = urlencode(form), int(time.time())
-    assert (await slack.post(body, "application/x-www-form-urlencoded", timestamp=ts))[0] == 200
-    await slack.settle()
-    before = await table_snapshot(slack.app.db)
-    calls = len(slack.fake.calls)
+    body, ts, before, calls = await _proposed_once(slack, "Replayed under another Content-Type.")
     assert await _post_as(slack, body, ts, content_type) == (200, "")
     await slack.settle()
     assert await table_snapshot(slack.app.db) == before
@@ -626,7 +614,6 @@ async def test_a_replay_is_ignored_whatever_its_content_type(slack: SlackEnv, co
 async def test_genuine_requests_with_a_charset_suffix_still_work(slack: SlackEnv) -> None:
     """Slack's own Content-Types with `; charset=utf-8`: a slash command runs, and an event with an
     event_id is left to the database (the same signed delivery twice has one effect, no replay log)."""
-    from urllib.parse import urlencode
 
     await setup_group(slack)
     form = {
