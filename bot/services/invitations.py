@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import ics
@@ -19,20 +20,29 @@ from bot.outbox import enqueue
 from bot.reply import Attachment, Block, Context, Fields, Heading, Reply
 from bot.services.context import email_destination, email_only
 from bot.services.meetings import active_members, next_start, rsvp_buttons, span_text, when_line
-from storage.models import Meeting, WorkingGroup
+from storage.models import Meeting, Member, WorkingGroup
 
 #: the e-mail sender adds how to answer: the signed links, or, with no public address, "reply and a
 #: convener records it" (adapters/email/render.py)
 HOW_TO_ANSWER = "Your calendar app's accept/decline does not reach the working group's bot."
 
 
-async def email_invitations(session: AsyncSession, m: Meeting, wg: WorkingGroup, now: datetime, *, method: str) -> int:
-    """Send the invitation (REQUEST) or cancellation (CANCEL) to every e-mail-only member; returns how many."""
+async def email_invitations(
+    session: AsyncSession,
+    m: Meeting,
+    wg: WorkingGroup,
+    now: datetime,
+    *,
+    method: str,
+    members: list[Member] | None = None,
+) -> int:
+    """Send the invitation (REQUEST) or cancellation (CANCEL) to every e-mail-only member (or to those
+    of `members`); returns how many."""
     assert wg.id is not None and m.id is not None
     start = next_start(m, now) or m.start_at
     verb = {"REQUEST": "Invitation" if m.revision == 1 else "Updated invitation", "CANCEL": "Cancelled"}[method]
     sent = 0
-    for member in await active_members(session, wg.id):
+    for member in members if members is not None else await active_members(session, wg.id):
         if not await email_only(session, member):
             continue
         assert member.email is not None
@@ -59,3 +69,15 @@ async def email_invitations(session: AsyncSession, m: Meeting, wg: WorkingGroup,
             wg_id=wg.id,
         )
     return sent
+
+
+async def invite_to_upcoming(session: AsyncSession, member: Member, wg: WorkingGroup, now: datetime) -> list[int]:
+    """A member added by e-mail after meetings were scheduled: the invitation of each meeting still to
+    come (its current revision, once, as the others got it); returns the meetings' numbers."""
+    q = select(Meeting).where(Meeting.wg_id == wg.id, Meeting.status == "scheduled").order_by(Meeting.number)  # type: ignore[arg-type]
+    invited = []
+    for m in (await session.exec(q)).all():
+        if next_start(m, now) is not None:
+            await email_invitations(session, m, wg, now, method="REQUEST", members=[member])
+            invited.append(m.number)
+    return invited

@@ -325,8 +325,12 @@ async def add_member(ctx: Ctx) -> Reply:
         kind="announcement",
     )
     await ctx.dm(member, welcome, key=f"member:{member.id}:welcome")
+    from bot.services.invitations import invite_to_upcoming  # it builds on the meetings module
+
+    invited = await invite_to_upcoming(ctx.session, member, wg, ctx.now)
+    also = f", with the invitations to {', '.join(f'M{n}' for n in invited)}," if invited else ""
     return Reply.text(
         f"Added {name} ({group}{', ' + region if region else ''}, {tz}), reachable by e-mail at {email}; "
-        "a welcome e-mail is on its way, and the weekly digest will follow.",
+        f"a welcome e-mail is on its way{also} and the weekly digest will follow.",
         private=True,
     )

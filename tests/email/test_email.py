@@ -117,6 +117,29 @@ async def test_meeting_invitation_update_and_cancel_carry_ics(harness: Harness, 
     assert len(mail.to(ADDR)) == 4  # welcome, invitation, update, cancellation: each once
 
 
+async def test_a_member_added_after_meetings_were_scheduled_gets_their_invitations(
+    harness: Harness, mail: Mailbox
+) -> None:
+    await harness.say("ana", "/wg join civil-society tz:Europe/Paris")
+    await harness.say("ana", '/wg meeting "Drafting call" at:"2026-01-08 14:00"')
+    await harness.say("ana", '/wg meeting "Weekly sync" at:"2026-01-06 10:00" every:"weekly"')
+    await harness.say("ana", '/wg meeting "Kick-off" at:"2026-01-07 10:00"')
+    await harness.say("ana", '/wg meeting move M1 at:"2026-01-09 10:00"')  # M1 is at its second revision
+    await harness.say("ana", "/wg meeting cancel M3")
+    r = await harness.say("ana", f'/wg member add "Ngozi Okafor" government email:{ADDR} tz:Africa/Lagos')
+    assert "with the invitations to M1, M2," in r.replies[0].to_text()
+    subjects = sorted(m["Subject"] for m in mail.to(ADDR))
+    assert subjects == [
+        "Invitation: M2 “Weekly sync” (wg)",
+        "Updated invitation: M1 “Drafting call” (wg)",
+        "Welcome to the working group “wg”",
+    ]
+    [event] = _calendar(next(m for m in mail.to(ADDR) if "M1" in m["Subject"])).walk("VEVENT")
+    assert int(event["sequence"]) == 1  # the meeting as it is now, not as first planned
+    await harness.say("ana", '/wg meeting move M1 at:"2026-01-09 11:00"')  # then like everyone else's
+    assert mail.to(ADDR)[-1]["Subject"].startswith("Updated invitation: M1") and len(mail.to(ADDR)) == 4
+
+
 async def test_reminders_and_checkins_reach_email_only_members(harness: Harness, mail: Mailbox) -> None:
     await setup_group(harness)
     await harness.say("ana", '/wg meeting "Drafting call" at:"2026-01-06 14:00" remind:1h')
